@@ -1,0 +1,740 @@
+/*
+ * conf_validate.c - semantic checks on a whole configuration.
+ *
+ * Runs after conf_load.c has checked types and ranges.  Here: references,
+ * uniqueness, rules that tie several settings together, timers that cannot
+ * work, defaults and inheritance.  Every problem is collected, so that one
+ * `ipvs-router -t` shows them all.  A loaded config may be partial (the
+ * loader reported errors but went on), so every field may still be unset.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+
+#define DEF_RECONCILE_MS	30000
+#define DEF_JITTER_PCT		10
+#define DEF_ADVERT_MS		100
+#define DEF_NOTIFY_MS		10000
+#define DEF_PRIORITY		100
+#define DEF_DECREMENT		50
+#define DEF_GARP_COUNT		3
+#define DEF_GARP_INTERVAL_MS	100
+#define DEF_AWS_VERIFY_MS	10000
+#define DEF_AWS_TIMEOUT_MS	5000
+#define DEF_CONTROL_SOCKET	RUNSTATEDIR "/ipvs-router/control.sock"
+#define DEF_CONTROL_MODE	0660
+#define DEF_METRICS_LISTEN	"127.0.0.1:9542"
+#define DEF_POOL_WEIGHT		1
+#define DEF_MIN_SERVERS		1
+#define DEF_MAX_DROP_PCT	50
+#define DEF_DRAIN_GRACE_MS	10000
+#define DEF_SCHEDULER		"wlc"
+#define DEF_CHECK_INTERVAL_MS	1000
+#define DEF_CHECK_TIMEOUT_MS	500
+#define DEF_CHECK_RISE		2
+#define DEF_CHECK_FALL		3
+#define IFNAME_MAX		15
+
+struct vctx {
+	struct config *c;
+	struct errlist *el;
+	bool pools_named;	/* every pool has a name: "undefined pool" is meaningful */
+};
+
+static void verr(struct vctx *, const char *, int, const char *, const char *, ...)
+    PRINTF_LIKE(5, 6);
+
+static const char *const schedulers[] = {
+	"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf",
+	"mh", "twos",
+};
+
+static void
+verr(struct vctx *v, const char *src, int line, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	errlist_add(v->el, src ? src : v->c->file, line, path, "%s", msg);
+	free(msg);
+}
+
+static void
+def_int(int *f, int def)
+{
+	if (*f == MODEL_UNSET)
+		*f = def;
+}
+
+static void
+def_str(char **f, const char *def)
+{
+	if (*f == NULL)
+		*f = xstrdup(def);
+}
+
+static bool
+known_scheduler(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(schedulers); i++)
+		if (strcmp(s, schedulers[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+is_abs_path(const char *s)
+{
+	return s != NULL && s[0] == '/';
+}
+
+/* Names must be usable in logs, metrics labels and file names. */
+static void
+check_name(struct vctx *v, const char *src, int line, const char *base, const char *name)
+{
+	char path[192];
+
+	if (name == NULL || name_valid(name))
+		return;
+	snprintf(path, sizeof(path), "%s.name", base);
+	verr(v, src, line, path, "\"%s\": use letters, digits, '.', '_' and '-' "
+	    "(starting with a letter or digit), at most %d characters", name, MODEL_NAME_MAX);
+}
+
+/* ------------------------------------------------------------ checks */
+
+static void
+check_defaults(struct check *ck)
+{
+	if (ck->type == CHECK_UNSET)
+		ck->type = CHECK_TCP;
+	def_int(&ck->interval_ms, DEF_CHECK_INTERVAL_MS);
+	def_int(&ck->timeout_ms, DEF_CHECK_TIMEOUT_MS);
+	def_int(&ck->rise, DEF_CHECK_RISE);
+	def_int(&ck->fall, DEF_CHECK_FALL);
+	if (ck->port == MODEL_UNSET)
+		ck->port = 0;
+	if (ck->type == CHECK_HTTP || ck->type == CHECK_HTTPS) {
+		def_str(&ck->method, "GET");
+		def_str(&ck->path, "/");
+		if (ck->nexpect == 0) {
+			ck->expect[0].lo = 200;
+			ck->expect[0].hi = 299;
+			ck->nexpect = 1;
+		}
+	}
+	if (ck->type == CHECK_HTTPS && ck->verify == MODEL_UNSET)
+		ck->verify = 1;
+}
+
+/* Settings that only mean something for some probe types. */
+static void
+check_rules(struct vctx *v, const struct check *ck, const char *path, bool allow_exec)
+{
+	bool http = ck->type == CHECK_HTTP || ck->type == CHECK_HTTPS;
+	const char *t = check_type_str(ck->type);
+
+	if (!http) {
+		if (ck->method || ck->path || ck->host || ck->nexpect || ck->body)
+			verr(v, ck->src, ck->line, path, "method, path, host, expect and body "
+			    "apply to http and https checks only (type is \"%s\")", t);
+	} else {
+		if (ck->method && strcmp(ck->method, "GET") != 0 && strcmp(ck->method, "HEAD") != 0)
+			verr(v, ck->src, ck->line, path, "method \"%s\": use GET or HEAD", ck->method);
+		if (ck->path && ck->path[0] != '/')
+			verr(v, ck->src, ck->line, path, "path \"%s\" must start with /", ck->path);
+		if (ck->body && ck->method && strcmp(ck->method, "HEAD") == 0)
+			verr(v, ck->src, ck->line, path, "body cannot match a HEAD response");
+		if (ck->path && strpbrk(ck->path, " \r\n") != NULL)
+			verr(v, ck->src, ck->line, path, "path must not contain spaces or line breaks");
+		if (ck->host && strpbrk(ck->host, " \r\n") != NULL)
+			verr(v, ck->src, ck->line, path, "host must not contain spaces or line breaks");
+	}
+	if (ck->type != CHECK_HTTPS && (ck->verify != MODEL_UNSET || ck->sni || ck->ca_file ||
+	    ck->client_cert || ck->client_key))
+		verr(v, ck->src, ck->line, path, "verify, sni, ca_file, client_cert and client_key "
+		    "apply to https checks only (type is \"%s\")", t);
+	if (ck->type == CHECK_HTTPS && (!ck->client_cert != !ck->client_key))
+		verr(v, ck->src, ck->line, path, "client_cert and client_key go together");
+	if (ck->type != CHECK_EXEC && ck->argc > 0)
+		verr(v, ck->src, ck->line, path, "command applies to exec checks only");
+	if (ck->type == CHECK_EXEC) {
+		if (!allow_exec)
+			verr(v, ck->src, ck->line, path, "exec checks are disabled "
+			    "(set checks.allow_exec = true to run commands)");
+		if (ck->argc == 0)
+			verr(v, ck->src, ck->line, path, "exec check needs a command");
+		else if (!is_abs_path(ck->argv[0]))
+			verr(v, ck->src, ck->line, path, "command \"%s\" must be an absolute path",
+			    ck->argv[0]);
+	}
+	if (ck->type == CHECK_NONE && ck->port > 0)
+		verr(v, ck->src, ck->line, path, "port has no effect on a check of type none");
+	if (ck->timeout_ms > ck->interval_ms)
+		verr(v, ck->src, ck->line, path, "timeout_ms %d exceeds interval_ms %d: "
+		    "probes would overlap", ck->timeout_ms, ck->interval_ms);
+}
+
+/* ------------------------------------------------------------ pools */
+
+static int
+server_qcmp(const void *a, const void *b)
+{
+	return model_server_cmp(a, b);
+}
+
+static void
+validate_pool(struct vctx *v, struct pool *p, size_t idx)
+{
+	struct config *c = v->c;
+	char path[128], spath[160];
+	size_t i, j;
+
+	snprintf(path, sizeof(path), "pools[%zu]", idx);
+	check_name(v, p->src, p->line, path, p->name);
+	def_int(&p->weight, DEF_POOL_WEIGHT);
+	def_int(&p->min_servers, DEF_MIN_SERVERS);
+	def_int(&p->max_drop_percent, DEF_MAX_DROP_PCT);
+	def_int(&p->drain_grace_ms, DEF_DRAIN_GRACE_MS);
+	if (p->initial_state == INIT_UNSET)
+		p->initial_state = INIT_DOWN;
+	check_defaults(&p->check);
+	snprintf(spath, sizeof(spath), "%s.check", path);
+	check_rules(v, &p->check, spath, c->checks.allow_exec);
+
+	if (p->endpoints_file != NULL && !is_abs_path(p->endpoints_file))
+		verr(v, p->src, p->line, path, "endpoints_file \"%s\" must be an absolute path",
+		    p->endpoints_file);
+	if (p->nservers == 0 && p->endpoints_file == NULL && c->router.endpoints_dir == NULL)
+		verr(v, p->src, p->line, path, "pool \"%s\" has no servers and no endpoints_file",
+		    p->name ? p->name : "?");
+	if (p->endpoints_file == NULL && c->router.endpoints_dir == NULL &&
+	    p->nservers > 0 && (size_t)p->min_servers > p->nservers)
+		verr(v, p->src, p->line, path, "min_servers %d is more than the pool's %zu servers",
+		    p->min_servers, p->nservers);
+
+	for (i = 0; i < p->nservers; i++) {
+		struct server *s = &p->servers[i];
+		char a[SOCKADDR_X_STRLEN];
+
+		snprintf(spath, sizeof(spath), "%s.servers[%zu]", path, i);
+		def_int(&s->weight, p->weight);
+		if (s->upper_threshold > 0 && s->lower_threshold > s->upper_threshold)
+			verr(v, s->src, s->line, spath, "lower_threshold %d exceeds upper_threshold %d",
+			    s->lower_threshold, s->upper_threshold);
+		check_merge(&s->check, &p->check, &s->check_override);
+		check_defaults(&s->check);
+		if (s->check_override.line > 0) {
+			char cpath[200];
+
+			snprintf(cpath, sizeof(cpath), "%s.check", spath);
+			check_rules(v, &s->check, cpath, c->checks.allow_exec);
+		}
+		for (j = 0; j < i; j++) {
+			if (p->servers[j].addr.af != 0 &&
+			    sockaddr_x_cmp(&p->servers[j].addr, &s->addr) == 0)
+				verr(v, s->src, s->line, spath, "server %s is listed twice "
+				    "(also pools[%zu].servers[%zu], line %d)",
+				    sockaddr_x_fmt(&s->addr, a, sizeof(a)), idx, j,
+				    p->servers[j].line);
+		}
+	}
+}
+
+/* ------------------------------------------------------------ vips */
+
+static void
+validate_service(struct vctx *v, struct vip *vp, size_t vi, struct service *s, size_t si)
+{
+	struct config *c = v->c;
+	char path[128];
+	size_t k;
+
+	snprintf(path, sizeof(path), "vips[%zu].services[%zu]", vi, si);
+	if (s->fwmark != 0) {
+		if (s->port != 0 || s->protocol != (enum proto)MODEL_UNSET)
+			verr(v, s->src, s->line, path, "a fwmark service has no port or protocol");
+		s->port = 0;
+		s->protocol = PROTO_TCP;
+	} else {
+		if (s->port == 0)
+			verr(v, s->src, s->line, path, "needs a port (or a fwmark)");
+		if (s->protocol == (enum proto)MODEL_UNSET)
+			s->protocol = PROTO_TCP;
+	}
+	def_str(&s->scheduler, DEF_SCHEDULER);
+	if (!known_scheduler(s->scheduler))
+		verr(v, s->src, s->line, path, "unknown scheduler \"%s\" (rr wrr lc wlc lblc lblcr "
+		    "dh sh sed nq fo ovf mh twos)", s->scheduler);
+	if ((s->sched_flags & SCHED_F_ONEPACKET) && (s->fwmark != 0 || s->protocol != PROTO_UDP))
+		verr(v, s->src, s->line, path, "scheduler flag ops is for udp services only");
+	if (s->method == (enum fwd_method)MODEL_UNSET)
+		s->method = FWD_DR;
+	if (s->method != FWD_TUN) {
+		if (s->tun_type != (enum tun_type)MODEL_UNSET || s->tun_port != 0)
+			verr(v, s->src, s->line, path, "tunnel applies to method \"tun\" only");
+		s->tun_type = TUN_IPIP;
+		s->tun_port = 0;
+		s->tun_nocsum = true;
+	} else {
+		if (s->tun_type == (enum tun_type)MODEL_UNSET)
+			s->tun_type = TUN_IPIP;
+		if (s->tun_type == TUN_GUE && s->tun_port == 0)
+			verr(v, s->src, s->line, path, "a gue tunnel needs tunnel.port");
+		if (s->tun_type != TUN_GUE && s->tun_port != 0)
+			verr(v, s->src, s->line, path, "tunnel.port applies to gue tunnels only");
+		if (s->tun_type == TUN_IPIP)
+			s->tun_nocsum = true;
+	}
+	if (s->persistence_prefix == MODEL_UNSET)
+		s->persistence_prefix = vp->addr.af == AF_INET6 ? 128 : 32;
+	else if (vp->addr.af == AF_INET && s->persistence_prefix > 32)
+		verr(v, s->src, s->line, path, "persistence_prefix %d is longer than an IPv4 "
+		    "address (0..32)", s->persistence_prefix);
+
+	/* unique within the VIP; fwmarks unique across VIPs of a family */
+	for (k = 0; k < si; k++) {
+		struct service *o = &vp->services[k];
+
+		if (o->fwmark == s->fwmark && (s->fwmark != 0 ||
+		    (o->protocol == s->protocol && o->port == s->port))) {
+			if (s->fwmark)
+				verr(v, s->src, s->line, path, "fwmark %u is declared twice in vip "
+				    "\"%s\" (also line %d)", s->fwmark, vp->name ? vp->name : "?",
+				    o->line);
+			else
+				verr(v, s->src, s->line, path, "%s port %d is declared twice in vip "
+				    "\"%s\" (also line %d)", proto_str(s->protocol), s->port,
+				    vp->name ? vp->name : "?", o->line);
+		}
+	}
+
+	if (s->pool_name == NULL)
+		return;
+	s->pool = config_find_pool(c, s->pool_name);
+	if (s->pool == NULL) {
+		if (v->pools_named)
+			verr(v, s->src, s->line, path, "pool \"%s\" is not defined", s->pool_name);
+		return;
+	}
+	/* Destinations must be reachable the way the method forwards. */
+	for (k = 0; k < s->pool->nservers; k++) {
+		struct server *sv = &s->pool->servers[k];
+		char a[SOCKADDR_X_STRLEN];
+
+		if (sv->addr.af != 0 && vp->addr.af != 0 && sv->addr.af != vp->addr.af &&
+		    s->method != FWD_TUN) {
+			verr(v, s->src, s->line, path, "pool \"%s\" has server %s (line %d) of "
+			    "another address family than the vip (only method tun can mix them)",
+			    s->pool->name, sockaddr_x_fmt_addr(&sv->addr, a, sizeof(a)), sv->line);
+			break;
+		}
+	}
+	if (s->method != FWD_DR || s->fwmark != 0)
+		return;
+	if (s->pool->port != 0 && s->pool->port != s->port) {
+		verr(v, s->src, s->line, path, "method dr cannot change the port: pool \"%s\" "
+		    "(line %d) sends to port %d, the service listens on %d; use pool port 0 or "
+		    "method nat", s->pool->name, s->pool->line, s->pool->port, s->port);
+		return;
+	}
+	for (k = 0; k < s->pool->nservers; k++) {
+		struct server *sv = &s->pool->servers[k];
+		char a[SOCKADDR_X_STRLEN];
+
+		if (sv->addr.port != 0 && sv->addr.port != s->port) {
+			verr(v, s->src, s->line, path, "method dr cannot change the port: pool "
+			    "\"%s\" server %s (line %d) listens on another port than %d; use "
+			    "method nat", s->pool->name, sockaddr_x_fmt(&sv->addr, a, sizeof(a)),
+			    sv->line, s->port);
+			break;
+		}
+	}
+}
+
+static int
+prio_qcmp(const void *a, const void *b)
+{
+	return strcmp(((const struct router_prio *)a)->router,
+	    ((const struct router_prio *)b)->router);
+}
+
+static int
+raddr_qcmp(const void *a, const void *b)
+{
+	return strcmp(((const struct router_addr *)a)->router,
+	    ((const struct router_addr *)b)->router);
+}
+
+static int
+service_qcmp(const void *a, const void *b)
+{
+	return model_service_cmp(a, b);
+}
+
+static void
+validate_vip(struct vctx *v, struct vip *vp, size_t idx)
+{
+	struct config *c = v->c;
+	struct election *e = &c->election;
+	char path[64], a[SOCKADDR_X_STRLEN];
+	size_t i, j;
+
+	snprintf(path, sizeof(path), "vips[%zu]", idx);
+	check_name(v, vp->src, vp->line, path, vp->name);
+	if (e->present && vp->vrid == MODEL_UNSET)
+		verr(v, vp->src, vp->line, path, "needs a vrid (1..255) for the election");
+	if (vp->vrid == MODEL_UNSET)
+		vp->vrid = 0;
+	if (vp->interface == NULL && c->router.interface != NULL)
+		vp->interface = xstrdup(c->router.interface);
+	if (vp->interface != NULL && (strlen(vp->interface) == 0 ||
+	    strlen(vp->interface) > IFNAME_MAX || strchr(vp->interface, '/') != NULL))
+		verr(v, vp->src, vp->line, path, "interface \"%s\" is not a valid interface name",
+		    vp->interface);
+	if (vp->manage_address && vp->interface == NULL)
+		verr(v, vp->src, vp->line, path, "no interface for the address: set "
+		    "vips[%zu].interface or router.interface (or manage_address = false)", idx);
+
+	/* election parameters, inherited (an inherited value was checked at its source) */
+	if (vp->advert_interval_ms != MODEL_UNSET && vp->advert_interval_ms % 10 != 0)
+		verr(v, vp->src, vp->line, path, "advert_interval_ms %d is not a multiple of 10 "
+		    "(VRRPv3 counts centiseconds)", vp->advert_interval_ms);
+	def_int(&vp->advert_interval_ms, e->advert_interval_ms);
+	def_int(&vp->preempt, e->preempt ? 1 : 0);
+	def_int(&vp->preempt_delay_ms, e->preempt_delay_ms);
+	if (vp->on_pool_failure == TRACK_UNSET)
+		vp->on_pool_failure = TRACK_FAULT;
+	def_int(&vp->priority_decrement, DEF_DECREMENT);
+	def_int(&vp->garp.count, DEF_GARP_COUNT);
+	def_int(&vp->garp.interval_ms, DEF_GARP_INTERVAL_MS);
+	def_int(&vp->garp.refresh_ms, 0);
+	if (vp->garp.refresh_ms != 0 && vp->garp.refresh_ms < 1000)
+		verr(v, vp->src, vp->line, path, "garp.refresh_ms %d: use 0 (off) or at least 1000",
+		    vp->garp.refresh_ms);
+
+	/* priorities: keys are peers; none given = every peer at the default */
+	for (i = 0; i < vp->nprios; i++) {
+		if (e->present && config_find_peer(c, vp->prios[i].router) == NULL)
+			verr(v, vp->src, vp->line, path, "priority for \"%s\", which is not one of "
+			    "election.peers", vp->prios[i].router);
+	}
+	if (vp->nprios == 0 && e->present && e->npeers > 0) {
+		vp->prios = xcalloc(e->npeers, sizeof(*vp->prios));
+		for (i = 0; i < e->npeers; i++) {
+			if (e->peers[i].name == NULL)
+				continue;
+			vp->prios[vp->nprios].router = xstrdup(e->peers[i].name);
+			vp->prios[vp->nprios].priority = DEF_PRIORITY;
+			vp->nprios++;
+		}
+	}
+	if (e->present && vp->nprios > 0 && c->router.name != NULL &&
+	    vip_priority(vp, c->router.name) == 0)
+		log_debug("vip %s: router %s has no priority for it and will not serve it",
+		    vp->name ? vp->name : "?", c->router.name);
+
+	/* AWS */
+	if (vp->eip.allocation_id != NULL) {
+		if (strncmp(vp->eip.allocation_id, "eipalloc-", 9) != 0 ||
+		    vp->eip.allocation_id[9] == '\0')
+			verr(v, vp->src, vp->line, path, "eip.allocation_id \"%s\" does not look "
+			    "like eipalloc-...", vp->eip.allocation_id);
+		if (vp->addr.af == AF_INET6)
+			verr(v, vp->src, vp->line, path, "an Elastic IP is IPv4: it cannot front "
+			    "IPv6 vip %s", sockaddr_x_fmt_addr(&vp->addr, a, sizeof(a)));
+		c->aws.present = true;
+	}
+	for (i = 0; i < vp->eip.nprivate_ips; i++) {
+		struct router_addr *ra = &vp->eip.private_ips[i];
+
+		if (e->present && config_find_peer(c, ra->router) == NULL)
+			verr(v, vp->src, vp->line, path, "eip.private_ip for \"%s\", which is not one "
+			    "of election.peers", ra->router);
+		if (ra->addr.af != AF_INET)
+			verr(v, vp->src, vp->line, path, "eip.private_ip.%s must be an IPv4 address",
+			    ra->router);
+	}
+	if (vp->move_private_ip) {
+		if (vp->addr.af != AF_INET)
+			verr(v, vp->src, vp->line, path, "move_private_ip needs an IPv4 vip address");
+		c->aws.present = true;
+	}
+
+	if (vp->nservices == 0)
+		verr(v, vp->src, vp->line, path, "services: a vip needs at least one service");
+	for (i = 0; i < vp->nservices; i++)
+		validate_service(v, vp, idx, &vp->services[i], i);
+
+	/* the same address and port in two VIPs */
+	for (j = 0; j < idx; j++) {
+		struct vip *o = &c->vips[j];
+		size_t k, l;
+
+		if (o->addr.af == 0 || sockaddr_x_cmp_addr(&o->addr, &vp->addr) != 0)
+			continue;
+		for (k = 0; k < vp->nservices; k++)
+			for (l = 0; l < o->nservices; l++) {
+				struct service *s1 = &vp->services[k], *s2 = &o->services[l];
+
+				if (s1->fwmark == 0 && s2->fwmark == 0 && s1->port == s2->port &&
+				    s1->protocol == s2->protocol) {
+					char spath[96];
+
+					snprintf(spath, sizeof(spath), "%s.services[%zu]", path, k);
+					verr(v, s1->src, s1->line, spath, "%s %s:%d is also declared "
+					    "by vip \"%s\" (line %d)", proto_str(s1->protocol),
+					    sockaddr_x_fmt_addr(&vp->addr, a, sizeof(a)), s1->port,
+					    o->name ? o->name : "?", s2->line);
+					break;
+				}
+			}
+	}
+}
+
+/* VRIDs unique per address family; names unique; fwmarks unique per family. */
+static void
+validate_vip_set(struct vctx *v)
+{
+	struct config *c = v->c;
+	size_t i, j, k, l;
+	char path[64];
+
+	for (i = 0; i < c->nvips; i++) {
+		struct vip *a = &c->vips[i];
+
+		snprintf(path, sizeof(path), "vips[%zu]", i);
+		for (j = 0; j < i; j++) {
+			struct vip *b = &c->vips[j];
+
+			if (a->name && b->name && strcmp(a->name, b->name) == 0)
+				verr(v, a->src, a->line, path, "vip name \"%s\" is used twice "
+				    "(also line %d)", a->name, b->line);
+			if (c->election.present && a->vrid > 0 && a->vrid == b->vrid &&
+			    a->addr.af == b->addr.af)
+				verr(v, a->src, a->line, path, "vrid %d is used twice for IPv%c "
+				    "(also vip \"%s\", line %d)", a->vrid,
+				    a->addr.af == AF_INET6 ? '6' : '4', b->name ? b->name : "?",
+				    b->line);
+			for (k = 0; k < a->nservices; k++)
+				for (l = 0; l < b->nservices; l++)
+					if (a->services[k].fwmark != 0 &&
+					    a->services[k].fwmark == b->services[l].fwmark &&
+					    a->addr.af == b->addr.af)
+						verr(v, a->services[k].src, a->services[k].line, path,
+						    "fwmark %u is also used by vip \"%s\"",
+						    a->services[k].fwmark, b->name ? b->name : "?");
+		}
+	}
+}
+
+/* ------------------------------------------------------------ sections */
+
+static void
+validate_election(struct vctx *v)
+{
+	struct config *c = v->c;
+	struct election *e = &c->election;
+	size_t i, j;
+	char path[64];
+
+	def_int(&e->advert_interval_ms, DEF_ADVERT_MS);
+	def_int(&e->preempt_delay_ms, 0);
+	def_int(&e->ttl_check, 1);
+	def_int(&e->notify_timeout_ms, DEF_NOTIFY_MS);
+	if (!e->present)
+		return;
+	if (e->advert_interval_ms % 10 != 0)
+		verr(v, e->src, e->line, "election.advert_interval_ms", "%d is not a multiple "
+		    "of 10 (VRRPv3 counts centiseconds)", e->advert_interval_ms);
+	if (e->auth == AUTH_UNSET)
+		e->auth = e->auth_key_file != NULL ? AUTH_HMAC : AUTH_NONE;
+	if (e->auth == AUTH_HMAC && e->auth_key_file == NULL)
+		verr(v, e->src, e->line, "election.auth", "hmac-sha256 needs auth_key_file");
+	if (e->auth == AUTH_NONE && e->auth_key_file != NULL)
+		verr(v, e->src, e->line, "election.auth_key_file", "is set but auth is \"none\": "
+		    "remove one of them");
+	if (e->auth_key_file != NULL && !is_abs_path(e->auth_key_file))
+		verr(v, e->src, e->line, "election.auth_key_file", "\"%s\" must be an absolute path",
+		    e->auth_key_file);
+	if (e->notify_argc > 0 && !is_abs_path(e->notify_argv[0]))
+		verr(v, e->src, e->line, "election.notify.command", "\"%s\" must be an absolute "
+		    "path", e->notify_argv[0]);
+	if (e->npeers == 0)
+		verr(v, e->src, e->line, "election.peers", "list at least this router");
+	for (i = 0; i < e->npeers; i++) {
+		struct peer *p = &e->peers[i];
+
+		snprintf(path, sizeof(path), "election.peers[%zu]", i);
+		check_name(v, p->src, p->line, path, p->name);
+		for (j = 0; j < i; j++) {
+			char a[SOCKADDR_X_STRLEN];
+
+			if (p->name && e->peers[j].name && strcmp(p->name, e->peers[j].name) == 0)
+				verr(v, p->src, p->line, path, "peer \"%s\" is listed twice", p->name);
+			if (p->addr.af && sockaddr_x_cmp(&p->addr, &e->peers[j].addr) == 0)
+				verr(v, p->src, p->line, path, "address %s is also peer \"%s\"",
+				    sockaddr_x_fmt(&p->addr, a, sizeof(a)),
+				    e->peers[j].name ? e->peers[j].name : "?");
+		}
+	}
+	if (c->router.name != NULL && e->npeers > 0 && config_find_peer(c, c->router.name) == NULL)
+		verr(v, e->src, e->line, "election.peers", "this router (\"%s\") is not among the "
+		    "peers: add it, or set router.name / -n to one of them", c->router.name);
+}
+
+static bool
+url_has_scheme(const char *u, bool allow_http)
+{
+	return strncmp(u, "https://", 8) == 0 || (allow_http && strncmp(u, "http://", 7) == 0);
+}
+
+static void
+validate_sections(struct vctx *v)
+{
+	struct config *c = v->c;
+
+	check_name(v, c->router.src, c->router.line, "router", c->router.name);
+	if (c->router.name == NULL && c->election.present)
+		verr(v, c->router.src, c->router.line, "router.name", "not set and no host name: "
+		    "set it or pass -n NAME");
+	if (c->router.interface != NULL && (strlen(c->router.interface) == 0 ||
+	    strlen(c->router.interface) > IFNAME_MAX))
+		verr(v, c->router.src, c->router.line, "router.interface", "\"%s\" is not a valid "
+		    "interface name", c->router.interface);
+	if (c->router.endpoints_dir != NULL && !is_abs_path(c->router.endpoints_dir))
+		verr(v, c->router.src, c->router.line, "router.endpoints_dir", "\"%s\" must be an "
+		    "absolute path", c->router.endpoints_dir);
+	def_str(&c->router.syslog_facility, "daemon");
+	if (log_facility_from_str(c->router.syslog_facility) < 0)
+		verr(v, c->router.src, c->router.line, "router.syslog_facility", "unknown facility "
+		    "\"%s\" (daemon, user, local0..local7)", c->router.syslog_facility);
+
+	def_int(&c->ipvs.reconcile_interval_ms, DEF_RECONCILE_MS);
+	if (c->ipvs.reconcile_interval_ms != 0 && c->ipvs.reconcile_interval_ms < 1000)
+		verr(v, c->ipvs.src, c->ipvs.line, "ipvs.reconcile_interval_ms", "%d: use 0 (off) "
+		    "or at least 1000", c->ipvs.reconcile_interval_ms);
+	def_int(&c->checks.jitter_percent, DEF_JITTER_PCT);
+
+	def_int(&c->aws.verify_interval_ms, DEF_AWS_VERIFY_MS);
+	def_int(&c->aws.api_timeout_ms, DEF_AWS_TIMEOUT_MS);
+	if (c->aws.ec2_endpoint != NULL && !url_has_scheme(c->aws.ec2_endpoint, false))
+		verr(v, c->aws.src, c->aws.line, "aws.ec2_endpoint", "\"%s\" must be an https:// URL",
+		    c->aws.ec2_endpoint);
+	if (c->aws.imds_endpoint != NULL && !url_has_scheme(c->aws.imds_endpoint, true))
+		verr(v, c->aws.src, c->aws.line, "aws.imds_endpoint", "\"%s\" must be an http:// "
+		    "or https:// URL", c->aws.imds_endpoint);
+	if (c->aws.network_interface_id != NULL &&
+	    strncmp(c->aws.network_interface_id, "eni-", 4) != 0)
+		verr(v, c->aws.src, c->aws.line, "aws.network_interface_id", "\"%s\" does not look "
+		    "like eni-...", c->aws.network_interface_id);
+	if (c->aws.api_timeout_ms > c->aws.verify_interval_ms)
+		verr(v, c->aws.src, c->aws.line, "aws.api_timeout_ms", "%d exceeds "
+		    "verify_interval_ms %d", c->aws.api_timeout_ms, c->aws.verify_interval_ms);
+
+	def_str(&c->control.socket, DEF_CONTROL_SOCKET);
+	def_int(&c->control.mode, DEF_CONTROL_MODE);
+	if (!is_abs_path(c->control.socket))
+		verr(v, c->control.src, c->control.line, "control.socket", "\"%s\" must be an "
+		    "absolute path", c->control.socket);
+	else if (strlen(c->control.socket) >= 108)
+		verr(v, c->control.src, c->control.line, "control.socket", "path is longer than a "
+		    "unix socket allows (107 bytes)");
+	if (c->metrics.listen.af == 0)
+		sockaddr_x_parse(DEF_METRICS_LISTEN, true, &c->metrics.listen);
+}
+
+/* ------------------------------------------------------------ entry */
+
+static int
+pool_qcmp(const void *a, const void *b)
+{
+	return model_pool_cmp(a, b);
+}
+
+static int
+vip_qcmp(const void *a, const void *b)
+{
+	return model_vip_cmp(a, b);
+}
+
+static int
+peer_qcmp(const void *a, const void *b)
+{
+	return model_peer_cmp(a, b);
+}
+
+/* Sort every collection into its total order, then link services to pools. */
+static void
+config_sort(struct config *c)
+{
+	size_t i, j;
+
+	qsort(c->pools, c->npools, sizeof(*c->pools), pool_qcmp);
+	for (i = 0; i < c->npools; i++)
+		qsort(c->pools[i].servers, c->pools[i].nservers, sizeof(struct server),
+		    server_qcmp);
+	qsort(c->election.peers, c->election.npeers, sizeof(struct peer), peer_qcmp);
+	qsort(c->vips, c->nvips, sizeof(*c->vips), vip_qcmp);
+	for (i = 0; i < c->nvips; i++) {
+		struct vip *vp = &c->vips[i];
+
+		qsort(vp->services, vp->nservices, sizeof(struct service), service_qcmp);
+		qsort(vp->prios, vp->nprios, sizeof(struct router_prio), prio_qcmp);
+		qsort(vp->eip.private_ips, vp->eip.nprivate_ips, sizeof(struct router_addr),
+		    raddr_qcmp);
+		for (j = 0; j < vp->nservices; j++)
+			vp->services[j].pool = config_find_pool(c, vp->services[j].pool_name);
+	}
+}
+
+int
+conf_validate(struct config *c, const char *router_name, struct errlist *el)
+{
+	struct vctx v = { c, el, true };
+	size_t nerr0 = el->n, i, j;
+	char path[64];
+
+	if (router_name != NULL) {
+		free(c->router.name);
+		c->router.name = xstrdup(router_name);
+	}
+	for (i = 0; i < c->npools; i++)
+		if (c->pools[i].name == NULL)
+			v.pools_named = false;
+
+	validate_sections(&v);
+	validate_election(&v);
+	for (i = 0; i < c->npools; i++) {
+		validate_pool(&v, &c->pools[i], i);
+		snprintf(path, sizeof(path), "pools[%zu]", i);
+		for (j = 0; j < i; j++)
+			if (c->pools[i].name && c->pools[j].name &&
+			    strcmp(c->pools[i].name, c->pools[j].name) == 0)
+				verr(&v, c->pools[i].src, c->pools[i].line, path, "pool name \"%s\" "
+				    "is used twice (also line %d)", c->pools[i].name,
+				    c->pools[j].line);
+	}
+	for (i = 0; i < c->nvips; i++)
+		validate_vip(&v, &c->vips[i], i);
+	validate_vip_set(&v);
+
+	if (el->n > nerr0)
+		return -EINVAL;
+	config_sort(c);
+	return 0;
+}

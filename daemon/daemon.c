@@ -1,0 +1,595 @@
+/*
+ * daemon.c - the running daemon: start, reload, stop.
+ *
+ * Reload follows bgpd: parse a fresh configuration, validate all of it,
+ * refuse it on any error and keep running the old one, and only then move
+ * from old to new (daemon_apply).  Nothing is torn down to reload.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
+#include "loop.h"
+#include "notify.h"
+#include "util.h"
+
+#define PIDFILE_OPEN_TRIES 5
+
+static int load_config(struct daemon *d, struct config **out);
+static char *abs_path(const char *path);
+static const char *str_or(const char *s, const char *dflt);
+static int conf_facility(const struct config *c);
+static void status_line(const struct daemon *d, char *buf, size_t len);
+
+static long pidfile_read_pid(int fd);
+static int pidfile_open(struct daemon *d);
+static int pidfile_write(struct daemon *d);
+static void pidfile_close(struct daemon *d);
+
+static int detach_begin(struct daemon *d);
+static void detach_finish(struct daemon *d);
+static void detach_abort(struct daemon *d);
+static void detach_exit(struct daemon *d, int status) __attribute__((noreturn));
+
+static void on_reload_signal(int signo, void *arg);
+static void on_shutdown_signal(int signo, void *arg);
+static void reload_deferred(void *arg);
+
+void
+daemon_init(struct daemon *d, const struct daemon_opts *opts)
+{
+	memset(d, 0, sizeof(*d));
+	d->opts = *opts;
+	d->config_path = xstrdup(opts->config_path);
+	d->router_name = xstrdup(opts->router_name);
+	if (opts->pidfile != NULL && opts->pidfile[0] != '\0')
+		d->pidfile = xstrdup(opts->pidfile);
+	/* opts keeps pointing at our copies, never at the caller's strings */
+	d->opts.config_path = d->config_path;
+	d->opts.router_name = d->router_name;
+	d->opts.pidfile = d->pidfile;
+	d->pidfd = -1;
+	d->detach_fd = -1;
+}
+
+void
+daemon_fini(struct daemon *d)
+{
+	if (d == NULL)
+		return;
+	FREE_AND_NULL(d->config_path);
+	FREE_AND_NULL(d->router_name);
+	FREE_AND_NULL(d->pidfile);
+	memset(&d->opts, 0, sizeof(d->opts));
+}
+
+/* ----------------------------------------------------------- helpers */
+
+static const char *
+str_or(const char *s, const char *dflt)
+{
+	return s != NULL ? s : dflt;
+}
+
+/*
+ * After detaching we run in "/", so a relative path given on the command
+ * line would name another file at the next reload.  Not realpath(): a
+ * symlinked configuration must be followed afresh at every reload.
+ */
+static char *
+abs_path(const char *path)
+{
+	char *cwd, *p;
+
+	if (path == NULL || path[0] == '/')
+		return xstrdup(path);
+	cwd = getcwd(NULL, 0);
+	if (cwd == NULL)
+		return xstrdup(path);
+	p = xasprintf("%s/%s", cwd, path);
+	free(cwd);
+	return p;
+}
+
+static int
+conf_facility(const struct config *c)
+{
+	int f = log_facility_from_str(str_or(c->router.syslog_facility, "daemon"));
+
+	return f < 0 ? LOG_DAEMON : f;
+}
+
+static void
+status_line(const struct daemon *d, char *buf, size_t len)
+{
+	const struct config *c = d->conf;
+
+	snprintf(buf, len, "router %s: %zu vips, %zu pools%s", str_or(c->router.name, "-"),
+	    c->nvips, c->npools,
+	    d->reloads_refused > 0 ? "; last reload refused, see the log" : "");
+}
+
+/*
+ * Read and validate the file.  Every error is logged, one per line, then
+ * their count; the caller says what it does about it.
+ */
+static int
+load_config(struct daemon *d, struct config **out)
+{
+	struct errlist el;
+	size_t i;
+	int r;
+
+	errlist_init(&el);
+	*out = NULL;
+	r = conf_read(d->config_path, d->router_name, out, &el);
+	for (i = 0; i < el.n; i++)
+		log_warnx("%s", el.msgs[i]);
+	if (r < 0 && el.n == 0)
+		log_warnc(r, "%s", d->config_path);
+	if (r < 0)
+		log_warnx("%s: configuration invalid (%zu error%s)", d->config_path, el.n,
+		    el.n == 1 ? "" : "s");
+	errlist_clear(&el);
+	if (r < 0) {
+		config_free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+/* ----------------------------------------------------------- pidfile */
+
+static long
+pidfile_read_pid(int fd)
+{
+	char buf[32];
+	long long pid;
+	ssize_t n;
+
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (parse_int(buf, 1, INT32_MAX, &pid) < 0)
+		return 0;
+	return (long)pid;
+}
+
+/*
+ * The lock, not the file's existence, says whether an instance runs: a
+ * crashed daemon leaves its pidfile behind but its flock dies with it.
+ * flock rather than fcntl locks, because flock locks belong to the open
+ * file and so survive the forks of detaching.  Returns 0, -EEXIST when
+ * another instance holds it, or another negative errno (never -EINVAL,
+ * which daemon_start reserves for the configuration).
+ */
+static int
+pidfile_open(struct daemon *d)
+{
+	struct stat fst, pst;
+	long pid;
+	int fd, r, tries;
+
+	if (d->pidfile == NULL)
+		return 0;
+	for (tries = 0; tries < PIDFILE_OPEN_TRIES; tries++) {
+		fd = open(d->pidfile, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			r = -errno;
+			log_warnc(r, "pidfile %s: cannot open", d->pidfile);
+			return r == -EINVAL ? -EIO : r;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			r = -errno;
+			if (r == -EWOULDBLOCK) {
+				pid = pidfile_read_pid(fd);
+				if (pid > 0)
+					log_warnx("pidfile %s: ipvs-router is already running "
+						  "(pid %ld), not starting",
+					    d->pidfile, pid);
+				else
+					log_warnx("pidfile %s: locked by another process, "
+						  "not starting",
+					    d->pidfile);
+				r = -EEXIST;
+			} else {
+				log_warnc(r, "pidfile %s: cannot lock", d->pidfile);
+			}
+			close(fd);
+			return r == -EINVAL ? -EIO : r;
+		}
+		/*
+		 * A stopping instance unlinks the file before it lets go of the
+		 * lock; if that happened between our open and our flock, we
+		 * hold a lock on a name nobody will find.  Start over.
+		 */
+		if (fstat(fd, &fst) == 0 && stat(d->pidfile, &pst) == 0 &&
+		    fst.st_dev == pst.st_dev && fst.st_ino == pst.st_ino)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		log_warnx("pidfile %s: keeps being replaced, not starting", d->pidfile);
+		return -EBUSY;
+	}
+	pid = pidfile_read_pid(fd);
+	if (pid > 0)
+		log_notice("pidfile %s: replacing stale pid %ld (no longer holds the lock)",
+		    d->pidfile, pid);
+	d->pidfd = fd;
+	return 0;
+}
+
+static int
+pidfile_write(struct daemon *d)
+{
+	char buf[32];
+	int n, r;
+
+	if (d->pidfd < 0)
+		return 0;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(d->pidfd, 0) < 0 || pwrite(d->pidfd, buf, (size_t)n, 0) != n) {
+		r = errno != 0 ? -errno : -EIO;
+		log_warnc(r, "pidfile %s: cannot write", d->pidfile);
+		return r == -EINVAL ? -EIO : r;
+	}
+	return 0;
+}
+
+/* Unlink while still holding the lock, so no one can lock the old inode
+ * and believe they own the name. */
+static void
+pidfile_close(struct daemon *d)
+{
+	if (d->pidfd < 0)
+		return;
+	if (unlink(d->pidfile) < 0 && errno != ENOENT)
+		log_warn("pidfile %s: cannot remove", d->pidfile);
+	close(d->pidfd);
+	d->pidfd = -1;
+}
+
+/* ----------------------------------------------------------- detaching */
+
+/*
+ * fork, setsid, fork again (a session leader could acquire a controlling
+ * terminal; its child cannot), chdir /.  The original process stays until
+ * the final child writes its verdict into a pipe, then exits with it: who
+ * started us (a shell, an init script, Type=forking) learns whether we
+ * really started, and messages up to that point still reach the terminal.
+ * Returns 0 in the final child; a negative errno in the original process
+ * when the first fork fails.  The other processes never return.
+ */
+static int
+detach_begin(struct daemon *d)
+{
+	unsigned char verdict;
+	int p[2], fd, r;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		r = -errno;
+		log_warnc(r, "cannot detach: pipe");
+		return r;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		log_warnc(r, "cannot detach: fork");
+		close(p[0]);
+		close(p[1]);
+		return r;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		do
+			n = read(p[0], &verdict, 1);
+		while (n < 0 && errno == EINTR);
+		close(p[0]);
+		detach_exit(d, n == 1 ? verdict : DAEMON_EXIT_STARTUP);
+	}
+
+	close(p[0]);
+	if (setsid() < 0) {
+		log_warn("cannot detach: setsid");
+		detach_exit(d, DAEMON_EXIT_STARTUP);
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_warn("cannot detach: second fork");
+		detach_exit(d, DAEMON_EXIT_STARTUP);
+	}
+	if (pid > 0) {
+		close(p[1]);
+		detach_exit(d, DAEMON_EXIT_OK);
+	}
+
+	if (chdir("/") < 0) {
+		log_warn("cannot detach: chdir /");
+		detach_exit(d, DAEMON_EXIT_STARTUP);
+	}
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("cannot detach: /dev/null");
+		detach_exit(d, DAEMON_EXIT_STARTUP);
+	}
+	/* stderr stays until we are ready, see detach_finish */
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	d->detach_fd = p[1];
+	return 0;
+}
+
+/*
+ * Leave one of the processes that exist only to detach.  The pidfile lock
+ * and the daemon's state belong to the final child: close and free our
+ * copies (so leak checkers see a clean exit), never unlink.  _exit, since
+ * atexit handlers and stdio buffers are the final child's business.
+ */
+static void
+detach_exit(struct daemon *d, int status)
+{
+	if (d->pidfd >= 0)
+		close(d->pidfd);
+	config_free(d->conf);
+	daemon_fini(d);
+	_exit(status);
+}
+
+/* Ready: logging moves to syslog, stderr lets go of the terminal, and the
+ * waiting parent exits 0. */
+static void
+detach_finish(struct daemon *d)
+{
+	unsigned char verdict = DAEMON_EXIT_OK;
+	int fd;
+
+	if (d->detach_fd < 0)
+		return;
+	if (d->use_syslog) {
+		log_set_facility(conf_facility(d->conf));
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			dup2(fd, STDERR_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
+	}
+	if (write(d->detach_fd, &verdict, 1) != 1)
+		log_warn("cannot report readiness to the parent process");
+	close(d->detach_fd);
+	d->detach_fd = -1;
+}
+
+/* Start-up failed after detaching: closing the pipe makes the parent exit 3. */
+static void
+detach_abort(struct daemon *d)
+{
+	if (d->detach_fd < 0)
+		return;
+	close(d->detach_fd);
+	d->detach_fd = -1;
+}
+
+/* ----------------------------------------------------------- life cycle */
+
+int
+daemon_start(struct daemon *d)
+{
+	char status[256];
+	char *p;
+	int r;
+
+	if (!d->opts.foreground) {
+		p = abs_path(d->config_path);
+		free(d->config_path);
+		d->config_path = p;
+		d->opts.config_path = p;
+		p = abs_path(d->pidfile);
+		free(d->pidfile);
+		d->pidfile = p;
+		d->opts.pidfile = p;
+	}
+	d->use_syslog = !d->opts.foreground && !d->opts.log_stderr;
+
+	r = load_config(d, &d->conf);
+	if (r < 0) {
+		log_warnx("not starting");
+		return -EINVAL;
+	}
+
+	r = pidfile_open(d);
+	if (r < 0)
+		goto fail_conf;
+
+	if (!d->opts.foreground) {
+		r = detach_begin(d);
+		if (r < 0)
+			goto fail_pidfile;
+	}
+
+	r = pidfile_write(d);
+	if (r < 0)
+		goto fail_detach;
+
+	r = loop_init();
+	if (r < 0) {
+		log_warnc(r, "cannot set up the event loop");
+		goto fail_detach;
+	}
+	loop_on_reload(on_reload_signal, d);
+	loop_on_shutdown(on_shutdown_signal, d);
+
+	daemon_apply(d, NULL, d->conf);
+
+	d->started = true;
+	detach_finish(d);
+	status_line(d, status, sizeof(status));
+	log_notice(
+	    "started (pid %ld, %s, configuration %s)", (long)getpid(), status, d->config_path);
+	r = notify_ready(status);
+	if (r < 0)
+		log_warnc(r, "cannot notify systemd (READY=1)");
+	return 0;
+
+fail_detach:
+	detach_abort(d);
+fail_pidfile:
+	pidfile_close(d);
+fail_conf:
+	config_free(d->conf);
+	d->conf = NULL;
+	return r == -EINVAL ? -EIO : r;
+}
+
+int
+daemon_run(struct daemon *d)
+{
+	return loop_run();
+}
+
+int
+daemon_reload(struct daemon *d)
+{
+	struct config *newc, *old;
+	char status[256];
+	int r;
+
+	r = notify_reloading("reloading the configuration");
+	if (r < 0)
+		log_warnc(r, "cannot notify systemd (RELOADING=1)");
+	log_info("reload: reading %s", d->config_path);
+
+	r = load_config(d, &newc);
+	if (r < 0) {
+		d->reloads_refused++;
+		log_warnx("reload refused, keeping the running configuration");
+		goto out;
+	}
+
+	old = d->conf;
+	daemon_apply(d, old, newc);
+	d->conf = newc;
+	config_free(old);
+	d->reloads_ok++;
+	d->reloads_refused = 0;
+	log_notice("reload: configuration accepted (%zu vips, %zu pools)", d->conf->nvips,
+	    d->conf->npools);
+
+out:
+	status_line(d, status, sizeof(status));
+	if (notify_ready(status) < 0)
+		log_debug("cannot notify systemd (READY=1 after reload)");
+	return r;
+}
+
+void
+daemon_apply(struct daemon *d, struct config *old_conf, struct config *new_conf)
+{
+	char *a, *b;
+	bool same;
+	int fac;
+
+	if (old_conf == NULL) {
+		log_info("apply: router %s, %zu vips, %zu pools, election %s, aws %s",
+		    str_or(new_conf->router.name, "-"), new_conf->nvips, new_conf->npools,
+		    new_conf->election.present ? "on" : "off (standalone)",
+		    new_conf->aws.present ? "on" : "off");
+		return;
+	}
+
+	/* The canonical dump is the cheapest complete equality test we have. */
+	a = conf_dump_string(old_conf);
+	b = conf_dump_string(new_conf);
+	same = a != NULL && b != NULL && strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	if (same) {
+		log_info("apply: configuration unchanged");
+		return;
+	}
+
+	if (strcmp(str_or(old_conf->router.name, ""), str_or(new_conf->router.name, "")) != 0)
+		log_notice("apply: router name %s -> %s", str_or(old_conf->router.name, "-"),
+		    str_or(new_conf->router.name, "-"));
+	if (old_conf->election.present != new_conf->election.present)
+		log_notice("apply: election %s",
+		    new_conf->election.present ? "enabled" : "disabled (standalone)");
+	if (old_conf->aws.present != new_conf->aws.present)
+		log_notice("apply: aws %s", new_conf->aws.present ? "enabled" : "disabled");
+	log_info("apply: configuration changed: vips %zu -> %zu, pools %zu -> %zu", old_conf->nvips,
+	    new_conf->nvips, old_conf->npools, new_conf->npools);
+
+	fac = conf_facility(new_conf);
+	if (d->use_syslog && fac != conf_facility(old_conf)) {
+		log_notice("apply: syslog facility now %s",
+		    str_or(new_conf->router.syslog_facility, "daemon"));
+		log_set_facility(fac);
+	}
+}
+
+void
+daemon_stop(struct daemon *d)
+{
+	int r;
+
+	if (d->started) {
+		r = notify_stopping("stopping");
+		if (r < 0)
+			log_debug("cannot notify systemd (STOPPING=1)");
+		log_notice("stopping");
+	}
+	loop_fini(); /* drops a pending reload too */
+	detach_abort(d);
+	pidfile_close(d);
+	config_free(d->conf);
+	d->conf = NULL;
+	if (d->started)
+		log_notice("stopped");
+	d->started = false;
+}
+
+/* ----------------------------------------------------------- signals */
+
+static void
+on_reload_signal(int signo, void *arg)
+{
+	log_info("SIGHUP received, reloading");
+	/* However many SIGHUPs arrive in one iteration, reload once. */
+	loop_defer(reload_deferred, arg);
+}
+
+static void
+reload_deferred(void *arg)
+{
+	daemon_reload(arg);
+}
+
+static void
+on_shutdown_signal(int signo, void *arg)
+{
+	log_notice("%s received, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM");
+	loop_break();
+}

@@ -1,0 +1,92 @@
+/*
+ * daemon.h - the running daemon: configuration, pidfile, start, reload, stop.
+ *
+ * The composition module: it owns the running state and is the only place
+ * that calls into both the core (configuration) and the edges (loop,
+ * notify).  Life cycle, each pair undone in reverse:
+ *
+ *   daemon_init   -> daemon_start -> daemon_run -> daemon_stop -> daemon_fini
+ *
+ * Events only mark work and defer it to the loop; SIGHUP becomes one
+ * daemon_reload() per loop iteration however many arrive.
+ */
+#ifndef IPVSR_DAEMON_H
+#define IPVSR_DAEMON_H
+
+#include <stdbool.h>
+
+#include "model.h"
+
+/* Process exit statuses, documented in --help and ipvs-router(8). */
+enum daemon_exit {
+	DAEMON_EXIT_OK = 0,
+	DAEMON_EXIT_CONFIG = 1,	 /* configuration invalid or unreadable */
+	DAEMON_EXIT_USAGE = 2,	 /* bad command line */
+	DAEMON_EXIT_STARTUP = 3, /* pidfile, fork, loop, ... */
+};
+
+struct daemon_opts {
+	const char *config_path;
+	const char *router_name; /* NULL: router.name, else the host name */
+	const char *pidfile;	 /* NULL or "": no pidfile */
+	bool foreground;	 /* false: detach and log to syslog */
+	bool log_stderr;	 /* keep logging to stderr when detached */
+	bool debug;
+};
+
+struct daemon {
+	struct daemon_opts opts; /* strings below are our own copies */
+	char *config_path;	 /* absolute once detached (we chdir to /) */
+	char *router_name;
+	char *pidfile;
+
+	struct config *conf; /* the running configuration */
+
+	int pidfd;	 /* locked pidfile, -1: none */
+	int detach_fd;	 /* pipe to the waiting parent, -1: none */
+	bool use_syslog; /* detached without -l */
+	bool started;
+	unsigned reloads_ok, reloads_refused;
+};
+
+/* Take copies of the options; no side effects.  Pair: daemon_fini. */
+void daemon_init(struct daemon *d, const struct daemon_opts *opts);
+/* Free what daemon_init took.  NULL-safe, idempotent. */
+void daemon_fini(struct daemon *d);
+
+/*
+ * Read and validate the configuration, lock and write the pidfile, detach
+ * (unless foreground), set up the loop and tell systemd READY=1.  Problems
+ * with the configuration are reported before detaching, so the user sees
+ * them.  Returns 0; -EINVAL when the configuration is invalid or unreadable
+ * (every error already logged); any other negative errno when start-up
+ * failed for another reason (pidfile in use, fork, loop).  On failure
+ * everything started is undone.  When detaching, only the detached child
+ * returns; the original process exits with 0 once the child reports ready,
+ * or 3 if the child fails first.
+ */
+int daemon_start(struct daemon *d);
+
+/* Run the loop until SIGTERM/SIGINT.  Returns 0. */
+int daemon_run(struct daemon *d);
+
+/*
+ * Re-read the configuration file.  Any error: every error logged, the
+ * running configuration kept, -EINVAL (or the read error) returned.
+ * Success: daemon_apply(old, new), then the new configuration replaces the
+ * old one.  systemd sees RELOADING=1 then READY=1 either way.
+ */
+int daemon_reload(struct daemon *d);
+
+/*
+ * Move the running system from `old_conf` (NULL at start) to `new_conf`.
+ * Both are validated.  Today it reports what changed at the top level and
+ * applies the log facility; the object-level diff plugs in here.
+ */
+void daemon_apply(struct daemon *d, struct config *old_conf, struct config *new_conf);
+
+/* STOPPING=1, tear down the loop, remove the pidfile, free the
+ * configuration.  Safe after a failed or no daemon_start. */
+void daemon_stop(struct daemon *d);
+
+#endif

@@ -1,0 +1,297 @@
+/*
+ * loop.c - libev's default loop and the few watchers every daemon needs.
+ *
+ * This is one of the few files that include <ev.h>.  It owns the signal
+ * watchers, the deferred-work queue and the systemd watchdog timer.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ev.h>
+
+#include "log.h"
+#include "loop.h"
+#include "notify.h"
+#include "util.h"
+
+struct deferred {
+	void (*cb)(void *arg); /* NULL: cancelled, skip */
+	void *arg;
+};
+
+static void signal_cb(struct ev_loop *l, ev_signal *w, int revents);
+static void prepare_cb(struct ev_loop *l, ev_prepare *w, int revents);
+static void idle_cb(struct ev_loop *l, ev_idle *w, int revents);
+static void watchdog_cb(struct ev_loop *l, ev_timer *w, int revents);
+static int watchdog_init(void);
+static void run_deferred(void);
+
+static struct {
+	struct ev_loop *ev;
+	ev_signal sig_hup, sig_term, sig_int;
+	ev_prepare prepare; /* runs deferred work before the loop blocks */
+	ev_idle idle;	    /* keeps the loop from blocking while work is queued */
+	ev_timer watchdog;
+
+	void (*reload_cb)(int, void *);
+	void *reload_arg;
+	void (*shutdown_cb)(int, void *);
+	void *shutdown_arg;
+
+	/* Deferred work: [0, run_pos) is running or done in this pass. */
+	struct deferred *q;
+	size_t nq, capq, run_pos;
+	bool running_q;
+
+	/* loop_now_ms cache, keyed by the ev_now() of the iteration */
+	ev_tstamp now_key;
+	int64_t now_ms;
+	bool now_valid;
+	bool running; /* inside loop_run() */
+} lo;
+
+int
+loop_init(void)
+{
+	struct sigaction sa;
+	int r;
+
+	if (lo.ev != NULL)
+		return -EALREADY;
+	/* A closed peer must give EPIPE on write, not kill the daemon. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGPIPE, &sa, NULL) < 0)
+		return -errno;
+
+	lo.ev = ev_default_loop(EVFLAG_AUTO);
+	if (lo.ev == NULL)
+		return -ENOMEM;
+
+	ev_signal_init(&lo.sig_hup, signal_cb, SIGHUP);
+	ev_signal_init(&lo.sig_term, signal_cb, SIGTERM);
+	ev_signal_init(&lo.sig_int, signal_cb, SIGINT);
+	ev_signal_start(lo.ev, &lo.sig_hup);
+	ev_signal_start(lo.ev, &lo.sig_term);
+	ev_signal_start(lo.ev, &lo.sig_int);
+
+	ev_prepare_init(&lo.prepare, prepare_cb);
+	ev_idle_init(&lo.idle, idle_cb);
+	/* Deferred work queued before the loop existed still has to run. */
+	if (lo.nq > 0) {
+		ev_prepare_start(lo.ev, &lo.prepare);
+		ev_idle_start(lo.ev, &lo.idle);
+	}
+
+	r = watchdog_init();
+	if (r < 0) {
+		loop_fini();
+		return r;
+	}
+	return 0;
+}
+
+void
+loop_fini(void)
+{
+	if (lo.ev != NULL) {
+		ev_signal_stop(lo.ev, &lo.sig_hup);
+		ev_signal_stop(lo.ev, &lo.sig_term);
+		ev_signal_stop(lo.ev, &lo.sig_int);
+		ev_prepare_stop(lo.ev, &lo.prepare);
+		ev_idle_stop(lo.ev, &lo.idle);
+		ev_timer_stop(lo.ev, &lo.watchdog);
+		ev_loop_destroy(lo.ev);
+	}
+	free(lo.q);
+	memset(&lo, 0, sizeof(lo));
+}
+
+int
+loop_run(void)
+{
+	lo.running = true;
+	lo.now_valid = false;
+	ev_run(lo.ev, 0);
+	lo.running = false;
+	return 0;
+}
+
+void
+loop_break(void)
+{
+	if (lo.ev != NULL)
+		ev_break(lo.ev, EVBREAK_ALL);
+}
+
+struct ev_loop *
+loop_ev(void)
+{
+	return lo.ev;
+}
+
+void
+loop_on_reload(void (*cb)(int, void *), void *arg)
+{
+	lo.reload_cb = cb;
+	lo.reload_arg = arg;
+}
+
+void
+loop_on_shutdown(void (*cb)(int, void *), void *arg)
+{
+	lo.shutdown_cb = cb;
+	lo.shutdown_arg = arg;
+}
+
+static void
+signal_cb(struct ev_loop *l, ev_signal *w, int revents)
+{
+	log_debug("loop: signal %s", strsignal(w->signum));
+	if (w->signum == SIGHUP) {
+		if (lo.reload_cb != NULL)
+			lo.reload_cb(w->signum, lo.reload_arg);
+		else
+			log_info("SIGHUP ignored: nothing to reload");
+		return;
+	}
+	if (lo.shutdown_cb != NULL)
+		lo.shutdown_cb(w->signum, lo.shutdown_arg);
+	else
+		loop_break();
+}
+
+/* ---------------------------------------------------------- deferred work */
+
+void
+loop_defer(void (*cb)(void *), void *arg)
+{
+	size_t i;
+
+	for (i = lo.run_pos; i < lo.nq; i++)
+		if (lo.q[i].cb == cb && lo.q[i].arg == arg)
+			return;
+	if (lo.nq == lo.capq) {
+		lo.capq = lo.capq ? lo.capq * 2 : 8;
+		lo.q = xreallocarray(lo.q, lo.capq, sizeof(*lo.q));
+	}
+	lo.q[lo.nq].cb = cb;
+	lo.q[lo.nq].arg = arg;
+	lo.nq++;
+	/*
+	 * The idle watcher as well as the prepare watcher: a request made from
+	 * another prepare callback of this iteration comes too late for ours,
+	 * and the active idle watcher turns the coming wait into a poll.
+	 */
+	if (lo.ev != NULL && !lo.running_q) {
+		ev_prepare_start(lo.ev, &lo.prepare);
+		ev_idle_start(lo.ev, &lo.idle);
+	}
+}
+
+void
+loop_defer_cancel(void (*cb)(void *), void *arg)
+{
+	size_t i;
+
+	for (i = lo.run_pos; i < lo.nq; i++)
+		if (lo.q[i].cb == cb && lo.q[i].arg == arg)
+			lo.q[i].cb = NULL;
+}
+
+/*
+ * One pass over what was queued when the pass began.  Work queued by the
+ * callbacks lands after `end` and waits for the next iteration.
+ */
+static void
+run_deferred(void)
+{
+	size_t end = lo.nq;
+	struct deferred d;
+
+	lo.running_q = true;
+	for (lo.run_pos = 0; lo.run_pos < end;) {
+		d = lo.q[lo.run_pos++];
+		if (d.cb != NULL)
+			d.cb(d.arg);
+	}
+	memmove(lo.q, lo.q + end, (lo.nq - end) * sizeof(*lo.q));
+	lo.nq -= end;
+	lo.run_pos = 0;
+	lo.running_q = false;
+}
+
+static void
+prepare_cb(struct ev_loop *l, ev_prepare *w, int revents)
+{
+	run_deferred();
+	if (lo.ev == NULL)
+		return;
+	if (lo.nq == 0) {
+		ev_prepare_stop(l, w);
+		ev_idle_stop(l, &lo.idle);
+	} else {
+		ev_idle_start(l, &lo.idle);
+	}
+}
+
+static void
+idle_cb(struct ev_loop *l, ev_idle *w, int revents)
+{
+	/* Its only job was to stop the loop from blocking; prepare_cb runs next. */
+	ev_idle_stop(l, w);
+}
+
+/* ---------------------------------------------------------------- time */
+
+int64_t
+loop_now_ms(void)
+{
+	ev_tstamp key;
+
+	if (!lo.running)
+		return mono_ms();
+	key = ev_now(lo.ev);
+	if (!lo.now_valid || key != lo.now_key) {
+		lo.now_key = key;
+		lo.now_ms = mono_ms();
+		lo.now_valid = true;
+	}
+	return lo.now_ms;
+}
+
+/* ------------------------------------------------------------ watchdog */
+
+static int
+watchdog_init(void)
+{
+	uint64_t usec;
+	int r;
+
+	r = notify_watchdog_usec(&usec);
+	if (r < 0) {
+		log_warnc(r, "ignoring malformed WATCHDOG_USEC/WATCHDOG_PID");
+		return 0;
+	}
+	if (r == 0)
+		return 0;
+	/* Half the interval, as sd_watchdog_enabled(3) advises: one late ping is not fatal. */
+	ev_timer_init(&lo.watchdog, watchdog_cb, 0., (ev_tstamp)usec / 2e6);
+	ev_timer_start(lo.ev, &lo.watchdog);
+	log_info("systemd watchdog: pinging every %llu ms", (unsigned long long)(usec / 2000));
+	return 0;
+}
+
+static void
+watchdog_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(60000, 1);
+	int r;
+
+	r = notify_watchdog();
+	if (r < 0 && log_ratelimit_ok(&rl))
+		log_warnc(r, "systemd watchdog ping failed");
+}

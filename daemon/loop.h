@@ -1,0 +1,67 @@
+/*
+ * loop.h - the event loop: libev's default loop, signals, deferred work and
+ * the systemd watchdog.
+ *
+ * Signals never run daemon code from a signal handler: libev turns them
+ * into ordinary callbacks on the loop, and those only call what was
+ * registered here.  Core modules never see libev; edges that need watchers
+ * get the loop from loop_ev() and include <ev.h> themselves.
+ */
+#ifndef IPVSR_LOOP_H
+#define IPVSR_LOOP_H
+
+#include <stdint.h>
+
+struct ev_loop;
+
+/*
+ * Create the default loop, watch SIGHUP/SIGTERM/SIGINT, ignore SIGPIPE,
+ * and start the watchdog ping when systemd asks for one.  Call after any
+ * fork.  Returns 0 or a negative errno (nothing to undo then).
+ */
+int loop_init(void);
+
+/* Stop every watcher this module owns, drop deferred work and destroy the
+ * loop.  Safe to call when loop_init failed or was never called; not from
+ * inside a loop callback (return from loop_run first). */
+void loop_fini(void);
+
+/* Run until loop_break().  Returns 0. */
+int loop_run(void);
+
+/* Make loop_run() return once the current callback finishes. */
+void loop_break(void);
+
+/*
+ * Callbacks for SIGHUP (reload) and SIGTERM/SIGINT (shutdown), run from the
+ * loop with the signal number.  One each; a later call replaces the earlier,
+ * NULL removes it.  Without a shutdown callback a shutdown signal breaks
+ * the loop; without a reload callback SIGHUP is logged and ignored.
+ */
+void loop_on_reload(void (*cb)(int signo, void *arg), void *arg);
+void loop_on_shutdown(void (*cb)(int signo, void *arg), void *arg);
+
+/*
+ * Run cb(arg) once, after the callbacks of the current loop iteration and
+ * before the loop next waits.  Asking again for the same (cb, arg) before
+ * it ran is a no-op, so "something changed" events can each ask and the
+ * work runs once.  Work deferred from inside deferred work runs in the next
+ * iteration (without blocking in between), so it cannot starve I/O.
+ */
+void loop_defer(void (*cb)(void *arg), void *arg);
+
+/* Forget a pending loop_defer(cb, arg), e.g. before freeing arg. */
+void loop_defer_cancel(void (*cb)(void *arg), void *arg);
+
+/*
+ * Monotonic milliseconds, fixed for the whole loop iteration like ev_now()
+ * (so every decision taken in one iteration sees one time), but on the
+ * monotonic clock: ev_now() is wall-clock time and jumps with it.  Outside
+ * loop_run() it is simply the current monotonic time.
+ */
+int64_t loop_now_ms(void);
+
+/* The libev loop, for edges that embed watchers; NULL before loop_init(). */
+struct ev_loop *loop_ev(void);
+
+#endif

@@ -1,0 +1,232 @@
+/*
+ * main.c - the command line; everything else is daemon.c's.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+#define PROGNAME	"ipvs-router"
+#define DEFAULT_CONFIG	SYSCONFDIR "/ipvs-router/ipvs-router.conf"
+#define DEFAULT_PIDFILE RUNSTATEDIR "/ipvs-router.pid"
+
+enum {
+	OPT_DUMP_CONFIG = 256,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+    {"config", required_argument, NULL, 'f'},
+    {"name", required_argument, NULL, 'n'},
+    {"test", no_argument, NULL, 't'},
+    {"dump-config", no_argument, NULL, OPT_DUMP_CONFIG},
+    {"foreground", no_argument, NULL, 'F'},
+    {"log-stderr", no_argument, NULL, 'l'},
+    {"debug", no_argument, NULL, 'd'},
+    {"pidfile", required_argument, NULL, 'p'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(FILE *f);
+static void fds_sanitise(void);
+static int check_config(const char *path, const char *router_name, bool dump);
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: " PROGNAME " [-Fld] [-f FILE] [-n NAME] [-p PIDFILE]\n"
+	    "       " PROGNAME " -t [-f FILE] [-n NAME]\n"
+	    "       " PROGNAME " --dump-config [-f FILE] [-n NAME]\n"
+	    "\n"
+	    "IPVS load-balancer router: health checks, VRRPv3 election, cloud failover.\n"
+	    "\n"
+	    "  -f, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
+	    "  -n, --name NAME      this router's name, overriding router.name and the host name\n"
+	    "  -t, --test           check the configuration, print every error, then exit\n"
+	    "      --dump-config    check the configuration and print it in canonical form\n"
+	    "  -F, --foreground     do not detach; log to stderr (use this under systemd)\n"
+	    "  -l, --log-stderr     log to stderr instead of syslog even when detached\n"
+	    "  -d, --debug          log debug messages too\n"
+	    "  -p, --pidfile FILE   pidfile (default " DEFAULT_PIDFILE "; \"\" for none)\n"
+	    "      --version        print the version and exit\n"
+	    "  -h, --help           print this help and exit\n"
+	    "\n"
+	    "Signals: SIGHUP reloads the configuration (refused, keeping the running one,\n"
+	    "if it has any error); SIGTERM and SIGINT stop the daemon.\n"
+	    "\n"
+	    "Exit status:\n"
+	    "  0  success\n"
+	    "  1  configuration invalid or unreadable\n"
+	    "  2  usage error\n"
+	    "  3  start-up failure (pidfile in use, cannot detach, event loop, ...)\n");
+}
+
+/*
+ * Started with 0, 1 or 2 closed, the pidfile or a socket could land on one
+ * of them and receive stray output.
+ */
+static void
+fds_sanitise(void)
+{
+	int fd;
+
+	for (;;) {
+		fd = open("/dev/null", O_RDWR);
+		if (fd < 0)
+			return;
+		if (fd > STDERR_FILENO) {
+			close(fd);
+			return;
+		}
+	}
+}
+
+/*
+ * -t and --dump-config: errors go to stderr as plain lines, exactly as the
+ * loader wrote them, so tests and editors can parse them.
+ */
+static int
+check_config(const char *path, const char *router_name, bool dump)
+{
+	struct config *c = NULL;
+	struct errlist el;
+	int r, status;
+	size_t i;
+
+	errlist_init(&el);
+	r = conf_read(path, router_name, &c, &el);
+	for (i = 0; i < el.n; i++)
+		fprintf(stderr, "%s\n", el.msgs[i]);
+	if (r < 0) {
+		if (el.n == 0)
+			fprintf(stderr, "%s: %s\n", path, strerror(-r));
+		status = DAEMON_EXIT_CONFIG;
+	} else if (dump) {
+		status = DAEMON_EXIT_OK;
+		if (conf_dump(c, stdout) < 0 || fflush(stdout) == EOF || ferror(stdout)) {
+			fprintf(
+			    stderr, PROGNAME ": writing the configuration: %s\n", strerror(errno));
+			status = DAEMON_EXIT_STARTUP;
+		}
+	} else {
+		printf("%s: configuration OK\n", path);
+		status = DAEMON_EXIT_OK;
+	}
+	errlist_clear(&el);
+	config_free(c);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon_opts opts = {
+	    .config_path = DEFAULT_CONFIG,
+	    .pidfile = DEFAULT_PIDFILE,
+	};
+	struct daemon d;
+	bool test = false, dump = false;
+	int ch, r;
+
+	fds_sanitise();
+	while ((ch = getopt_long(argc, argv, "f:n:tFldp:h", long_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			opts.config_path = optarg;
+			break;
+		case 'n':
+			opts.router_name = optarg;
+			break;
+		case 't':
+			test = true;
+			break;
+		case OPT_DUMP_CONFIG:
+			dump = true;
+			break;
+		case 'F':
+			opts.foreground = true;
+			break;
+		case 'l':
+			opts.log_stderr = true;
+			break;
+		case 'd':
+			opts.debug = true;
+			break;
+		case 'p':
+			opts.pidfile = optarg;
+			break;
+		case OPT_VERSION:
+			printf(PROGNAME " " PACKAGE_VERSION "\n");
+			return DAEMON_EXIT_OK;
+		case 'h':
+			usage(stdout);
+			return DAEMON_EXIT_OK;
+		default:
+			usage(stderr);
+			return DAEMON_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, PROGNAME ": unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return DAEMON_EXIT_USAGE;
+	}
+	if (opts.router_name != NULL && !name_valid(opts.router_name)) {
+		fprintf(stderr,
+		    PROGNAME ": -n %s: not a valid router name "
+			     "(letters, digits, '.', '_', '-'; at most 63)\n",
+		    opts.router_name);
+		return DAEMON_EXIT_USAGE;
+	}
+
+	/*
+	 * A detached daemon must not keep its starter's descriptors: an
+	 * inherited pipe would keep a `$(...)` or a CI job waiting on us.
+	 * Nothing of ours is open yet.
+	 */
+	if (!test && !dump && !opts.foreground)
+		close_range(STDERR_FILENO + 1, ~0U, 0);
+
+	/* stderr until daemon_start detaches; it switches to syslog itself. */
+	log_init(PROGNAME, true, opts.debug ? LOG_DEBUG : LOG_INFO, LOG_DAEMON);
+
+	if (test || dump)
+		return check_config(opts.config_path, opts.router_name, dump);
+
+	daemon_init(&d, &opts);
+	r = daemon_start(&d);
+	if (r < 0) {
+		daemon_fini(&d);
+		return r == -EINVAL ? DAEMON_EXIT_CONFIG : DAEMON_EXIT_STARTUP;
+	}
+	daemon_run(&d);
+	daemon_stop(&d);
+	daemon_fini(&d);
+	return DAEMON_EXIT_OK;
+}

@@ -1,0 +1,370 @@
+/*
+ * util.c - allocation, addresses, clocks and error lists.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+static void oom(size_t n) __attribute__((noreturn));
+
+static void
+oom(size_t n)
+{
+	fprintf(stderr, "ipvs-router: out of memory (allocating %zu bytes)\n", n);
+	abort();
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		oom(n);
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (p == NULL)
+		oom(nmemb * size);
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		oom(n);
+	return q;
+}
+
+void *
+xreallocarray(void *p, size_t nmemb, size_t size)
+{
+	if (size != 0 && nmemb > SIZE_MAX / size)
+		oom(SIZE_MAX);
+	return xrealloc(p, nmemb * size);
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	d = strdup(s);
+	if (d == NULL)
+		oom(strlen(s) + 1);
+	return d;
+}
+
+char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		oom(strlen(fmt));
+	return s;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* ------------------------------------------------------------ addresses */
+
+int
+sockaddr_x_parse(const char *s, bool allow_port, struct sockaddr_x *out)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port = NULL, *end;
+	struct sockaddr_x sa;
+	size_t len;
+	long long p;
+
+	if (s == NULL || *s == '\0')
+		return -EINVAL;
+	memset(&sa, 0, sizeof(sa));
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (end == NULL)
+			return -EINVAL;
+		len = (size_t)(end - s - 1);
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return -EINVAL;
+		if (len == 0 || len >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, len);
+		host[len] = '\0';
+		if (inet_pton(AF_INET6, host, &sa.a.v6) != 1)
+			return -EINVAL;
+		sa.af = AF_INET6;
+	} else if (strchr(s, ':') != NULL && strchr(s, ':') == strrchr(s, ':')) {
+		/* exactly one colon: IPv4 with a port */
+		end = strchr(s, ':');
+		len = (size_t)(end - s);
+		if (len == 0 || len >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s, len);
+		host[len] = '\0';
+		if (inet_pton(AF_INET, host, &sa.a.v4) != 1)
+			return -EINVAL;
+		sa.af = AF_INET;
+		port = end + 1;
+	} else if (inet_pton(AF_INET, s, &sa.a.v4) == 1) {
+		sa.af = AF_INET;
+	} else if (inet_pton(AF_INET6, s, &sa.a.v6) == 1) {
+		sa.af = AF_INET6;
+	} else {
+		return -EINVAL;
+	}
+	if (port != NULL) {
+		if (!allow_port || parse_int(port, 1, 65535, &p) < 0)
+			return -EINVAL;
+		sa.port = (uint16_t)p;
+	}
+	*out = sa;
+	return 0;
+}
+
+char *
+sockaddr_x_fmt_addr(const struct sockaddr_x *sa, char *buf, size_t len)
+{
+	if (len == 0)
+		return buf;
+	if (sa->af == AF_INET)
+		inet_ntop(AF_INET, &sa->a.v4, buf, (socklen_t)len);
+	else if (sa->af == AF_INET6)
+		inet_ntop(AF_INET6, &sa->a.v6, buf, (socklen_t)len);
+	else
+		snprintf(buf, len, "(none)");
+	return buf;
+}
+
+char *
+sockaddr_x_fmt(const struct sockaddr_x *sa, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	sockaddr_x_fmt_addr(sa, a, sizeof(a));
+	if (sa->port == 0)
+		snprintf(buf, len, "%s", a);
+	else if (sa->af == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", a, sa->port);
+	else
+		snprintf(buf, len, "%s:%u", a, sa->port);
+	return buf;
+}
+
+int
+sockaddr_x_cmp_addr(const struct sockaddr_x *a, const struct sockaddr_x *b)
+{
+	int r;
+
+	if (a->af != b->af)
+		return a->af < b->af ? -1 : 1;
+	if (a->af == AF_INET)
+		r = memcmp(&a->a.v4, &b->a.v4, sizeof(a->a.v4));
+	else if (a->af == AF_INET6)
+		r = memcmp(&a->a.v6, &b->a.v6, sizeof(a->a.v6));
+	else
+		r = 0;
+	return r < 0 ? -1 : r > 0;
+}
+
+int
+sockaddr_x_cmp(const struct sockaddr_x *a, const struct sockaddr_x *b)
+{
+	int r = sockaddr_x_cmp_addr(a, b);
+
+	if (r != 0)
+		return r;
+	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+socklen_t
+sockaddr_x_to_sa(const struct sockaddr_x *sa, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (sa->af == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_addr = sa->a.v4;
+		in->sin_port = htons(sa->port);
+		return sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = sa->a.v6;
+		in6->sin6_port = htons(sa->port);
+		return sizeof(*in6);
+	}
+}
+
+int
+sockaddr_x_from_sa(const struct sockaddr *s, struct sockaddr_x *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (s->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)s;
+
+		out->af = AF_INET;
+		out->a.v4 = in->sin_addr;
+		out->port = ntohs(in->sin_port);
+		return 0;
+	}
+	if (s->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)s;
+
+		out->af = AF_INET6;
+		out->a.v6 = in6->sin6_addr;
+		out->port = ntohs(in6->sin6_port);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/* ------------------------------------------------------------ time */
+
+int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+mono_ms(void)
+{
+	return mono_us() / 1000;
+}
+
+int64_t
+jitter(int64_t base, int pct)
+{
+	static uint64_t state;
+	int64_t span;
+
+	if (pct <= 0 || base <= 0)
+		return base;
+	if (state == 0)
+		state = (uint64_t)mono_us() | 1;
+	/* xorshift64: cheap, good enough to spread timers */
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	span = base * pct / 100;
+	if (span == 0)
+		return base;
+	return base - span + (int64_t)(state % (uint64_t)(2 * span + 1));
+}
+
+/* ------------------------------------------------------------ parsing */
+
+int
+parse_int(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+bool
+name_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || !isalnum((unsigned char)s[0]))
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= 63)
+			return false;
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------ errlist */
+
+void
+errlist_init(struct errlist *el)
+{
+	memset(el, 0, sizeof(*el));
+}
+
+void
+errlist_clear(struct errlist *el)
+{
+	size_t i;
+
+	if (el == NULL)
+		return;
+	for (i = 0; i < el->n; i++)
+		free(el->msgs[i]);
+	free(el->msgs);
+	errlist_init(el);
+}
+
+void
+errlist_add(struct errlist *el, const char *file, int line, const char *path,
+    const char *fmt, ...)
+{
+	char *msg, *full;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (file != NULL && line > 0)
+		full = xasprintf("%s:%d: %s%s%s", file, line, path ? path : "",
+		    path ? ": " : "", msg);
+	else if (file != NULL)
+		full = xasprintf("%s: %s%s%s", file, path ? path : "", path ? ": " : "", msg);
+	else
+		full = xasprintf("%s%s%s", path ? path : "", path ? ": " : "", msg);
+	free(msg);
+	if (el->n == el->cap) {
+		el->cap = el->cap ? el->cap * 2 : 8;
+		el->msgs = xreallocarray(el->msgs, el->cap, sizeof(*el->msgs));
+	}
+	el->msgs[el->n++] = full;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Golden tests of the configuration front end.
+#   For every tests/config/NAME.conf:
+#     ipvs-router -t -f NAME.conf          (stdout+stderr, exit code) == NAME.out
+#     ipvs-router --dump-config -f NAME.conf                         == NAME.dump (valid files)
+#     the dump, loaded again, dumps to itself (canonical form is a fixed point)
+#   UPDATE=1 rewrites the expected files (review the diff before committing).
+# Ends with "N passed, N failed".
+set -u
+src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+bld=${top_builddir:-$src}
+bin=$bld/ipvs-router
+dir=$src/tests/config
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+check() {  # name expected-file actual-file
+	if diff -u "$2" "$3" >"$tmp/diff"; then
+		pass=$((pass + 1)); echo "PASS: $1"
+	else
+		fail=$((fail + 1)); echo "FAIL: $1"; sed 's/^/    /' "$tmp/diff" | head -40
+	fi
+}
+
+cd "$dir" || exit 99
+for conf in *.conf; do
+	name=${conf%.conf}
+	{ "$bin" -t -f "$conf" 2>&1; echo "[exit $?]"; } >"$tmp/$name.out"
+	valid=0; grep -qx '\[exit 0\]' "$tmp/$name.out" && valid=1
+	if ((valid)); then
+		"$bin" --dump-config -f "$conf" >"$tmp/$name.dump" 2>&1
+	fi
+	if [[ ${UPDATE:-0} == 1 ]]; then
+		cp "$tmp/$name.out" "$name.out"
+		if ((valid)); then cp "$tmp/$name.dump" "$name.dump"; else rm -f "$name.dump"; fi
+		echo "updated: $name"
+		continue
+	fi
+	check "$name -t" "$name.out" "$tmp/$name.out"
+	if ((valid)); then
+		check "$name --dump-config" "$name.dump" "$tmp/$name.dump"
+		cp "$tmp/$name.dump" "$tmp/re.conf"
+		"$bin" --dump-config -f "$tmp/re.conf" >"$tmp/re.dump" 2>&1
+		check "$name dump is a fixed point" "$tmp/$name.dump" "$tmp/re.dump"
+	elif [[ -f $name.dump ]]; then
+		fail=$((fail + 1)); echo "FAIL: $name: invalid now, but $name.dump expects it valid"
+	fi
+done
+echo "$pass passed, $fail failed"
+((fail == 0))
