@@ -679,23 +679,32 @@ peer_qcmp(const void *a, const void *b)
 }
 
 /* Sort every collection into its total order, then link services to pools. */
+/* qsort that accepts an empty (NULL) array, which the C library must not be given. */
+static void
+sort_array(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
+/* Sort every collection into its total order, then link services to pools. */
 static void
 config_sort(struct config *c)
 {
 	size_t i, j;
 
-	qsort(c->pools, c->npools, sizeof(*c->pools), pool_qcmp);
+	sort_array(c->pools, c->npools, sizeof(*c->pools), pool_qcmp);
 	for (i = 0; i < c->npools; i++)
-		qsort(c->pools[i].servers, c->pools[i].nservers, sizeof(struct server),
+		sort_array(c->pools[i].servers, c->pools[i].nservers, sizeof(struct server),
 		    server_qcmp);
-	qsort(c->election.peers, c->election.npeers, sizeof(struct peer), peer_qcmp);
-	qsort(c->vips, c->nvips, sizeof(*c->vips), vip_qcmp);
+	sort_array(c->election.peers, c->election.npeers, sizeof(struct peer), peer_qcmp);
+	sort_array(c->vips, c->nvips, sizeof(*c->vips), vip_qcmp);
 	for (i = 0; i < c->nvips; i++) {
 		struct vip *vp = &c->vips[i];
 
-		qsort(vp->services, vp->nservices, sizeof(struct service), service_qcmp);
-		qsort(vp->prios, vp->nprios, sizeof(struct router_prio), prio_qcmp);
-		qsort(vp->eip.private_ips, vp->eip.nprivate_ips, sizeof(struct router_addr),
+		sort_array(vp->services, vp->nservices, sizeof(struct service), service_qcmp);
+		sort_array(vp->prios, vp->nprios, sizeof(struct router_prio), prio_qcmp);
+		sort_array(vp->eip.private_ips, vp->eip.nprivate_ips, sizeof(struct router_addr),
 		    raddr_qcmp);
 		for (j = 0; j < vp->nservices; j++)
 			vp->services[j].pool = config_find_pool(c, vp->services[j].pool_name);

@@ -56,6 +56,7 @@ static const struct {
 	int value;
 } facilities[] = {
     {"daemon", LOG_DAEMON},
+    {"user", LOG_USER},
     {"local0", LOG_LOCAL0},
     {"local1", LOG_LOCAL1},
     {"local2", LOG_LOCAL2},
