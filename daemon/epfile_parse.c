@@ -7,6 +7,7 @@
  * error so that the caller can keep the last good set.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -258,4 +259,26 @@ epset_diff(const struct epset *from, const struct epset *to, struct epset_delta 
 			j++;
 		}
 	}
+}
+
+int
+epset_accept(const struct epset *from, bool from_valid, const struct epset *to,
+    bool allow_empty, int max_drop_percent, char *why, size_t len)
+{
+	struct epset_delta d;
+
+	if (to->n == 0 && !allow_empty) {
+		snprintf(why, len, "the file lists no endpoints (set allow_empty = true to allow)");
+		return -EPERM;
+	}
+	if (!from_valid || from->n == 0)
+		return 0;
+	epset_diff(from, to, &d);
+	/* removed * 100 > pct * n, in integers: no rounding lets 50.5% pass a 50% limit */
+	if (d.removed * 100 > (size_t)max_drop_percent * from->n && !(to->n == 0 && allow_empty)) {
+		snprintf(why, len, "would remove %zu of %zu endpoints (%zu%% > max_drop_percent %d)",
+		    d.removed, from->n, (d.removed * 100 + from->n - 1) / from->n, max_drop_percent);
+		return -EPERM;
+	}
+	return 0;
 }

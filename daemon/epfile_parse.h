@@ -68,4 +68,16 @@ struct epset_delta {
 };
 void epset_diff(const struct epset *from, const struct epset *to, struct epset_delta *d);
 
+/*
+ * The safety rails for replacing a pool's endpoint set `from` by `to`:
+ * refuse an empty set unless `allow_empty`, and refuse removing more than
+ * `max_drop_percent` of `from` at once (a generator that lost its source
+ * writes an empty or truncated file; we keep serving the last good set).
+ * `from_valid` is false before the first good set: then only the empty rule
+ * applies.  Returns 0 when the update may go ahead, else -EPERM with the
+ * reason in why[len] (e.g. "would remove 8 of 10 endpoints (80% > 50%)").
+ */
+int epset_accept(const struct epset *from, bool from_valid, const struct epset *to,
+    bool allow_empty, int max_drop_percent, char *why, size_t len);
+
 #endif

@@ -260,6 +260,43 @@ test_find_and_diff(void **state)
 	errlist_clear(&el);
 }
 
+static void
+test_safety_rails(void **state)
+{
+	struct epset ten, two, none, nine;
+	struct errlist el;
+	char why[160];
+
+	assert_int_equal(parse("10.0.0.1\n10.0.0.2\n10.0.0.3\n10.0.0.4\n10.0.0.5\n"
+	    "10.0.0.6\n10.0.0.7\n10.0.0.8\n10.0.0.9\n10.0.0.10\n", &ten, &el), 0);
+	assert_int_equal(parse("10.0.0.1\n10.0.0.2\n", &two, &el), 0);
+	assert_int_equal(parse("# empty\n", &none, &el), 0);
+	assert_int_equal(parse("10.0.0.1\n10.0.0.2\n10.0.0.3\n10.0.0.4\n10.0.0.5\n"
+	    "10.0.0.6\n10.0.0.7\n10.0.0.8\n10.0.0.9\n", &nine, &el), 0);
+
+	/* dropping 8 of 10 (80%) is refused at 50%, allowed at 80% */
+	assert_int_equal(epset_accept(&ten, true, &two, false, 50, why, sizeof(why)), -EPERM);
+	assert_string_equal(why, "would remove 8 of 10 endpoints (80% > max_drop_percent 50)");
+	assert_int_equal(epset_accept(&ten, true, &two, false, 80, why, sizeof(why)), 0);
+	/* exactly at the limit passes; one over does not */
+	assert_int_equal(epset_accept(&ten, true, &nine, false, 10, why, sizeof(why)), 0);
+	assert_int_equal(epset_accept(&ten, true, &nine, false, 9, why, sizeof(why)), -EPERM);
+	/* empty: refused unless allowed, whatever max_drop_percent says */
+	assert_int_equal(epset_accept(&ten, true, &none, false, 100, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "lists no endpoints"));
+	assert_int_equal(epset_accept(&ten, true, &none, true, 0, why, sizeof(why)), 0);
+	/* the first set: only the empty rule applies */
+	assert_int_equal(epset_accept(&none, false, &two, false, 0, why, sizeof(why)), 0);
+	assert_int_equal(epset_accept(&none, false, &none, false, 50, why, sizeof(why)), -EPERM);
+	/* growing is always fine */
+	assert_int_equal(epset_accept(&two, true, &ten, false, 0, why, sizeof(why)), 0);
+	epset_free(&ten);
+	epset_free(&two);
+	epset_free(&none);
+	epset_free(&nine);
+	errlist_clear(&el);
+}
+
 int
 main(void)
 {
@@ -273,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_large_file),
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_find_and_diff),
+		cmocka_unit_test(test_safety_rails),
 	};
 
 	return cmocka_run_group_tests_name("epfile_parse", tests, NULL, NULL);
