@@ -368,3 +368,72 @@ errlist_add(struct errlist *el, const char *file, int line, const char *path,
 	}
 	el->msgs[el->n++] = full;
 }
+
+/* ------------------------------------------------------------ buf */
+
+void
+tbuf_init(struct tbuf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void
+tbuf_free(struct tbuf *b)
+{
+	if (b == NULL)
+		return;
+	free(b->s);
+	tbuf_init(b);
+}
+
+static void
+tbuf_reserve(struct tbuf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->cap)
+		return;
+	while (b->len + extra + 1 > b->cap)
+		b->cap = b->cap ? b->cap * 2 : 256;
+	b->s = xrealloc(b->s, b->cap);
+}
+
+void
+tbuf_append(struct tbuf *b, const char *s, size_t len)
+{
+	tbuf_reserve(b, len);
+	memcpy(b->s + b->len, s, len);
+	b->len += len;
+	b->s[b->len] = '\0';
+}
+
+void
+tbuf_puts(struct tbuf *b, const char *s)
+{
+	tbuf_append(b, s, strlen(s));
+}
+
+void
+tbuf_printf(struct tbuf *b, const char *fmt, ...)
+{
+	va_list ap, ap2;
+	int n;
+
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n > 0) {
+		tbuf_reserve(b, (size_t)n);
+		vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap2);
+		b->len += (size_t)n;
+	}
+	va_end(ap2);
+}
+
+char *
+tbuf_steal(struct tbuf *b)
+{
+	char *s = b->s ? b->s : xstrdup("");
+
+	tbuf_init(b);
+	return s;
+}

@@ -97,4 +97,21 @@ void errlist_clear(struct errlist *el);
 void errlist_add(struct errlist *el, const char *file, int line, const char *path,
     const char *fmt, ...) PRINTF_LIKE(5, 6);
 
+/*
+ * A growable text buffer.  Never fails (aborts on OOM); buf.s is always
+ * NUL-terminated once anything was appended (NULL before).
+ */
+struct tbuf {
+	char *s;
+	size_t len, cap;
+};
+
+void tbuf_init(struct tbuf *b);
+void tbuf_free(struct tbuf *b);				/* NULL-safe; leaves it empty */
+void tbuf_append(struct tbuf *b, const char *s, size_t len);
+void tbuf_puts(struct tbuf *b, const char *s);
+void tbuf_printf(struct tbuf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Take the string (caller frees); the buffer is left empty. */
+char *tbuf_steal(struct tbuf *b);
+
 #endif

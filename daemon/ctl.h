@@ -1,0 +1,60 @@
+/*
+ * ctl.h - the control socket (edge).
+ *
+ * A unix stream socket; one command per connection:
+ *
+ *   client: "WORD [WORD...]\n"          (at most CTL_REQUEST_MAX bytes)
+ *   server: "CODE TEXT\n" then the body, then it closes the connection.
+ *
+ * CODE is 200 (done), 400 (bad request), 404 (no such object), 409 (refused,
+ * e.g. a reload whose configuration has errors) or 500.  The body is text or
+ * JSON, as the command asked.  A client that sends nothing, or no newline
+ * within CTL_TIMEOUT_MS, is dropped; so is one that sends more than
+ * CTL_REQUEST_MAX bytes (after a 400).  Responses are written without
+ * blocking, however large; at most CTL_MAX_CLIENTS connections at a time.
+ */
+#ifndef IPVSR_CTL_H
+#define IPVSR_CTL_H
+
+#include "util.h"
+
+#define CTL_REQUEST_MAX		4096
+#define CTL_MAX_WORDS		32
+#define CTL_TIMEOUT_MS		5000
+#define CTL_MAX_CLIENTS		64
+
+enum ctl_code {
+	CTL_OK = 200,
+	CTL_BAD_REQUEST = 400,
+	CTL_NOT_FOUND = 404,
+	CTL_REFUSED = 409,
+	CTL_ERROR = 500,
+};
+
+/*
+ * Runs on the loop thread for each request, with its words.  Writes the body
+ * to `out` and returns a ctl_code; the first line of `out` is NOT the status
+ * line (the server writes that, from the code and `text`, which defaults to
+ * the code's name).
+ */
+typedef enum ctl_code ctl_handler(void *arg, int argc, char **argv, struct tbuf *out,
+    const char **text);
+
+struct ctl;
+
+/*
+ * Listen on `path` with file mode `mode` and, if `group` is not NULL, that
+ * group.  A stale socket file (nobody answers on it) is replaced; a live one
+ * means another daemon owns it: -EADDRINUSE.  Returns 0 with *out set, or a
+ * negative errno.
+ */
+int ctl_open(const char *path, int mode, const char *group, ctl_handler *h, void *arg,
+    struct ctl **out);
+
+/* Stop listening, drop clients, remove the socket file.  NULL-safe. */
+void ctl_close(struct ctl *c);
+
+/* Split a request line into words (spaces and tabs); returns the count or -E2BIG. */
+int ctl_split(char *line, char **argv, int max);
+
+#endif
