@@ -52,6 +52,7 @@ struct vctx {
 
 static void verr(struct vctx *, const char *, int, const char *, const char *, ...)
     PRINTF_LIKE(5, 6);
+static void check_duplicate_servers(struct vctx *, struct pool *, size_t);
 
 static const char *const schedulers[] = {
 	"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf",
@@ -202,7 +203,7 @@ validate_pool(struct vctx *v, struct pool *p, size_t idx)
 {
 	struct config *c = v->c;
 	char path[128], spath[160];
-	size_t i, j;
+	size_t i;
 
 	snprintf(path, sizeof(path), "pools[%zu]", idx);
 	check_name(v, p->src, p->line, path, p->name);
@@ -229,7 +230,6 @@ validate_pool(struct vctx *v, struct pool *p, size_t idx)
 
 	for (i = 0; i < p->nservers; i++) {
 		struct server *s = &p->servers[i];
-		char a[SOCKADDR_X_STRLEN];
 
 		snprintf(spath, sizeof(spath), "%s.servers[%zu]", path, i);
 		def_int(&s->weight, p->weight);
@@ -244,15 +244,46 @@ validate_pool(struct vctx *v, struct pool *p, size_t idx)
 			snprintf(cpath, sizeof(cpath), "%s.check", spath);
 			check_rules(v, &s->check, cpath, c->checks.allow_exec);
 		}
-		for (j = 0; j < i; j++) {
-			if (p->servers[j].addr.af != 0 &&
-			    sockaddr_x_cmp(&p->servers[j].addr, &s->addr) == 0)
-				verr(v, s->src, s->line, spath, "server %s is listed twice "
-				    "(also pools[%zu].servers[%zu], line %d)",
-				    sockaddr_x_fmt(&s->addr, a, sizeof(a)), idx, j,
-				    p->servers[j].line);
-		}
 	}
+	check_duplicate_servers(v, p, idx);
+}
+
+static int
+server_ptr_qcmp(const void *a, const void *b)
+{
+	const struct server *x = *(const struct server *const *)a;
+	const struct server *y = *(const struct server *const *)b;
+	int r = sockaddr_x_cmp(&x->addr, &y->addr);
+
+	/* equal addresses: file order, so the later one is reported */
+	return r != 0 ? r : (x < y ? -1 : x > y);
+}
+
+/* Sort pointers and compare neighbours: O(n log n), for pools of 100,000 servers. */
+static void
+check_duplicate_servers(struct vctx *v, struct pool *p, size_t idx)
+{
+	struct server **sp;
+	char spath[160], a[SOCKADDR_X_STRLEN];
+	size_t i;
+
+	if (p->nservers < 2)
+		return;
+	sp = xreallocarray(NULL, p->nservers, sizeof(*sp));
+	for (i = 0; i < p->nservers; i++)
+		sp[i] = &p->servers[i];
+	qsort(sp, p->nservers, sizeof(*sp), server_ptr_qcmp);
+	for (i = 1; i < p->nservers; i++) {
+		if (sp[i]->addr.af == 0 || sockaddr_x_cmp(&sp[i - 1]->addr, &sp[i]->addr) != 0)
+			continue;
+		snprintf(spath, sizeof(spath), "pools[%zu].servers[%zu]", idx,
+		    (size_t)(sp[i] - p->servers));
+		verr(v, sp[i]->src, sp[i]->line, spath, "server %s is listed twice "
+		    "(also pools[%zu].servers[%zu], line %d)",
+		    sockaddr_x_fmt(&sp[i]->addr, a, sizeof(a)), idx,
+		    (size_t)(sp[i - 1] - p->servers), sp[i - 1]->line);
+	}
+	free(sp);
 }
 
 /* ------------------------------------------------------------ vips */
@@ -342,6 +373,23 @@ validate_service(struct vctx *v, struct vip *vp, size_t vi, struct service *s, s
 			    "another address family than the vip (only method tun can mix them)",
 			    s->pool->name, sockaddr_x_fmt_addr(&sv->addr, a, sizeof(a)), sv->line);
 			break;
+		}
+	}
+	/* A fwmark service has no port: a probe needs one from the pool, server or check. */
+	if (s->fwmark != 0 && s->pool->port == 0) {
+		for (k = 0; k < s->pool->nservers; k++) {
+			struct server *sv = &s->pool->servers[k];
+			enum check_type t = sv->check.type;
+			char a[SOCKADDR_X_STRLEN];
+
+			if (sv->addr.port == 0 && sv->check.port <= 0 &&
+			    (t == CHECK_TCP || t == CHECK_HTTP || t == CHECK_HTTPS)) {
+				verr(v, s->src, s->line, path, "fwmark service: pool \"%s\" server %s "
+				    "(line %d) has no port to probe; set check.port (or a pool or "
+				    "server port)", s->pool->name,
+				    sockaddr_x_fmt_addr(&sv->addr, a, sizeof(a)), sv->line);
+				break;
+			}
 		}
 	}
 	if (s->method != FWD_DR || s->fwmark != 0)

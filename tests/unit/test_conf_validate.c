@@ -134,6 +134,9 @@ static const struct vcase vcases[] = {
 	  VIPS("{ port = 80; pool = \"web\"; }"), NULL, "pool \"web\" (line 1) sends to port 8080, the service listens on 80" },
 	{ "family mismatch", "pools = ( { name = \"web\"; servers = ( { address = \"2001:db8::5\"; } ); } );\n"
 	  VIPS("{ port = 80; pool = \"web\"; }"), NULL, "of another address family than the vip" },
+	{ "fwmark without a probe port", "pools = ( { name = \"web\"; check = { type = \"http\"; };"
+	  " servers = ( { address = \"192.0.2.11\"; } ); } );\n" VIPS("{ fwmark = 7; pool = \"web\"; }"),
+	  NULL, "fwmark service: pool \"web\" server 192.0.2.11 (line 1) has no port to probe" },
 	/* pools and checks */
 	{ "pool without servers", "pools = ( { name = \"p\"; } );\n", NULL,
 	  "pool \"p\" has no servers and no endpoints_file" },
