@@ -18,7 +18,13 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_diff.h"
+#include "control.h"
 #include "daemon.h"
+#include "checks.h"
+#include "cloud.h"
+#include "dataplane.h"
+#include "election.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
@@ -45,6 +51,9 @@ static void detach_exit(struct daemon *d, int status) __attribute__((noreturn));
 static void on_reload_signal(int signo, void *arg);
 static void on_shutdown_signal(int signo, void *arg);
 static void reload_deferred(void *arg);
+static void checks_pool_health(void *arg, const char *pool, bool healthy, unsigned up,
+    unsigned total, unsigned min_servers);
+static void checks_changed(void *arg);
 
 void
 daemon_init(struct daemon *d, const struct daemon_opts *opts)
@@ -71,6 +80,7 @@ daemon_fini(struct daemon *d)
 	FREE_AND_NULL(d->config_path);
 	FREE_AND_NULL(d->router_name);
 	FREE_AND_NULL(d->pidfile);
+	errlist_clear(&d->last_errors);
 	memset(&d->opts, 0, sizeof(d->opts));
 }
 
@@ -141,7 +151,9 @@ load_config(struct daemon *d, struct config **out)
 	if (r < 0)
 		log_warnx("%s: configuration invalid (%zu error%s)", d->config_path, el.n,
 		    el.n == 1 ? "" : "s");
-	errlist_clear(&el);
+	/* kept for ipvs-routerctl status / reload */
+	errlist_clear(&d->last_errors);
+	d->last_errors = el;
 	if (r < 0) {
 		config_free(*out);
 		*out = NULL;
@@ -415,6 +427,10 @@ daemon_start(struct daemon *d)
 	d->use_syslog = !d->opts.foreground && !d->opts.log_stderr;
 
 	r = load_config(d, &d->conf);
+	if (r == 0 && (r = election_check(d->conf)) < 0) {
+		config_free(d->conf);
+		d->conf = NULL;
+	}
 	if (r < 0) {
 		log_warnx("not starting");
 		return -EINVAL;
@@ -441,7 +457,22 @@ daemon_start(struct daemon *d)
 	}
 	loop_on_reload(on_reload_signal, d);
 	loop_on_shutdown(on_shutdown_signal, d);
+	r = election_init(d);
+	if (r < 0) {
+		loop_fini();
+		goto fail_detach;
+	}
+	{
+		const struct checks_hooks hooks = { checks_changed, checks_pool_health, d };
 
+		d->checks = checks_new(&hooks);
+	}
+	dataplane_init(d);
+	if (cloud_init(d) < 0)
+		log_warnx("aws: cloud addresses will not follow the election");
+
+	d->loaded_at = time(NULL);
+	d->last_reload_ok = true;
 	daemon_apply(d, NULL, d->conf);
 
 	d->started = true;
@@ -475,6 +506,7 @@ daemon_reload(struct daemon *d)
 {
 	struct config *newc, *old;
 	char status[256];
+	int64_t t0;
 	int r;
 
 	r = notify_reloading("reloading the configuration");
@@ -482,9 +514,17 @@ daemon_reload(struct daemon *d)
 		log_warnc(r, "cannot notify systemd (RELOADING=1)");
 	log_info("reload: reading %s", d->config_path);
 
+	t0 = mono_us();
 	r = load_config(d, &newc);
+	if (r == 0 && (r = election_check(newc)) < 0) {
+		config_free(newc);
+		errlist_add(&d->last_errors, d->config_path, 0, "election",
+		    "the running system refused it (see the log)");
+	}
 	if (r < 0) {
 		d->reloads_refused++;
+		d->reloads_refused_total++;
+		d->last_reload_ok = false;
 		log_warnx("reload refused, keeping the running configuration");
 		goto out;
 	}
@@ -495,10 +535,13 @@ daemon_reload(struct daemon *d)
 	config_free(old);
 	d->reloads_ok++;
 	d->reloads_refused = 0;
-	log_notice("reload: configuration accepted (%zu vips, %zu pools)", d->conf->nvips,
-	    d->conf->npools);
+	d->last_reload_ok = true;
+	d->loaded_at = time(NULL);
+	log_notice("reload: configuration accepted (%zu vips, %zu pools): %s", d->conf->nvips,
+	    d->conf->npools, d->last_change);
 
 out:
+	d->last_reload_us = mono_us() - t0;
 	status_line(d, status, sizeof(status));
 	if (notify_ready(status) < 0)
 		log_debug("cannot notify systemd (READY=1 after reload)");
@@ -508,10 +551,15 @@ out:
 void
 daemon_apply(struct daemon *d, struct config *old_conf, struct config *new_conf)
 {
-	char *a, *b;
-	bool same;
+	struct conf_diff df;
+	size_t i;
 	int fac;
 
+	cloud_apply(d, old_conf, new_conf); /* records exist before their first role change */
+	election_apply(d, old_conf, new_conf);
+	checks_apply(d->checks, new_conf); /* after the election: it hears of pool health */
+	dataplane_apply(d, old_conf, new_conf); /* reconciles, deferred, with health known */
+	control_apply(d, old_conf, new_conf);
 	if (old_conf == NULL) {
 		log_info("apply: router %s, %zu vips, %zu pools, election %s, aws %s",
 		    str_or(new_conf->router.name, "-"), new_conf->nvips, new_conf->npools,
@@ -520,27 +568,14 @@ daemon_apply(struct daemon *d, struct config *old_conf, struct config *new_conf)
 		return;
 	}
 
-	/* The canonical dump is the cheapest complete equality test we have. */
-	a = conf_dump_string(old_conf);
-	b = conf_dump_string(new_conf);
-	same = a != NULL && b != NULL && strcmp(a, b) == 0;
-	free(a);
-	free(b);
-	if (same) {
-		log_info("apply: configuration unchanged");
-		return;
-	}
-
-	if (strcmp(str_or(old_conf->router.name, ""), str_or(new_conf->router.name, "")) != 0)
-		log_notice("apply: router name %s -> %s", str_or(old_conf->router.name, "-"),
-		    str_or(new_conf->router.name, "-"));
-	if (old_conf->election.present != new_conf->election.present)
-		log_notice("apply: election %s",
-		    new_conf->election.present ? "enabled" : "disabled (standalone)");
-	if (old_conf->aws.present != new_conf->aws.present)
-		log_notice("apply: aws %s", new_conf->aws.present ? "enabled" : "disabled");
-	log_info("apply: configuration changed: vips %zu -> %zu, pools %zu -> %zu", old_conf->nvips,
-	    new_conf->nvips, old_conf->npools, new_conf->npools);
+	/* One line per changed object, then the summary the reload log line repeats. */
+	conf_diff(old_conf, new_conf, &df);
+	for (i = 0; i < df.n; i++)
+		log_info("apply: %s %s%s%s", df.v[i].kind == CHANGE_NEW ? "new" :
+		    df.v[i].kind == CHANGE_DELETE ? "removed" : "changed", df.v[i].object,
+		    df.v[i].detail ? ": " : "", df.v[i].detail ? df.v[i].detail : "");
+	conf_diff_summary(&df, d->last_change, sizeof(d->last_change));
+	conf_diff_free(&df);
 
 	fac = conf_facility(new_conf);
 	if (d->use_syslog && fac != conf_facility(old_conf)) {
@@ -561,6 +596,12 @@ daemon_stop(struct daemon *d)
 			log_debug("cannot notify systemd (STOPPING=1)");
 		log_notice("stopping");
 	}
+	control_stop(d); /* no more commands or scrapes while the rest winds down */
+	checks_free(d->checks); /* probes stop first: no more pool health reports */
+	d->checks = NULL;
+	cloud_stop(d); /* before the election leaves: a backup never touches the addresses */
+	election_stop(d); /* priority-0 adverts, addresses removed, notify run out */
+	dataplane_fini(d); /* IPVS rules stay unless ipvs.flush_on_exit */
 	loop_fini(); /* drops a pending reload too */
 	detach_abort(d);
 	pidfile_close(d);
@@ -592,4 +633,66 @@ on_shutdown_signal(int signo, void *arg)
 {
 	log_notice("%s received, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM");
 	loop_break();
+}
+
+/* ----------------------------------------------------------- health checks */
+
+/* A pool crossed its min_servers: the VIPs using it react (on_pool_failure). */
+static void
+checks_pool_health(void *arg, const char *pool, bool healthy, unsigned up, unsigned total,
+    unsigned min_servers)
+{
+	election_pool_health(arg, pool, !healthy);
+}
+
+/* ----------------------------------------------------------- dataplane */
+
+/* Some server went up or down. */
+static void
+checks_changed(void *arg)
+{
+	daemon_dataplane_dirty(arg);
+}
+
+void
+daemon_dataplane_dirty(struct daemon *d)
+{
+	dataplane_dirty(d);
+}
+
+bool
+daemon_server_up(const struct daemon *d, const struct pool *p, const struct sockaddr_x *addr)
+{
+	return checks_server_up(d->checks, p->name, addr);
+}
+
+bool
+daemon_server_settled(const struct daemon *d, const struct pool *p, const struct sockaddr_x *addr)
+{
+	struct checks_entry e;
+	size_t lo = 0, hi = checks_count(d->checks), mid;
+	bool any = false;
+	int c;
+
+	/* entries are in (pool, address, port) order: find the first of ours */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (!checks_entry(d->checks, mid, &e))
+			return true;
+		c = strcmp(e.pool, p->name);
+		if (c == 0)
+			c = sockaddr_x_cmp_addr(&e.dest, addr);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; checks_entry(d->checks, lo, &e); lo++) {
+		if (strcmp(e.pool, p->name) != 0 || sockaddr_x_cmp_addr(&e.dest, addr) != 0)
+			break;
+		any = true;
+		if (e.health->up || (e.health->seen && e.health->last.reason != HEALTH_R_OK))
+			return true;
+	}
+	return !any;
 }

@@ -14,8 +14,15 @@
 #define IPVSR_DAEMON_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "model.h"
+
+struct checks;
+struct dataplane;
+struct cloud;
+struct election_rt;
 
 /* Process exit statuses, documented in --help and ipvs-router(8). */
 enum daemon_exit {
@@ -41,12 +48,24 @@ struct daemon {
 	char *pidfile;
 
 	struct config *conf; /* the running configuration */
+	struct election_rt *election; /* election.c: instances per VIP, roles */
+	struct checks *checks;	      /* checks.c: health table and probes */
+	struct dataplane *dataplane;  /* dataplane.c: IPVS table, applied view */
+	struct cloud *cloud;	      /* cloud.c: EIPs / private IPs follow the roles */
+	struct control *control;      /* control.c: ipvs-routerctl and metrics */
 
 	int pidfd;	 /* locked pidfile, -1: none */
 	int detach_fd;	 /* pipe to the waiting parent, -1: none */
 	bool use_syslog; /* detached without -l */
 	bool started;
 	unsigned reloads_ok, reloads_refused;
+	/* what ipvs-routerctl status and the metrics report of reloads */
+	unsigned reloads_refused_total;
+	bool last_reload_ok;	      /* true until a reload is refused */
+	struct errlist last_errors;   /* of the last configuration read */
+	time_t loaded_at;	      /* when the running configuration was loaded */
+	int64_t last_reload_us;	      /* read + check + apply */
+	char last_change[160];	      /* the last accepted reload's diff summary */
 };
 
 /* Take copies of the options; no side effects.  Pair: daemon_fini. */
@@ -88,5 +107,27 @@ void daemon_apply(struct daemon *d, struct config *old_conf, struct config *new_
 /* STOPPING=1, tear down the loop, remove the pidfile, free the
  * configuration.  Safe after a failed or no daemon_start. */
 void daemon_stop(struct daemon *d);
+
+/*
+ * Something the IPVS dataplane depends on changed (health, endpoints): one
+ * reconcile runs at the end of this loop iteration, however many events
+ * asked for it.
+ */
+void daemon_dataplane_dirty(struct daemon *d);
+
+/*
+ * Whether the server at `addr` (its address; port 0 = any of its
+ * destination ports) may take traffic in pool `p`.  This is where health
+ * plugs into the dataplane: the health table's verdict.
+ */
+bool daemon_server_up(const struct daemon *d, const struct pool *p, const struct sockaddr_x *addr);
+
+/*
+ * Whether health has a verdict for the server: it is up, or a probe of it
+ * has failed (true as well when nothing checks it).  Until then the
+ * dataplane keeps a destination it adopted at start at its weight.
+ */
+bool daemon_server_settled(
+    const struct daemon *d, const struct pool *p, const struct sockaddr_x *addr);
 
 #endif

@@ -1,0 +1,844 @@
+/*
+ * checks.c - the health table: configuration -> probes, results -> health.
+ *
+ * Three tables, rebuilt by each checks_apply() and carried over by
+ * identity:
+ *   pools    by name: min_servers and the count of servers up
+ *   entries  by (pool, destination): the rise/fall state of one server
+ *   probes   by (target, check): one running probe, subscribed to by
+ *            every entry that needs exactly that probe
+ * A probe result is applied to each subscribed entry through health.c;
+ * a transition is logged (one line, identity first), counted into its
+ * pool, and reported through the `changed` hook.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "checks.h"
+#include "log.h"
+#include "loop.h"
+
+struct cpool {
+	char *name;
+	unsigned min_servers;
+	bool initial_up;
+	unsigned nservers;
+	unsigned *down; /* per configured server: its entries that are down */
+	unsigned up;	/* servers none of whose entries is down */
+	int reported;	/* pool_health last said: -1 nothing yet, 0 unhealthy, 1 healthy */
+	bool kept;
+};
+
+struct cprobe;
+
+struct entry {
+	struct cpool *pool;
+	unsigned srv; /* index of the server in its pool */
+	struct sockaddr_x dest;
+	struct cprobe *probe; /* NULL: type none */
+	enum check_type type;
+	bool kept;
+	struct health h;
+};
+
+struct cprobe {
+	struct checks *cs;
+	struct probe *probe;
+	struct sockaddr_x target;
+	uint64_t hash;
+	struct entry **subs;
+	size_t nsubs, cap;
+	bool kept;
+};
+
+/* Open-addressing index from a 64-bit hash to items compared by `eq`. */
+struct hidx {
+	void **slot;
+	uint64_t *hash;
+	size_t cap;
+};
+
+struct checks {
+	struct checks_hooks hooks;
+	struct cpool **pools; /* sorted by name */
+	size_t npools;
+	struct entry **ents; /* sorted by (pool name, dest) */
+	size_t nents;
+	struct cprobe **probes;
+	size_t nprobes;
+	int jitter;
+};
+
+/* what checks_apply wants for one entry */
+struct want {
+	struct entry *e;
+	const struct check *ck;
+	struct sockaddr_x target;
+	uint64_t hash;
+};
+
+struct probe_key {
+	const struct sockaddr_x *target;
+	const struct check *ck;
+};
+
+static uint64_t fnv(uint64_t h, const void *data, size_t n);
+static uint64_t fnv_str(uint64_t h, const char *s);
+static uint64_t fnv_int(uint64_t h, long long v);
+static uint64_t check_hash(const struct check *ck);
+static uint64_t target_hash(uint64_t h, const struct sockaddr_x *t);
+static void hidx_init(struct hidx *x, size_t n);
+static void hidx_fini(struct hidx *x);
+static void hidx_add(struct hidx *x, uint64_t h, void *v);
+static void *hidx_find(
+    const struct hidx *x, uint64_t h, bool (*eq)(const void *, const void *), const void *key);
+static bool def_eq(const void *item, const void *key);
+static bool cprobe_eq_free(const void *item, const void *key);
+static bool cprobe_eq(const void *item, const void *key);
+static int pool_cmp_name(const void *key, const void *item);
+static int ent_cmp(const void *a, const void *b);
+static int ent_key_cmp(const char *pool, const struct sockaddr_x *dest, const struct entry *e);
+static struct entry *ent_find(
+    struct entry **ents, size_t n, const char *pool, const struct sockaddr_x *dest, size_t *pos);
+static struct cpool *pool_find(const struct checks *cs, const char *name);
+static void pool_free(struct cpool *p);
+static void cprobe_free(struct cprobe *cp);
+static void cprobe_sub(struct cprobe *cp, struct entry *e);
+static size_t dest_ports(const struct config *c, const struct pool *p, const struct server *s,
+    uint16_t *ports, size_t max);
+static void on_result(void *arg, struct probe *p, const struct health_result *r);
+static void transition(
+    struct checks *cs, struct entry *e, enum health_change ch, const struct health_result *r);
+static void count_change(struct checks *cs, struct entry *e, enum health_change ch);
+static void pool_report(struct checks *cs, struct cpool *p, bool at_apply);
+static int pool_sort_cmp(const void *a, const void *b);
+static bool ent_eq(const void *item, const void *key);
+static uint64_t ent_hash(const char *pool, const struct sockaddr_x *dest);
+static void recount(struct checks *cs);
+
+/* ------------------------------------------------------------ hashing */
+
+static uint64_t
+fnv(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t
+fnv_str(uint64_t h, const char *s)
+{
+	/* NULL and "" must differ: a marker byte first */
+	unsigned char m = s == NULL ? 0 : 1;
+
+	h = fnv(h, &m, 1);
+	return s == NULL ? h : fnv(h, s, strlen(s) + 1);
+}
+
+static uint64_t
+fnv_int(uint64_t h, long long v)
+{
+	return fnv(h, &v, sizeof(v));
+}
+
+/* Over exactly the fields check_def_equal compares. */
+static uint64_t
+check_hash(const struct check *ck)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int i;
+
+	h = fnv_int(h, ck->type);
+	h = fnv_int(h, ck->port);
+	h = fnv_int(h, ck->interval_ms);
+	h = fnv_int(h, ck->timeout_ms);
+	h = fnv_int(h, ck->verify);
+	h = fnv_int(h, ck->nexpect);
+	for (i = 0; i < ck->nexpect; i++) {
+		h = fnv_int(h, ck->expect[i].lo);
+		h = fnv_int(h, ck->expect[i].hi);
+	}
+	h = fnv_str(h, ck->method);
+	h = fnv_str(h, ck->path);
+	h = fnv_str(h, ck->host);
+	h = fnv_str(h, ck->body);
+	h = fnv_str(h, ck->sni);
+	h = fnv_str(h, ck->ca_file);
+	h = fnv_str(h, ck->client_cert);
+	h = fnv_str(h, ck->client_key);
+	h = fnv_int(h, ck->argc);
+	for (i = 0; i < ck->argc; i++)
+		h = fnv_str(h, ck->argv[i]);
+	return h;
+}
+
+static uint64_t
+target_hash(uint64_t h, const struct sockaddr_x *t)
+{
+	h = fnv_int(h, t->af);
+	h = fnv(h, &t->a, t->af == AF_INET6 ? sizeof(t->a.v6) : sizeof(t->a.v4));
+	return fnv_int(h, t->port);
+}
+
+static void
+hidx_init(struct hidx *x, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	x->cap = cap;
+	x->slot = xcalloc(cap, sizeof(*x->slot));
+	x->hash = xcalloc(cap, sizeof(*x->hash));
+}
+
+static void
+hidx_fini(struct hidx *x)
+{
+	FREE_AND_NULL(x->slot);
+	FREE_AND_NULL(x->hash);
+	x->cap = 0;
+}
+
+/* The caller sized the index for every item it adds (at most half full). */
+static void
+hidx_add(struct hidx *x, uint64_t h, void *v)
+{
+	size_t i = (size_t)h & (x->cap - 1);
+
+	while (x->slot[i] != NULL)
+		i = (i + 1) & (x->cap - 1);
+	x->slot[i] = v;
+	x->hash[i] = h;
+}
+
+static void *
+hidx_find(const struct hidx *x, uint64_t h, bool (*eq)(const void *, const void *), const void *key)
+{
+	size_t i = (size_t)h & (x->cap - 1);
+
+	for (; x->slot[i] != NULL; i = (i + 1) & (x->cap - 1))
+		if (x->hash[i] == h && eq(x->slot[i], key))
+			return x->slot[i];
+	return NULL;
+}
+
+static bool
+def_eq(const void *item, const void *key)
+{
+	return check_def_equal(&((const struct check_def *)item)->ck, key);
+}
+
+static bool
+cprobe_eq(const void *item, const void *key)
+{
+	const struct cprobe *cp = item;
+	const struct probe_key *k = key;
+
+	return sockaddr_x_cmp(&cp->target, k->target) == 0 &&
+	       check_def_equal(&probe_def(cp->probe)->ck, k->ck);
+}
+
+/* An old probe not claimed yet by this apply. */
+static bool
+cprobe_eq_free(const void *item, const void *key)
+{
+	return !((const struct cprobe *)item)->kept && cprobe_eq(item, key);
+}
+
+/* ------------------------------------------------------------ lookups */
+
+static int
+pool_cmp_name(const void *key, const void *item)
+{
+	return strcmp(key, (*(struct cpool *const *)item)->name);
+}
+
+static struct cpool *
+pool_find(const struct checks *cs, const char *name)
+{
+	struct cpool **pp;
+
+	if (cs->npools == 0)
+		return NULL;
+	pp = bsearch(name, cs->pools, cs->npools, sizeof(*cs->pools), pool_cmp_name);
+	return pp != NULL ? *pp : NULL;
+}
+
+static int
+ent_key_cmp(const char *pool, const struct sockaddr_x *dest, const struct entry *e)
+{
+	int c = strcmp(pool, e->pool->name);
+
+	return c != 0 ? c : sockaddr_x_cmp(dest, &e->dest);
+}
+
+static int
+ent_cmp(const void *a, const void *b)
+{
+	const struct entry *x = *(struct entry *const *)a;
+
+	return ent_key_cmp(x->pool->name, &x->dest, *(struct entry *const *)b);
+}
+
+/* Exact match, or NULL with *pos the insertion point (lower bound). */
+static struct entry *
+ent_find(
+    struct entry **ents, size_t n, const char *pool, const struct sockaddr_x *dest, size_t *pos)
+{
+	size_t lo = 0, hi = n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = ent_key_cmp(pool, dest, ents[mid]);
+		if (c == 0) {
+			if (pos != NULL)
+				*pos = mid;
+			return ents[mid];
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (pos != NULL)
+		*pos = lo;
+	return NULL;
+}
+
+/* ------------------------------------------------------------ life cycle */
+
+struct checks *
+checks_new(const struct checks_hooks *hooks)
+{
+	struct checks *cs = xcalloc(1, sizeof(*cs));
+
+	if (hooks != NULL)
+		cs->hooks = *hooks;
+	return cs;
+}
+
+static void
+pool_free(struct cpool *p)
+{
+	if (p == NULL)
+		return;
+	free(p->name);
+	free(p->down);
+	free(p);
+}
+
+static void
+cprobe_free(struct cprobe *cp)
+{
+	if (cp == NULL)
+		return;
+	probe_free(cp->probe);
+	free(cp->subs);
+	free(cp);
+}
+
+void
+checks_free(struct checks *cs)
+{
+	size_t i;
+
+	if (cs == NULL)
+		return;
+	for (i = 0; i < cs->nprobes; i++)
+		cprobe_free(cs->probes[i]);
+	for (i = 0; i < cs->nents; i++)
+		free(cs->ents[i]);
+	for (i = 0; i < cs->npools; i++)
+		pool_free(cs->pools[i]);
+	free(cs->probes);
+	free(cs->ents);
+	free(cs->pools);
+	free(cs);
+	check_exec_forget();
+}
+
+static void
+cprobe_sub(struct cprobe *cp, struct entry *e)
+{
+	if (cp->nsubs == cp->cap) {
+		cp->cap = cp->cap ? cp->cap * 2 : 1;
+		cp->subs = xreallocarray(cp->subs, cp->cap, sizeof(*cp->subs));
+	}
+	cp->subs[cp->nsubs++] = e;
+	e->probe = cp;
+}
+
+/*
+ * Destination ports of server s of pool p: its own, the pool's, or those
+ * of the services using the pool (distinct; 0 for fwmark services).  A
+ * pool no service uses still gets one entry (port 0 unless set).
+ */
+static size_t
+dest_ports(const struct config *c, const struct pool *p, const struct server *s, uint16_t *ports,
+    size_t max)
+{
+	size_t n = 0, i, j, k;
+
+	if (s->addr.port != 0 || p->port != 0) {
+		ports[0] = s->addr.port != 0 ? s->addr.port : (uint16_t)p->port;
+		return 1;
+	}
+	for (i = 0; i < c->nvips; i++) {
+		const struct vip *v = &c->vips[i];
+
+		for (j = 0; j < v->nservices; j++) {
+			const struct service *sv = &v->services[j];
+			uint16_t port = sv->fwmark != 0 ? 0 : (uint16_t)sv->port;
+
+			if (sv->pool != p &&
+			    (sv->pool_name == NULL || strcmp(sv->pool_name, p->name)))
+				continue;
+			for (k = 0; k < n && ports[k] != port; k++)
+				;
+			if (k == n && n < max)
+				ports[n++] = port;
+		}
+	}
+	if (n == 0)
+		ports[n++] = 0;
+	return n;
+}
+
+static int
+pool_sort_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct cpool *const *)a)->name, (*(struct cpool *const *)b)->name);
+}
+
+struct ent_key {
+	const char *pool;
+	const struct sockaddr_x *dest;
+};
+
+static bool
+ent_eq(const void *item, const void *key)
+{
+	const struct ent_key *k = key;
+
+	return ent_key_cmp(k->pool, k->dest, item) == 0;
+}
+
+static uint64_t
+ent_hash(const char *pool, const struct sockaddr_x *dest)
+{
+	return target_hash(fnv_str(0xcbf29ce484222325ULL, pool), dest);
+}
+
+static void
+recount(struct checks *cs)
+{
+	size_t i, j;
+
+	for (i = 0; i < cs->npools; i++) {
+		struct cpool *p = cs->pools[i];
+
+		memset(p->down, 0, p->nservers * sizeof(*p->down));
+		p->up = 0;
+	}
+	for (i = 0; i < cs->nents; i++)
+		if (!cs->ents[i]->h.up)
+			cs->ents[i]->pool->down[cs->ents[i]->srv]++;
+	for (i = 0; i < cs->npools; i++) {
+		struct cpool *p = cs->pools[i];
+
+		for (j = 0; j < p->nservers; j++)
+			if (p->down[j] == 0)
+				p->up++;
+	}
+}
+
+void
+checks_apply(struct checks *cs, const struct config *c)
+{
+	struct cpool **npools, **poolmap;
+	struct entry **nents;
+	struct cprobe **nprobes;
+	struct check_def **fresh;
+	struct want *wants;
+	bool *is_new;
+	struct hidx oldprobes, newprobes, defidx, entidx;
+	size_t npool = 0, nent = 0, nprobe = 0, nfresh = 0, cap = 0, i, j, k, nports;
+	size_t n_new = 0, n_gone = 0, n_restart = 0, n_dup = 0;
+	uint16_t ports[64];
+	int64_t now = loop_now_ms(), t0 = mono_us();
+	bool any_change = false;
+	char a[SOCKADDR_X_STRLEN];
+
+	cs->jitter = c->checks.jitter_percent < 0 ? 0 : c->checks.jitter_percent;
+	for (i = 0; i < c->npools; i++)
+		for (j = 0; j < c->pools[i].nservers; j++)
+			cap += dest_ports(
+			    c, &c->pools[i], &c->pools[i].servers[j], ports, ARRAY_SIZE(ports));
+
+	/* pools, kept by name */
+	npools = xcalloc(c->npools + 1, sizeof(*npools));
+	poolmap = xcalloc(c->npools + 1, sizeof(*poolmap));
+	for (i = 0; i < cs->npools; i++)
+		cs->pools[i]->kept = false;
+	for (i = 0; i < c->npools; i++) {
+		const struct pool *p = &c->pools[i];
+		struct cpool *cp = pool_find(cs, p->name);
+
+		if (cp == NULL) {
+			cp = xcalloc(1, sizeof(*cp));
+			cp->name = xstrdup(p->name);
+			cp->reported = -1;
+		}
+		cp->kept = true;
+		cp->min_servers = p->min_servers < 0 ? 0 : (unsigned)p->min_servers;
+		cp->initial_up = p->initial_state == INIT_UP;
+		cp->nservers = (unsigned)p->nservers;
+		free(cp->down);
+		cp->down = xcalloc(p->nservers + 1, sizeof(*cp->down));
+		npools[npool++] = cp;
+		poolmap[i] = cp;
+	}
+
+	/* entries, kept by (pool, destination) */
+	for (i = 0; i < cs->nents; i++)
+		cs->ents[i]->kept = false;
+	wants = xcalloc(cap + 1, sizeof(*wants));
+	is_new = xcalloc(cap + 1, sizeof(*is_new));
+	nents = xcalloc(cap + 1, sizeof(*nents));
+	hidx_init(&entidx, cap);
+	for (i = 0; i < c->npools; i++) {
+		const struct pool *p = &c->pools[i];
+
+		for (j = 0; j < p->nservers; j++) {
+			const struct server *s = &p->servers[j];
+
+			nports = dest_ports(c, p, s, ports, ARRAY_SIZE(ports));
+			for (k = 0; k < nports; k++) {
+				struct sockaddr_x dest = s->addr;
+				struct ent_key key = {p->name, &dest};
+				uint64_t h;
+				struct entry *e;
+
+				dest.port = ports[k];
+				h = ent_hash(p->name, &dest);
+				if (hidx_find(&entidx, h, ent_eq, &key) != NULL) {
+					/* pool port 0: a server without a port met one with it */
+					log_warnx("pool %s server %s: listed twice (once through "
+						  "a service port), checked once",
+					    p->name, sockaddr_x_fmt(&dest, a, sizeof(a)));
+					n_dup++;
+					continue;
+				}
+				e = ent_find(cs->ents, cs->nents, p->name, &dest, NULL);
+				if (e != NULL) {
+					health_set_thresholds(&e->h, s->check.rise, s->check.fall);
+				} else {
+					e = xcalloc(1, sizeof(*e));
+					health_init(&e->h, s->check.rise, s->check.fall,
+					    poolmap[i]->initial_up || s->check.type == CHECK_NONE,
+					    now);
+					e->type = s->check.type;
+					is_new[nent] = true;
+					n_new++;
+				}
+				e->kept = true;
+				e->pool = poolmap[i];
+				e->srv = (unsigned)j;
+				e->dest = dest;
+				hidx_add(&entidx, h, e);
+				wants[nent].e = e;
+				wants[nent].ck = &s->check;
+				wants[nent].target = dest;
+				if (s->check.port > 0)
+					wants[nent].target.port = (uint16_t)s->check.port;
+				nents[nent++] = e;
+			}
+		}
+	}
+	hidx_fini(&entidx);
+
+	/* probes, kept by (target, check) */
+	hidx_init(&oldprobes, cs->nprobes);
+	hidx_init(&defidx, cs->nprobes + nent);
+	for (i = 0; i < cs->nprobes; i++) {
+		struct cprobe *cp = cs->probes[i];
+		const struct check_def *def = probe_def(cp->probe);
+		uint64_t dh = check_hash(&def->ck);
+
+		cp->kept = false;
+		hidx_add(&oldprobes, cp->hash, cp);
+		if (hidx_find(&defidx, dh, def_eq, &def->ck) == NULL)
+			hidx_add(&defidx, dh, (void *)def);
+	}
+	hidx_init(&newprobes, nent);
+	nprobes = xcalloc(nent + 1, sizeof(*nprobes));
+	fresh = xcalloc(nent + 1, sizeof(*fresh));
+	for (i = 0; i < nent; i++) {
+		struct want *w = &wants[i];
+		struct entry *e = w->e;
+		struct cprobe *cp, *was = e->probe;
+		struct probe_key key = {&w->target, w->ck};
+		uint64_t ch, h;
+
+		if (w->ck->type == CHECK_NONE) {
+			e->probe = NULL;
+			e->type = CHECK_NONE;
+			if (!is_new[i] && was != NULL) {
+				health_restart(&e->h);
+				if (health_force(&e->h, true, now) == HEALTH_WENT_UP) {
+					log_notice("pool %s server %s: check disabled (type none), "
+						   "down -> up",
+					    e->pool->name, sockaddr_x_fmt(&e->dest, a, sizeof(a)));
+					any_change = true;
+				}
+			}
+			continue;
+		}
+		ch = check_hash(w->ck);
+		h = target_hash(ch, &w->target);
+		cp = hidx_find(&newprobes, h, cprobe_eq, &key);
+		if (cp == NULL) {
+			cp = hidx_find(&oldprobes, h, cprobe_eq_free, &key);
+			if (cp != NULL) {
+				cp->kept = true;
+				cp->nsubs = 0;
+				probe_set_jitter(cp->probe, cs->jitter);
+			} else {
+				struct check_def *def = hidx_find(&defidx, ch, def_eq, w->ck);
+
+				if (def == NULL) {
+					def = check_def_new(w->ck);
+					if (def->error != NULL)
+						log_warnx("%s:%d: %s check cannot run: %s",
+						    w->ck->src != NULL ? w->ck->src : "?",
+						    w->ck->line, check_type_str(w->ck->type),
+						    def->error);
+					hidx_add(&defidx, ch, def);
+					fresh[nfresh++] = def;
+				}
+				cp = xcalloc(1, sizeof(*cp));
+				cp->cs = cs;
+				cp->target = w->target;
+				cp->hash = h;
+				cp->probe = probe_new(&w->target, def, on_result, cp);
+				probe_schedule(cp->probe, cs->jitter);
+			}
+			hidx_add(&newprobes, h, cp);
+			nprobes[nprobe++] = cp;
+		}
+		if (!is_new[i] && was != cp) {
+			/* another probe now: the state stays, the runs start over */
+			health_restart(&e->h);
+			n_restart++;
+		}
+		e->type = w->ck->type;
+		cprobe_sub(cp, e);
+	}
+	/* the probes hold their own references now */
+	for (i = 0; i < nfresh; i++)
+		check_def_unref(fresh[i]);
+	free(fresh);
+	hidx_fini(&newprobes);
+	hidx_fini(&oldprobes);
+	hidx_fini(&defidx);
+
+	for (i = 0; i < cs->nprobes; i++)
+		if (!cs->probes[i]->kept)
+			cprobe_free(cs->probes[i]);
+	for (i = 0; i < cs->nents; i++) {
+		if (!cs->ents[i]->kept) {
+			free(cs->ents[i]);
+			n_gone++;
+		}
+	}
+	for (i = 0; i < cs->npools; i++)
+		if (!cs->pools[i]->kept)
+			pool_free(cs->pools[i]);
+	free(cs->probes);
+	free(cs->ents);
+	free(cs->pools);
+	free(wants);
+	free(is_new);
+	free(poolmap);
+
+	qsort(npools, npool, sizeof(*npools), pool_sort_cmp);
+	qsort(nents, nent, sizeof(*nents), ent_cmp);
+	cs->pools = npools;
+	cs->npools = npool;
+	cs->ents = nents;
+	cs->nents = nent;
+	cs->probes = nprobes;
+	cs->nprobes = nprobe;
+
+	recount(cs);
+	log_info("checks: %zu servers in %zu pools, %zu probes (%zu new servers, %zu removed, "
+		 "%zu probes restarted%s) in %lld ms",
+	    nent, npool, nprobe, n_new, n_gone, n_restart, n_dup > 0 ? ", duplicates skipped" : "",
+	    (long long)((mono_us() - t0) / 1000));
+	for (i = 0; i < cs->npools; i++)
+		pool_report(cs, cs->pools[i], true);
+	if ((any_change || n_gone > 0 || n_new > 0) && cs->hooks.changed != NULL)
+		cs->hooks.changed(cs->hooks.arg);
+}
+
+/* ------------------------------------------------------------ results */
+
+static void
+on_result(void *arg, struct probe *p, const struct health_result *r)
+{
+	struct cprobe *cp = arg;
+	int64_t now = loop_now_ms();
+	char a[SOCKADDR_X_STRLEN], why[192];
+	size_t i;
+
+	for (i = 0; i < cp->nsubs; i++) {
+		struct entry *e = cp->subs[i];
+		enum health_change ch = health_report(&e->h, r, now);
+
+		if (ch != HEALTH_SAME)
+			transition(cp->cs, e, ch, r);
+		else if (r->reason != HEALTH_R_OK && !e->h.up && log_get_level() >= LOG_DEBUG)
+			log_debug("pool %s server %s: %s check failed (%s), still down",
+			    e->pool->name, sockaddr_x_fmt(&e->dest, a, sizeof(a)),
+			    check_type_str(e->type),
+			    health_result_fmt(e->type, r, why, sizeof(why)));
+	}
+}
+
+static void
+transition(struct checks *cs, struct entry *e, enum health_change ch, const struct health_result *r)
+{
+	char a[SOCKADDR_X_STRLEN], why[192];
+	bool up = ch == HEALTH_WENT_UP;
+
+	log_notice("pool %s server %s: %s check %s (%s), %s -> %s", e->pool->name,
+	    sockaddr_x_fmt(&e->dest, a, sizeof(a)), check_type_str(e->type),
+	    up ? "passed" : "failed", health_result_fmt(e->type, r, why, sizeof(why)),
+	    up ? "down" : "up", up ? "up" : "down");
+	count_change(cs, e, ch);
+	pool_report(cs, e->pool, false);
+	if (cs->hooks.changed != NULL)
+		cs->hooks.changed(cs->hooks.arg);
+}
+
+static void
+count_change(struct checks *cs, struct entry *e, enum health_change ch)
+{
+	struct cpool *p = e->pool;
+
+	if (ch == HEALTH_WENT_DOWN) {
+		if (p->down[e->srv]++ == 0)
+			p->up--;
+	} else if (ch == HEALTH_WENT_UP) {
+		if (p->down[e->srv] > 0 && --p->down[e->srv] == 0)
+			p->up++;
+	}
+}
+
+static void
+pool_report(struct checks *cs, struct cpool *p, bool at_apply)
+{
+	bool healthy = p->up >= p->min_servers;
+
+	if (p->reported == (int)healthy)
+		return;
+	if (p->reported < 0)
+		log_info("pool %s: %u of %u servers up (min_servers %u)", p->name, p->up,
+		    p->nservers, p->min_servers);
+	else if (healthy)
+		log_notice("pool %s: %u of %u servers up, min_servers %u met", p->name, p->up,
+		    p->nservers, p->min_servers);
+	else
+		log_notice("pool %s: %u of %u servers up, below min_servers %u", p->name, p->up,
+		    p->nservers, p->min_servers);
+	p->reported = healthy;
+	if (cs->hooks.pool_health != NULL)
+		cs->hooks.pool_health(
+		    cs->hooks.arg, p->name, healthy, p->up, p->nservers, p->min_servers);
+}
+
+/* ------------------------------------------------------------ queries */
+
+bool
+checks_server_up(const struct checks *cs, const char *pool, const struct sockaddr_x *dest)
+{
+	const struct cpool *cp;
+	const struct entry *e;
+	bool any = false, all = true;
+	size_t pos = 0, i;
+
+	if (cs == NULL)
+		return true;
+	e = ent_find(cs->ents, cs->nents, pool, dest, &pos);
+	if (e != NULL)
+		return e->h.up;
+	if (dest->port == 0) {
+		for (i = pos; i < cs->nents; i++) {
+			e = cs->ents[i];
+			if (strcmp(e->pool->name, pool) != 0 ||
+			    sockaddr_x_cmp_addr(&e->dest, dest) != 0)
+				break;
+			any = true;
+			all = all && e->h.up;
+		}
+		if (any)
+			return all;
+	}
+	cp = pool_find(cs, pool);
+	return cp == NULL || cp->initial_up;
+}
+
+bool
+checks_pool_count(const struct checks *cs, const char *pool, unsigned *up, unsigned *total)
+{
+	const struct cpool *cp = cs != NULL ? pool_find(cs, pool) : NULL;
+
+	if (cp == NULL)
+		return false;
+	if (up != NULL)
+		*up = cp->up;
+	if (total != NULL)
+		*total = cp->nservers;
+	return true;
+}
+
+size_t
+checks_count(const struct checks *cs)
+{
+	return cs != NULL ? cs->nents : 0;
+}
+
+bool
+checks_entry(const struct checks *cs, size_t i, struct checks_entry *out)
+{
+	const struct entry *e;
+
+	if (cs == NULL || i >= cs->nents)
+		return false;
+	e = cs->ents[i];
+	memset(out, 0, sizeof(*out));
+	out->pool = e->pool->name;
+	out->dest = e->dest;
+	if (e->probe != NULL)
+		out->target = e->probe->target;
+	out->type = e->type;
+	out->health = &e->h;
+	return true;
+}
+
+size_t
+checks_probe_count(const struct checks *cs)
+{
+	return cs != NULL ? cs->nprobes : 0;
+}

@@ -1,0 +1,294 @@
+/*
+ * cloud_fsm.c - claim and read-back decisions for one cloud address.
+ * See cloud_fsm.h for the rules and why.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cloud_fsm.h"
+#include "util.h"
+
+#define RECHECK_CAP_MS 2000
+
+static void out_init(const struct cfsm *f, struct cfsm_out *out);
+static void go(struct cfsm *f, enum cfsm_state to, struct cfsm_out *out, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
+static void start_claim(struct cfsm *f, int64_t now, struct cfsm_out *out, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
+static void verify_now(struct cfsm *f, struct cfsm_out *out);
+static int64_t recheck_delay(const struct cfsm *f);
+static int64_t confirm_delay(const struct cfsm *f);
+
+static void
+out_init(const struct cfsm *f, struct cfsm_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->from = out->to = f->state;
+}
+
+static void
+go(struct cfsm *f, enum cfsm_state to, struct cfsm_out *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	f->state = to;
+	out->to = to;
+	va_start(ap, fmt);
+	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	va_end(ap);
+}
+
+static void
+start_claim(struct cfsm *f, int64_t now, struct cfsm_out *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->state == CFSM_CLAIM || f->verify_out)
+		out->actions |= CFSM_ACT_CANCEL;
+	out->actions |= CFSM_ACT_CLAIM;
+	f->state = CFSM_CLAIM;
+	out->to = CFSM_CLAIM;
+	f->verify_out = false;
+	f->deadline = CFSM_NEVER;
+	f->rechecks = 0;
+	f->misses = 0;
+	f->t_claim = now;
+	f->t_claimed = -1;
+	f->t_confirmed = -1;
+	f->claims++;
+	va_start(ap, fmt);
+	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	va_end(ap);
+}
+
+static void
+verify_now(struct cfsm *f, struct cfsm_out *out)
+{
+	out->actions |= CFSM_ACT_VERIFY;
+	f->verify_out = true;
+	f->deadline = CFSM_NEVER;
+}
+
+static int64_t
+recheck_delay(const struct cfsm *f)
+{
+	int64_t d = f->p.recheck_ms > 0 ? f->p.recheck_ms : 1;
+	int i;
+
+	for (i = 1; i < f->rechecks && d < RECHECK_CAP_MS; i++)
+		d *= 2;
+	return d < RECHECK_CAP_MS ? d : RECHECK_CAP_MS;
+}
+
+/*
+ * Flap damping: in a split brain two masters take the address from each
+ * other.  Each re-claim in the same mastership doubles the wait before the
+ * confirming read, up to the verify interval, so the fight slows down to
+ * one move per interval and each router's API budget survives it.
+ */
+static int64_t
+confirm_delay(const struct cfsm *f)
+{
+	int64_t d = f->p.confirm_ms > 0 ? f->p.confirm_ms : 1;
+	int i;
+
+	for (i = 1; i < f->claims && d < f->p.verify_interval_ms; i++)
+		d *= 2;
+	return d < f->p.verify_interval_ms ? d : f->p.verify_interval_ms;
+}
+
+struct cfsm_params
+cfsm_params_default(int verify_interval_ms)
+{
+	struct cfsm_params p = {verify_interval_ms, 20000, 250, 1000};
+
+	return p;
+}
+
+void
+cfsm_init(struct cfsm *f, const struct cfsm_params *p)
+{
+	memset(f, 0, sizeof(*f));
+	f->p = *p;
+	f->state = CFSM_IDLE;
+	f->deadline = CFSM_NEVER;
+	f->t_master = f->t_claim = f->t_claimed = f->t_confirmed = -1;
+}
+
+void
+cfsm_set_params(struct cfsm *f, const struct cfsm_params *p, int64_t now)
+{
+	f->p = *p;
+	if (f->state == CFSM_HELD && !f->verify_out && f->deadline > now + p->verify_interval_ms)
+		f->deadline = now + p->verify_interval_ms;
+}
+
+void
+cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out)
+{
+	out_init(f, out);
+	if (master == f->master)
+		return;
+	f->master = master;
+	if (master) {
+		f->t_master = now;
+		f->t_claim = f->t_claimed = f->t_confirmed = -1;
+		f->claims = 0;
+		if (f->ready)
+			start_claim(f, now, out, "became MASTER");
+		else
+			go(f, CFSM_WAIT, out, "became MASTER, waiting for the AWS client");
+		return;
+	}
+	if (f->state == CFSM_CLAIM || f->verify_out)
+		out->actions |= CFSM_ACT_CANCEL;
+	f->verify_out = false;
+	f->deadline = CFSM_NEVER;
+	if (f->state != CFSM_IDLE)
+		go(f, CFSM_IDLE, out, "no longer MASTER: hands off");
+}
+
+void
+cfsm_ready(struct cfsm *f, bool ready, int64_t now, struct cfsm_out *out)
+{
+	out_init(f, out);
+	f->ready = ready;
+	if (ready) {
+		if (f->state == CFSM_WAIT)
+			start_claim(f, now, out, "the AWS client is ready");
+		return;
+	}
+	if (f->state == CFSM_IDLE || f->state == CFSM_WAIT)
+		return;
+	/* the client went away with its calls (reload): a new one starts over, even after a
+	 * fatal error, which the reload may have fixed */
+	if (f->state == CFSM_CLAIM || f->verify_out)
+		out->actions |= CFSM_ACT_CANCEL;
+	f->verify_out = false;
+	f->deadline = CFSM_NEVER;
+	go(f, CFSM_WAIT, out, "the AWS client is being replaced");
+}
+
+void
+cfsm_claim_done(struct cfsm *f, bool ok, int64_t now, struct cfsm_out *out)
+{
+	out_init(f, out);
+	if (f->state != CFSM_CLAIM)
+		return;
+	if (!ok) {
+		f->deadline = CFSM_NEVER;
+		go(f, CFSM_FAILED, out, "the claim failed for good");
+		return;
+	}
+	f->t_claimed = now;
+	f->rechecks = 0;
+	go(f, CFSM_SETTLE, out, "claimed, reading it back");
+	verify_now(f, out);
+}
+
+void
+cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm_out *out)
+{
+	out_init(f, out);
+	if (!f->verify_out || (f->state != CFSM_SETTLE && f->state != CFSM_HELD))
+		return;
+	f->verify_out = false;
+	if (found == CFSM_CANNOT) {
+		f->deadline = CFSM_NEVER;
+		go(f, CFSM_FAILED, out, "cannot read it back");
+		return;
+	}
+	if (f->state == CFSM_SETTLE) {
+		if (found == CFSM_HERE) {
+			f->t_confirmed = now;
+			f->misses = 0;
+			f->deadline = now + f->p.verify_interval_ms;
+			out->actions |= CFSM_ACT_CONFIRMED;
+			go(f, CFSM_HELD, out, "confirmed");
+			return;
+		}
+		if (found != CFSM_UNKNOWN && now - f->t_claimed >= f->p.settle_ms) {
+			start_claim(f, now, out, "still %s %lld ms after the claim",
+			    found == CFSM_NOWHERE ? "unassociated" : "elsewhere",
+			    (long long)(now - f->t_claimed));
+			return;
+		}
+		/* most likely a stale read (or a failed one): read again soon */
+		f->rechecks++;
+		f->deadline = now + recheck_delay(f);
+		return;
+	}
+	/* HELD */
+	switch (found) {
+	case CFSM_HERE:
+		f->misses = 0;
+		f->deadline = now + f->p.verify_interval_ms;
+		return;
+	case CFSM_ELSEWHERE:
+	case CFSM_NOWHERE:
+		if (++f->misses >= 2) {
+			f->reclaims++;
+			start_claim(f, now, out, "%s on %d reads in a row: claiming it back",
+			    found == CFSM_NOWHERE ? "unassociated" : "held elsewhere", f->misses);
+			return;
+		}
+		f->deadline = now + confirm_delay(f);
+		return;
+	default:
+		f->deadline = now + f->p.verify_interval_ms;
+		return;
+	}
+}
+
+void
+cfsm_timer(struct cfsm *f, int64_t now, struct cfsm_out *out)
+{
+	out_init(f, out);
+	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD) && !f->verify_out &&
+	    now >= f->deadline)
+		verify_now(f, out);
+}
+
+void
+cfsm_poke(struct cfsm *f, int64_t now, struct cfsm_out *out)
+{
+	out_init(f, out);
+	if (f->state == CFSM_HELD && !f->verify_out)
+		verify_now(f, out);
+}
+
+void
+cfsm_retarget(struct cfsm *f, int64_t now, struct cfsm_out *out)
+{
+	out_init(f, out);
+	if (!f->master || f->state == CFSM_IDLE || f->state == CFSM_WAIT)
+		return;
+	start_claim(f, now, out,
+	    f->state == CFSM_FAILED ? "trying again after the reload" : "the target changed");
+}
+
+int64_t
+cfsm_deadline(const struct cfsm *f)
+{
+	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD) && !f->verify_out)
+		return f->deadline;
+	return CFSM_NEVER;
+}
+
+const char *
+cfsm_state_str(enum cfsm_state s)
+{
+	static const char *const names[] = {"IDLE", "WAIT", "CLAIM", "SETTLE", "HELD", "FAILED"};
+
+	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "?";
+}
+
+const char *
+cfsm_found_str(enum cfsm_found f)
+{
+	static const char *const names[] = {
+	    "here", "elsewhere", "nowhere", "unknown", "cannot read"};
+
+	return (unsigned)f < ARRAY_SIZE(names) ? names[f] : "?";
+}

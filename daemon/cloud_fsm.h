@@ -1,0 +1,127 @@
+/*
+ * cloud_fsm.h - when to claim and when to verify one cloud address (an
+ * Elastic IP association, or a private IP on our ENI) for one VIP.
+ *
+ * Pure: events come in with the time (monotonic ms), actions come out; the
+ * caller (cloud.c) makes the API calls and feeds back what they found.
+ * Rules, each one a lesson from keepalived notify scripts on AWS:
+ *   - Only a MASTER touches the address, and with one claim call (EC2's
+ *     AssociateAddress with AllowReassociation moves it; nothing is
+ *     disassociated first).  A BACKUP or FAULT router does nothing at all:
+ *     pushing the address to a peer that may be dead is how scripts lose it.
+ *   - The claim is retried (inside the AWS client) for as long as we are
+ *     MASTER; leaving MASTER cancels it.
+ *   - A claim is confirmed by reading the association back.  EC2 is
+ *     eventually consistent: right after a claim a read may still show the
+ *     previous holder, so for settle_ms such reads only cause a re-read
+ *     (after recheck_ms, doubling up to 2 s), never a second claim.
+ *   - While MASTER the association is read again every verify_interval_ms
+ *     and after every election event.  If it shows another holder twice in
+ *     a row (confirm_ms apart, so that one stale read cannot cause a flap),
+ *     the address is claimed again: a healed split brain ends with the
+ *     address on the one real master.  While the split lasts, each re-claim
+ *     in one mastership doubles that confirm_ms (up to the interval), so two
+ *     masters fighting over the address slow down to one move per interval.
+ *   - A fatal error (permission denied, no such address) stops the calls
+ *     until the next mastership or reload; retrying it only burns API quota.
+ */
+#ifndef IPVSR_CLOUD_FSM_H
+#define IPVSR_CLOUD_FSM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CFSM_NEVER INT64_MAX
+
+enum cfsm_state {
+	CFSM_IDLE = 0, /* not MASTER: hands off */
+	CFSM_WAIT,     /* MASTER, the AWS client is not ready yet */
+	CFSM_CLAIM,    /* the claim call is out */
+	CFSM_SETTLE,   /* claimed; reading back until it shows here */
+	CFSM_HELD,     /* confirmed here; read back periodically */
+	CFSM_FAILED,   /* fatal error; nothing until the next mastership */
+};
+
+enum cfsm_found {
+	CFSM_HERE,	/* associated with / assigned to us */
+	CFSM_ELSEWHERE, /* another ENI or private IP has it */
+	CFSM_NOWHERE,	/* nobody has it */
+	CFSM_UNKNOWN,	/* the read failed (after its own retries) */
+	CFSM_CANNOT,	/* the read is refused for good (denied, not found) */
+};
+
+struct cfsm_params {
+	int verify_interval_ms; /* HELD: read back this often (aws.verify_interval_ms) */
+	int settle_ms;		/* SETTLE: stale reads tolerated this long after a claim */
+	int recheck_ms;		/* SETTLE: first re-read delay, doubling up to 2000 */
+	int confirm_ms; /* HELD: a second read this long after a bad one (doubling per re-claim) */
+};
+
+/* The parameters cloud.c uses: settle 20 s, recheck 250 ms, confirm 1 s. */
+struct cfsm_params cfsm_params_default(int verify_interval_ms);
+
+/* Actions, carried out in this order. */
+#define CFSM_ACT_CANCEL	   0x01 /* cancel the claim / read calls in flight */
+#define CFSM_ACT_CLAIM	   0x02 /* start the claim call */
+#define CFSM_ACT_VERIFY	   0x04 /* start a read-back call */
+#define CFSM_ACT_CONFIRMED 0x08 /* the claim shows: report the timeline */
+
+struct cfsm_out {
+	unsigned actions;
+	enum cfsm_state from, to;
+	char reason[128]; /* why, for the log line of a transition or a re-claim */
+};
+
+struct cfsm {
+	struct cfsm_params p;
+	enum cfsm_state state;
+	bool master;
+	bool ready;
+	bool verify_out;  /* a read-back is in flight */
+	int64_t deadline; /* next read-back (SETTLE, HELD) */
+	int rechecks;	  /* SETTLE: re-reads so far */
+	int misses;	  /* HELD: consecutive reads showing another holder */
+	/* timeline of the current mastership (monotonic ms, -1: not yet) */
+	int64_t t_master;    /* became MASTER */
+	int64_t t_claim;     /* last claim started */
+	int64_t t_claimed;   /* last claim answered with success */
+	int64_t t_confirmed; /* read back here after the last claim */
+	int claims;	     /* claim calls in this mastership */
+	unsigned reclaims;   /* claims after a confirmed hold (split brain healed), ever */
+};
+
+void cfsm_init(struct cfsm *f, const struct cfsm_params *p);
+
+/* New parameters (reload); state kept.  HELD re-reads by the new interval. */
+void cfsm_set_params(struct cfsm *f, const struct cfsm_params *p, int64_t now);
+
+/* The VIP's role: master or not.  Repeating the current role does nothing. */
+void cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out);
+
+/* The AWS client became ready (true) or went away (false: reload replaced it). */
+void cfsm_ready(struct cfsm *f, bool ready, int64_t now, struct cfsm_out *out);
+
+/* The claim call finished: ok, or failed for good (it is only retried inside the client). */
+void cfsm_claim_done(struct cfsm *f, bool ok, int64_t now, struct cfsm_out *out);
+
+/* A read-back finished with what it found. */
+void cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm_out *out);
+
+/* cfsm_deadline() has passed. */
+void cfsm_timer(struct cfsm *f, int64_t now, struct cfsm_out *out);
+
+/* Something happened in the election: read back soon if we hold the address. */
+void cfsm_poke(struct cfsm *f, int64_t now, struct cfsm_out *out);
+
+/* The target changed (reload: another private IP, ENI or allocation), or a reload
+ * follows a fatal error: claim again if MASTER. */
+void cfsm_retarget(struct cfsm *f, int64_t now, struct cfsm_out *out);
+
+/* When cfsm_timer is due; CFSM_NEVER when nothing is scheduled. */
+int64_t cfsm_deadline(const struct cfsm *f);
+
+/* "IDLE", "WAIT", "CLAIM", "SETTLE", "HELD", "FAILED". */
+const char *cfsm_state_str(enum cfsm_state s);
+const char *cfsm_found_str(enum cfsm_found f);
+
+#endif

@@ -1,0 +1,769 @@
+/*
+ * control.c - ipvs-routerctl commands and Prometheus metrics (composition).
+ *
+ * Every answer is built from state the daemon and its subsystems already
+ * keep; nothing here caches or duplicates it.  Text is for people (aligned
+ * columns, identity first), JSON for scripts; both say the same things.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "checks.h"
+#include "cloud.h"
+#include "conf.h"
+#include "conf_diff.h"
+#include "control.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "election.h"
+#include "health.h"
+#include "json.h"
+#include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+struct drain {
+	char *pool;
+	struct sockaddr_x addr;		/* port 0: every port of that address */
+};
+
+struct control {
+	struct ctl *ctl;
+	char *ctl_path;
+	char *ctl_group;
+	int ctl_mode;
+	struct metrics_http *mh;
+	bool metrics_on;
+	struct sockaddr_x listen;
+	struct drain *drains;
+	size_t ndrains;
+	time_t started;
+};
+
+static enum ctl_code	handle(void *, int, char **, struct tbuf *, const char **);
+static void		render_metrics(void *, struct tbuf *);
+
+static const char *
+role_str(enum elect_state s)
+{
+	switch (s) {
+	case ELECT_MASTER:
+		return "MASTER";
+	case ELECT_BACKUP:
+		return "BACKUP";
+	case ELECT_FAULT:
+		return "FAULT";
+	default:
+		return "INIT";
+	}
+}
+
+/* ------------------------------------------------------------ life cycle */
+
+void
+control_apply(struct daemon *d, const struct config *old_conf, const struct config *c)
+{
+	struct control *ct = d->control;
+	bool ctl_same, m_same;
+	int r;
+
+	if (ct == NULL) {
+		ct = d->control = xcalloc(1, sizeof(*ct));
+		ct->started = time(NULL);
+	}
+	ctl_same = ct->ctl != NULL && strcmp(ct->ctl_path, c->control.socket) == 0 &&
+	    ct->ctl_mode == c->control.mode &&
+	    ((ct->ctl_group == NULL) == (c->control.group == NULL)) &&
+	    (ct->ctl_group == NULL || strcmp(ct->ctl_group, c->control.group) == 0);
+	if (!ctl_same) {
+		ctl_close(ct->ctl);
+		ct->ctl = NULL;
+		free(ct->ctl_path);
+		free(ct->ctl_group);
+		ct->ctl_path = xstrdup(c->control.socket);
+		ct->ctl_group = xstrdup(c->control.group);
+		ct->ctl_mode = c->control.mode;
+		r = ctl_open(ct->ctl_path, ct->ctl_mode, ct->ctl_group, handle, d, &ct->ctl);
+		if (r < 0)
+			log_warnc(r, "control socket %s: cannot listen (ipvs-routerctl will not "
+			    "work; balancing goes on)", ct->ctl_path);
+		else
+			log_info("control socket %s: listening (mode %04o%s%s)", ct->ctl_path,
+			    (unsigned)ct->ctl_mode, ct->ctl_group ? ", group " : "",
+			    ct->ctl_group ? ct->ctl_group : "");
+	}
+
+	m_same = ct->metrics_on == c->metrics.enabled &&
+	    (!ct->metrics_on || (ct->mh != NULL && sockaddr_x_cmp(&ct->listen, &c->metrics.listen) == 0));
+	if (!m_same) {
+		char a[SOCKADDR_X_STRLEN];
+
+		metrics_http_close(ct->mh);
+		ct->mh = NULL;
+		ct->metrics_on = c->metrics.enabled;
+		ct->listen = c->metrics.listen;
+		if (ct->metrics_on) {
+			r = metrics_http_open(&ct->listen, render_metrics, d, &ct->mh);
+			sockaddr_x_fmt(&ct->listen, a, sizeof(a));
+			if (r < 0)
+				log_warnc(r, "metrics %s: cannot listen (retried at the next reload)", a);
+			else
+				log_info("metrics: serving http://%s/metrics", a);
+		}
+	}
+	(void)old_conf;
+}
+
+void
+control_stop(struct daemon *d)
+{
+	struct control *ct = d->control;
+	size_t i;
+
+	if (ct == NULL)
+		return;
+	ctl_close(ct->ctl);
+	metrics_http_close(ct->mh);
+	free(ct->ctl_path);
+	free(ct->ctl_group);
+	for (i = 0; i < ct->ndrains; i++)
+		free(ct->drains[i].pool);
+	free(ct->drains);
+	free(ct);
+	d->control = NULL;
+}
+
+bool
+control_drained(const struct daemon *d, const char *pool, const struct sockaddr_x *addr)
+{
+	const struct control *ct = d->control;
+	size_t i;
+
+	if (ct == NULL)
+		return false;
+	for (i = 0; i < ct->ndrains; i++) {
+		const struct drain *dr = &ct->drains[i];
+
+		if (strcmp(dr->pool, pool) != 0 || sockaddr_x_cmp_addr(&dr->addr, addr) != 0)
+			continue;
+		if (dr->addr.port == 0 || addr->port == 0 || dr->addr.port == addr->port)
+			return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static bool
+want_json(int *argc, char **argv)
+{
+	if (*argc > 1 && strcmp(argv[*argc - 1], "--json") == 0) {
+		(*argc)--;
+		return true;
+	}
+	return false;
+}
+
+static void
+fmt_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+static void
+fmt_duration(long long s, char *buf, size_t len)
+{
+	if (s < 120)
+		snprintf(buf, len, "%llds", s);
+	else if (s < 7200)
+		snprintf(buf, len, "%lldm%02llds", s / 60, s % 60);
+	else if (s < 172800)
+		snprintf(buf, len, "%lldh%02lldm", s / 3600, (s / 60) % 60);
+	else
+		snprintf(buf, len, "%lldd%02lldh", s / 86400, (s / 3600) % 24);
+}
+
+static unsigned
+vip_service_count(const struct vip *v)
+{
+	return (unsigned)v->nservices;
+}
+
+/* ------------------------------------------------------------ status, show */
+
+static void
+status_text(struct daemon *d, struct tbuf *o)
+{
+	const struct config *c = d->conf;
+	char t[64], up[32];
+	size_t i;
+
+	fmt_duration((long long)(time(NULL) - d->control->started), up, sizeof(up));
+	tbuf_printf(o, "router %s: ipvs-router %s, pid %ld, up %s\n",
+	    c->router.name ? c->router.name : "-", PACKAGE_VERSION, (long)getpid(), up);
+	fmt_time(d->loaded_at, t, sizeof(t));
+	tbuf_printf(o, "configuration %s, loaded %s; reloads: %u accepted, %u refused", d->config_path,
+	    t, d->reloads_ok, d->reloads_refused_total);
+	if (d->reloads_ok + d->reloads_refused_total > 0)
+		tbuf_printf(o, " (last %s)", d->last_reload_ok ? "accepted" : "refused");
+	tbuf_puts(o, "\n");
+	if (!d->last_reload_ok && d->last_errors.n > 0) {
+		tbuf_printf(o, "the last reload was refused; the running configuration is older "
+		    "than the file. Its errors:\n");
+		for (i = 0; i < d->last_errors.n; i++)
+			tbuf_printf(o, "  %s\n", d->last_errors.msgs[i]);
+	}
+	tbuf_printf(o, "election: %s\n", c->election.present ? "on" : "off (standalone)");
+	tbuf_puts(o, "\nVIP                  ADDRESS                  ROLE    PRIO  SERVICES\n");
+	for (i = 0; i < c->nvips; i++) {
+		const struct vip *v = &c->vips[i];
+		char a[SOCKADDR_X_STRLEN];
+
+		char prio[8] = "-";
+
+		if (c->election.present)
+			snprintf(prio, sizeof(prio), "%d", vip_priority(v, c->router.name));
+		tbuf_printf(o, "%-20s %-24s %-7s %4s  %u\n", v->name,
+		    sockaddr_x_fmt_addr(vip_service_addr(v, c->router.name), a, sizeof(a)),
+		    role_str(election_role(d, v->name)), prio, vip_service_count(v));
+	}
+	tbuf_puts(o, "\nPOOL                 UP/TOTAL  MIN  CHECK\n");
+	for (i = 0; i < c->npools; i++) {
+		const struct pool *p = &c->pools[i];
+		unsigned nup = 0, total = 0;
+		char ut[32];
+
+		checks_pool_count(d->checks, p->name, &nup, &total);
+		snprintf(ut, sizeof(ut), "%u/%u", nup, total);
+		tbuf_printf(o, "%-20s %-9s %4d  %s\n", p->name, ut, p->min_servers,
+		    check_type_str(p->check.type));
+	}
+}
+
+static void
+status_json(struct daemon *d, struct json *j)
+{
+	const struct config *c = d->conf;
+	size_t i;
+
+	json_obj_begin(j, NULL);
+	json_string(j, "router", c->router.name);
+	json_string(j, "version", PACKAGE_VERSION);
+	json_int(j, "pid", (long long)getpid());
+	json_int(j, "started", (long long)d->control->started);
+	json_obj_begin(j, "configuration");
+	json_string(j, "file", d->config_path);
+	json_int(j, "loaded", (long long)d->loaded_at);
+	json_uint(j, "reloads_accepted", d->reloads_ok);
+	json_uint(j, "reloads_refused", d->reloads_refused_total);
+	json_bool(j, "last_reload_ok", d->last_reload_ok);
+	json_arr_begin(j, "last_errors");
+	for (i = 0; i < d->last_errors.n; i++)
+		json_string(j, NULL, d->last_errors.msgs[i]);
+	json_arr_end(j);
+	json_obj_end(j);
+	json_bool(j, "election", c->election.present);
+	json_arr_begin(j, "vips");
+	for (i = 0; i < c->nvips; i++) {
+		const struct vip *v = &c->vips[i];
+		char a[SOCKADDR_X_STRLEN];
+
+		json_obj_begin(j, NULL);
+		json_string(j, "name", v->name);
+		json_string(j, "address", sockaddr_x_fmt_addr(vip_service_addr(v, c->router.name),
+		    a, sizeof(a)));
+		json_string(j, "role", role_str(election_role(d, v->name)));
+		json_int(j, "priority", vip_priority(v, c->router.name));
+		json_int(j, "services", (long long)v->nservices);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_arr_begin(j, "pools");
+	for (i = 0; i < c->npools; i++) {
+		const struct pool *p = &c->pools[i];
+		unsigned nup = 0, total = 0;
+
+		checks_pool_count(d->checks, p->name, &nup, &total);
+		json_obj_begin(j, NULL);
+		json_string(j, "name", p->name);
+		json_uint(j, "up", nup);
+		json_uint(j, "total", total);
+		json_int(j, "min_servers", p->min_servers);
+		json_string(j, "check", check_type_str(p->check.type));
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static void
+show_vips(struct daemon *d, struct tbuf *o, struct json *j)
+{
+	const struct config *c = d->conf;
+	size_t i, k;
+
+	if (j != NULL)
+		json_arr_begin(j, NULL);
+	for (i = 0; i < c->nvips; i++) {
+		const struct vip *v = &c->vips[i];
+		char a[SOCKADDR_X_STRLEN];
+		const char *role = role_str(election_role(d, v->name));
+
+		sockaddr_x_fmt_addr(vip_service_addr(v, c->router.name), a, sizeof(a));
+		if (j != NULL) {
+			json_obj_begin(j, NULL);
+			json_string(j, "name", v->name);
+			json_string(j, "address", a);
+			json_int(j, "vrid", v->vrid);
+			json_string(j, "interface", v->interface);
+			json_string(j, "role", role);
+			json_int(j, "priority", vip_priority(v, c->router.name));
+			json_string(j, "eip", v->eip.allocation_id);
+			json_arr_begin(j, "services");
+		} else {
+			tbuf_printf(o, "vip %s: %s, %s, priority %d, vrid %d, interface %s%s%s\n",
+			    v->name, a, role, vip_priority(v, c->router.name), v->vrid,
+			    v->interface ? v->interface : "-", v->eip.allocation_id ? ", eip " : "",
+			    v->eip.allocation_id ? v->eip.allocation_id : "");
+		}
+		for (k = 0; k < v->nservices; k++) {
+			const struct service *s = &v->services[k];
+			char key[32];
+
+			if (s->fwmark)
+				snprintf(key, sizeof(key), "fwmark %u", s->fwmark);
+			else
+				snprintf(key, sizeof(key), "%s/%d", proto_str(s->protocol), s->port);
+			if (j != NULL) {
+				json_obj_begin(j, NULL);
+				json_string(j, "service", key);
+				json_string(j, "pool", s->pool_name);
+				json_string(j, "scheduler", s->scheduler);
+				json_string(j, "method", fwd_method_str(s->method));
+				json_int(j, "persistence_timeout_s", s->persistence_timeout_s);
+				json_obj_end(j);
+			} else {
+				tbuf_printf(o, "  %-12s -> pool %s (%s, %s%s)\n", key, s->pool_name,
+				    s->scheduler, fwd_method_str(s->method),
+				    s->persistence_timeout_s ? ", persistent" : "");
+			}
+		}
+		if (j != NULL) {
+			json_arr_end(j);
+			json_obj_end(j);
+		}
+	}
+	if (j != NULL)
+		json_arr_end(j);
+}
+
+static void
+show_servers(struct daemon *d, struct tbuf *o, struct json *j, bool pools_only)
+{
+	const struct config *c = d->conf;
+	size_t i, n = checks_count(d->checks);
+	struct checks_entry e;
+	int64_t now = mono_ms();
+
+	if (pools_only) {
+		if (j != NULL)
+			json_arr_begin(j, NULL);
+		for (i = 0; i < c->npools; i++) {
+			const struct pool *p = &c->pools[i];
+			unsigned nup = 0, total = 0;
+
+			checks_pool_count(d->checks, p->name, &nup, &total);
+			if (j != NULL) {
+				json_obj_begin(j, NULL);
+				json_string(j, "name", p->name);
+				json_int(j, "port", p->port);
+				json_uint(j, "up", nup);
+				json_uint(j, "total", total);
+				json_int(j, "min_servers", p->min_servers);
+				json_string(j, "check", check_type_str(p->check.type));
+				json_int(j, "interval_ms", p->check.interval_ms);
+				json_string(j, "endpoints_file", p->endpoints_file);
+				json_obj_end(j);
+			} else {
+				tbuf_printf(o, "pool %s: %u/%u up (min_servers %d), %s check every %dms%s%s\n",
+				    p->name, nup, total, p->min_servers, check_type_str(p->check.type),
+				    p->check.interval_ms, p->endpoints_file ? ", endpoints " : "",
+				    p->endpoints_file ? p->endpoints_file : "");
+			}
+		}
+		if (j != NULL)
+			json_arr_end(j);
+		return;
+	}
+	if (j != NULL)
+		json_arr_begin(j, NULL);
+	else
+		tbuf_puts(o, "POOL             SERVER                        STATE  SINCE     LAST CHECK\n");
+	for (i = 0; i < n; i++) {
+		char a[SOCKADDR_X_STRLEN], why[200], since[32];
+		const struct health *h;
+		bool drained;
+
+		if (!checks_entry(d->checks, i, &e))
+			continue;
+		h = e.health;
+		drained = control_drained(d, e.pool, &e.dest);
+		sockaddr_x_fmt(&e.dest, a, sizeof(a));
+		if (h != NULL && h->seen)
+			health_result_fmt(e.type, &h->last, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "%s", e.type == CHECK_NONE ? "no check" : "not checked yet");
+		fmt_duration(h ? (now - h->since_ms) / 1000 : 0, since, sizeof(since));
+		if (j != NULL) {
+			json_obj_begin(j, NULL);
+			json_string(j, "pool", e.pool);
+			json_string(j, "server", a);
+			json_bool(j, "up", h != NULL && h->up);
+			json_bool(j, "drained", drained);
+			json_string(j, "check", check_type_str(e.type));
+			json_string(j, "last_result", why);
+			json_int(j, "since_s", h ? (now - h->since_ms) / 1000 : 0);
+			json_obj_end(j);
+		} else {
+			tbuf_printf(o, "%-16s %-29s %-6s %-9s %s%s\n", e.pool, a,
+			    h != NULL && h->up ? "up" : "down", since, why, drained ? " [drained]" : "");
+		}
+	}
+	if (j != NULL)
+		json_arr_end(j);
+}
+
+static void
+show_peers(struct daemon *d, struct tbuf *o, struct json *j)
+{
+	const struct election *e = &d->conf->election;
+	size_t i;
+
+	if (j != NULL)
+		json_arr_begin(j, NULL);
+	for (i = 0; i < e->npeers; i++) {
+		char a[SOCKADDR_X_STRLEN];
+		bool self = d->conf->router.name && strcmp(e->peers[i].name, d->conf->router.name) == 0;
+
+		sockaddr_x_fmt_addr(&e->peers[i].addr, a, sizeof(a));
+		if (j != NULL) {
+			json_obj_begin(j, NULL);
+			json_string(j, "name", e->peers[i].name);
+			json_string(j, "address", a);
+			json_bool(j, "self", self);
+			json_obj_end(j);
+		} else {
+			tbuf_printf(o, "peer %s: %s%s\n", e->peers[i].name, a, self ? " (this router)" : "");
+		}
+	}
+	if (j != NULL)
+		json_arr_end(j);
+	else if (e->npeers == 0)
+		tbuf_puts(o, "no election: this router runs standalone\n");
+}
+
+/* ------------------------------------------------------------ drain */
+
+static enum ctl_code
+cmd_drain(struct daemon *d, bool on, int argc, char **argv, struct tbuf *o, const char **text)
+{
+	struct control *ct = d->control;
+	const struct pool *p;
+	struct sockaddr_x a;
+	struct checks_entry e;
+	size_t i, n;
+	bool known = false;
+
+	if (argc != 3) {
+		*text = on ? "usage: drain POOL SERVER" : "usage: undrain POOL SERVER";
+		return CTL_BAD_REQUEST;
+	}
+	if ((p = config_find_pool(d->conf, argv[1])) == NULL) {
+		*text = "No such pool";
+		return CTL_NOT_FOUND;
+	}
+	if (sockaddr_x_parse(argv[2], true, &a) < 0) {
+		*text = "SERVER must be ADDRESS, ADDRESS:PORT or [IPV6]:PORT";
+		return CTL_BAD_REQUEST;
+	}
+	n = checks_count(d->checks);
+	for (i = 0; i < n; i++)
+		if (checks_entry(d->checks, i, &e) && strcmp(e.pool, p->name) == 0 &&
+		    sockaddr_x_cmp_addr(&e.dest, &a) == 0 && (a.port == 0 || a.port == e.dest.port))
+			known = true;
+	if (!known) {
+		*text = "No such server in that pool";
+		return CTL_NOT_FOUND;
+	}
+	for (i = 0; i < ct->ndrains; i++)
+		if (strcmp(ct->drains[i].pool, p->name) == 0 &&
+		    sockaddr_x_cmp(&ct->drains[i].addr, &a) == 0)
+			break;
+	if (on && i == ct->ndrains) {
+		ct->drains = xreallocarray(ct->drains, ct->ndrains + 1, sizeof(*ct->drains));
+		ct->drains[ct->ndrains].pool = xstrdup(p->name);
+		ct->drains[ct->ndrains].addr = a;
+		ct->ndrains++;
+	} else if (!on && i < ct->ndrains) {
+		free(ct->drains[i].pool);
+		ct->drains[i] = ct->drains[--ct->ndrains];
+	} else if (!on) {
+		*text = "That server is not drained (by ipvs-routerctl; see drain = true in the "
+		    "configuration)";
+		return CTL_NOT_FOUND;
+	}
+	log_notice("pool %s server %s: %s by ipvs-routerctl", p->name, argv[2],
+	    on ? "drained" : "undrained");
+	daemon_dataplane_dirty(d);
+	tbuf_printf(o, "pool %s server %s: %s\n", p->name, argv[2], on ? "drained (weight 0; "
+	    "existing connections carry on)" : "undrained (back in rotation while its checks pass)");
+	return CTL_OK;
+}
+
+/* ------------------------------------------------------------ reload, plan */
+
+static enum ctl_code
+cmd_reload(struct daemon *d, struct tbuf *o, const char **text)
+{
+	size_t i;
+	int r = daemon_reload(d);
+
+	if (r == 0) {
+		tbuf_printf(o, "reload: configuration accepted (%zu vips, %zu pools)%s%s\n",
+		    d->conf->nvips, d->conf->npools, d->last_change[0] ? ": " : "", d->last_change);
+		return CTL_OK;
+	}
+	for (i = 0; i < d->last_errors.n; i++)
+		tbuf_printf(o, "%s\n", d->last_errors.msgs[i]);
+	if (d->last_errors.n == 0)
+		tbuf_printf(o, "%s: %s\n", d->config_path, strerror(-r));
+	tbuf_puts(o, "reload refused, keeping the running configuration\n");
+	*text = "Reload refused";
+	return CTL_REFUSED;
+}
+
+static enum ctl_code
+cmd_plan(struct daemon *d, struct tbuf *o, struct json *j, const char **text)
+{
+	static const char *const kind[] = { "+", "-", "~" };
+	static const char *const kindw[] = { "new", "delete", "changed" };
+	struct config *c;
+	struct errlist el;
+	struct conf_diff df;
+	char sum[96];
+	size_t i;
+
+	errlist_init(&el);
+	if (conf_read(d->config_path, d->router_name, &c, &el) < 0) {
+		for (i = 0; i < el.n; i++)
+			tbuf_printf(o, "%s\n", el.msgs[i]);
+		tbuf_printf(o, "%s: a reload would be refused (%zu error%s)\n", d->config_path,
+		    el.n, el.n == 1 ? "" : "s");
+		errlist_clear(&el);
+		*text = "Configuration invalid";
+		return CTL_REFUSED;
+	}
+	conf_diff(d->conf, c, &df);
+	if (j != NULL) {
+		json_obj_begin(j, NULL);
+		json_string(j, "file", d->config_path);
+		json_arr_begin(j, "changes");
+		for (i = 0; i < df.n; i++) {
+			json_obj_begin(j, NULL);
+			json_string(j, "change", kindw[df.v[i].kind]);
+			json_string(j, "object", df.v[i].object);
+			json_string(j, "detail", df.v[i].detail);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_obj_end(j);
+	} else {
+		for (i = 0; i < df.n; i++)
+			tbuf_printf(o, "%s %s%s%s\n", kind[df.v[i].kind], df.v[i].object,
+			    df.v[i].detail ? ": " : "", df.v[i].detail ? df.v[i].detail : "");
+		tbuf_printf(o, "plan: %s (nothing applied)\n", conf_diff_summary(&df, sum, sizeof(sum)));
+	}
+	conf_diff_free(&df);
+	config_free(c);
+	errlist_clear(&el);
+	return CTL_OK;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static enum ctl_code
+handle(void *arg, int argc, char **argv, struct tbuf *out, const char **text)
+{
+	struct daemon *d = arg;
+	struct json j;
+	bool js = want_json(&argc, argv);
+	enum ctl_code code = CTL_OK;
+	const char *cmd = argv[0];
+
+	json_init(&j);
+	if (strcmp(cmd, "version") == 0 && argc == 1) {
+		tbuf_printf(out, "ipvs-router %s\n", PACKAGE_VERSION);
+	} else if (strcmp(cmd, "status") == 0 && argc == 1) {
+		if (js)
+			status_json(d, &j);
+		else
+			status_text(d, out);
+	} else if (strcmp(cmd, "show") == 0 && argc == 2) {
+		if (strcmp(argv[1], "vips") == 0)
+			show_vips(d, out, js ? &j : NULL);
+		else if (strcmp(argv[1], "pools") == 0)
+			show_servers(d, out, js ? &j : NULL, true);
+		else if (strcmp(argv[1], "servers") == 0)
+			show_servers(d, out, js ? &j : NULL, false);
+		else if (strcmp(argv[1], "peers") == 0)
+			show_peers(d, out, js ? &j : NULL);
+		else {
+			*text = "show what? vips, pools, servers or peers";
+			code = CTL_BAD_REQUEST;
+		}
+	} else if (strcmp(cmd, "drain") == 0 || strcmp(cmd, "undrain") == 0) {
+		code = cmd_drain(d, cmd[0] == 'd', argc, argv, out, text);
+	} else if (strcmp(cmd, "reload") == 0 && argc == 1) {
+		code = cmd_reload(d, out, text);
+	} else if (strcmp(cmd, "plan") == 0 && argc == 1) {
+		code = cmd_plan(d, out, js ? &j : NULL, text);
+	} else {
+		*text = "Unknown command (status, show, drain, undrain, reload, plan, version)";
+		code = CTL_BAD_REQUEST;
+	}
+	if (js && j.b.len > 0) {
+		tbuf_puts(out, json_str(&j));
+		tbuf_puts(out, "\n");
+	}
+	json_free(&j);
+	return code;
+}
+
+/* ------------------------------------------------------------ metrics */
+
+static void
+render_metrics(void *arg, struct tbuf *b)
+{
+	static const char *const roles[] = { "INIT", "BACKUP", "MASTER", "FAULT" };
+	static const enum elect_state rolev[] = { ELECT_INIT, ELECT_BACKUP, ELECT_MASTER, ELECT_FAULT };
+	struct daemon *d = arg;
+	const struct config *c = d->conf;
+	const struct check_stats *cs = check_stats_get();
+	struct checks_entry e;
+	size_t i, n;
+	int k;
+
+	metrics_family(b, "ipvsr_build_info", METRIC_GAUGE, "Version of the running daemon.");
+	metrics_sample(b, "ipvsr_build_info", (const char *[]){ "version", PACKAGE_VERSION, NULL }, 1);
+	metrics_family(b, "ipvsr_start_time_seconds", METRIC_GAUGE, "When the daemon started (Unix time).");
+	metrics_sample(b, "ipvsr_start_time_seconds", NULL, (double)d->control->started);
+
+	metrics_family(b, "ipvsr_config_reloads_total", METRIC_COUNTER, "Reloads, by result.");
+	metrics_sample_u64(b, "ipvsr_config_reloads_total", (const char *[]){ "result", "accepted", NULL },
+	    d->reloads_ok);
+	metrics_sample_u64(b, "ipvsr_config_reloads_total", (const char *[]){ "result", "refused", NULL },
+	    d->reloads_refused_total);
+	metrics_family(b, "ipvsr_config_last_reload_successful", METRIC_GAUGE,
+	    "1 if the last reload was accepted (or none happened), 0 if refused.");
+	metrics_sample(b, "ipvsr_config_last_reload_successful", NULL, d->last_reload_ok ? 1 : 0);
+	metrics_family(b, "ipvsr_config_loaded_timestamp_seconds", METRIC_GAUGE,
+	    "When the running configuration was loaded (Unix time).");
+	metrics_sample(b, "ipvsr_config_loaded_timestamp_seconds", NULL, (double)d->loaded_at);
+	metrics_family(b, "ipvsr_config_last_reload_duration_seconds", METRIC_GAUGE,
+	    "How long the last reload took to read, check and apply.");
+	metrics_sample(b, "ipvsr_config_last_reload_duration_seconds", NULL, d->last_reload_us / 1e6);
+
+	metrics_family(b, "ipvsr_vip_state", METRIC_GAUGE, "This router's role for each VIP (1 for the current one).");
+	for (i = 0; i < c->nvips; i++) {
+		enum elect_state st = election_role(d, c->vips[i].name);
+
+		for (k = 0; k < 4; k++)
+			metrics_sample(b, "ipvsr_vip_state",
+			    (const char *[]){ "vip", c->vips[i].name, "state", roles[k], NULL },
+			    st == rolev[k] ? 1 : 0);
+	}
+	metrics_family(b, "ipvsr_vip_priority", METRIC_GAUGE, "This router's configured priority for each VIP.");
+	for (i = 0; i < c->nvips; i++)
+		metrics_sample(b, "ipvsr_vip_priority", (const char *[]){ "vip", c->vips[i].name, NULL },
+		    vip_priority(&c->vips[i], c->router.name));
+
+	metrics_family(b, "ipvsr_pool_servers", METRIC_GAUGE, "Servers of each pool, by health.");
+	for (i = 0; i < c->npools; i++) {
+		unsigned nup = 0, total = 0;
+
+		checks_pool_count(d->checks, c->pools[i].name, &nup, &total);
+		metrics_sample(b, "ipvsr_pool_servers", (const char *[]){ "pool", c->pools[i].name,
+		    "state", "up", NULL }, nup);
+		metrics_sample(b, "ipvsr_pool_servers", (const char *[]){ "pool", c->pools[i].name,
+		    "state", "down", NULL }, total - nup);
+	}
+	metrics_family(b, "ipvsr_pool_min_servers", METRIC_GAUGE, "Configured min_servers of each pool.");
+	for (i = 0; i < c->npools; i++)
+		metrics_sample(b, "ipvsr_pool_min_servers", (const char *[]){ "pool", c->pools[i].name, NULL },
+		    c->pools[i].min_servers);
+
+	n = checks_count(d->checks);
+	metrics_family(b, "ipvsr_server_up", METRIC_GAUGE, "1 when the server passes its health checks.");
+	for (i = 0; i < n; i++) {
+		char a[SOCKADDR_X_STRLEN];
+
+		if (!checks_entry(d->checks, i, &e))
+			continue;
+		sockaddr_x_fmt(&e.dest, a, sizeof(a));
+		metrics_sample(b, "ipvsr_server_up", (const char *[]){ "pool", e.pool, "server", a, NULL },
+		    e.health != NULL && e.health->up ? 1 : 0);
+	}
+	metrics_family(b, "ipvsr_server_drained", METRIC_GAUGE, "1 when drained by ipvs-routerctl.");
+	for (i = 0; i < n; i++) {
+		char a[SOCKADDR_X_STRLEN];
+
+		if (!checks_entry(d->checks, i, &e))
+			continue;
+		sockaddr_x_fmt(&e.dest, a, sizeof(a));
+		metrics_sample(b, "ipvsr_server_drained", (const char *[]){ "pool", e.pool, "server", a, NULL },
+		    control_drained(d, e.pool, &e.dest) ? 1 : 0);
+	}
+	metrics_family(b, "ipvsr_server_last_check_reason", METRIC_GAUGE,
+	    "The reason of each server's last check result (1 for it).");
+	for (i = 0; i < n; i++) {
+		char a[SOCKADDR_X_STRLEN];
+
+		if (!checks_entry(d->checks, i, &e) || e.health == NULL || !e.health->seen)
+			continue;
+		sockaddr_x_fmt(&e.dest, a, sizeof(a));
+		metrics_sample(b, "ipvsr_server_last_check_reason", (const char *[]){ "pool", e.pool,
+		    "server", a, "reason", health_reason_str(e.health->last.reason), NULL }, 1);
+	}
+
+	metrics_family(b, "ipvsr_check_runs_total", METRIC_COUNTER, "Probes started.");
+	metrics_sample_u64(b, "ipvsr_check_runs_total", NULL, cs->runs);
+	metrics_family(b, "ipvsr_check_results_total", METRIC_COUNTER, "Probe results, by reason.");
+	for (k = 0; k < HEALTH_R__COUNT; k++)
+		metrics_sample_u64(b, "ipvsr_check_results_total",
+		    (const char *[]){ "reason", health_reason_str((enum health_reason)k), NULL },
+		    cs->results[k]);
+	metrics_family(b, "ipvsr_check_probes", METRIC_GAUGE, "Distinct probes scheduled.");
+	metrics_sample(b, "ipvsr_check_probes", NULL, cs->probes);
+	metrics_family(b, "ipvsr_check_in_flight", METRIC_GAUGE, "Probes running now.");
+	metrics_sample(b, "ipvsr_check_in_flight", NULL, cs->in_flight);
+	metrics_family(b, "ipvsr_check_start_late_max_seconds", METRIC_GAUGE,
+	    "Worst lateness of a probe start against its schedule (loop health).");
+	metrics_sample(b, "ipvsr_check_start_late_max_seconds", NULL, cs->max_late_us / 1e6);
+
+	cloud_metrics(d, b);
+}

@@ -1,0 +1,849 @@
+/*
+ * dataplane.c - the daemon's IPVS dataplane (composition layer).
+ *
+ * Every event (reload, health change, endpoint change) only calls
+ * dataplane_dirty(); the reconcile itself runs once, deferred to the end of
+ * the loop iteration: build the desired table from the running
+ * configuration, plan against the applied view (reconcile.c), execute the
+ * plan in pipelined batches (ipvs.c), and update the view from the
+ * outcome.  The repair timer does the same from a fresh dump of the
+ * kernel, and reports what it found changed behind our back.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <ev.h>
+
+#include "daemon.h"
+#include "dataplane.h"
+#include "ipvs.h"
+#include "log.h"
+#include "loop.h"
+#include "reconcile.h"
+#include "util.h"
+
+#define RETRY_MS	30000 /* IPVS unavailable and no repair timer */
+#define DRIFT_LINES_MAX 20    /* repaired-drift lines per reconcile */
+#define ERROR_LINES_MAX 10    /* failed operations logged one by one */
+
+/* An adopted destination that keeps its weight until health has a verdict. */
+struct hold {
+	char *pool;
+	struct sockaddr_x addr; /* the port is not compared */
+	bool released;
+};
+
+/* Whether a pool's min_servers guard holds failed servers in. */
+struct guard {
+	char *pool;
+	bool active;
+};
+
+struct dataplane {
+	struct daemon *d;
+	struct ipvs *h;		   /* NULL while IPVS is unavailable */
+	struct rc_table applied;   /* the kernel's table, foreign services included */
+	bool applied_valid;	   /* false: dump before planning */
+	bool adopted;		   /* the start-up adoption is done */
+	struct rc_svc_conf *owned; /* services we manage */
+	size_t nowned;
+	ev_timer timer;
+	double timer_s;	  /* its period; 0 = stopped */
+	bool unavailable; /* "not available" already logged */
+	bool sched_none;  /* the kernel takes the scheduler "none" */
+	bool dup_warned;  /* duplicate service keys reported for this config */
+	struct guard *guards;
+	size_t nguards;
+	struct hold *holds;
+	size_t nholds;
+	size_t nheld;	   /* holds that kept a server in, this build */
+	int sloppy_set[2]; /* tcp, sctp: what we wrote, -1 nothing */
+	char **drift;	   /* drift found by the last dump, to report */
+	size_t ndrift, capdrift;
+};
+
+static struct dataplane *dp_of(struct daemon *d);
+static void deferred_cb(void *arg);
+static void timer_cb(struct ev_loop *l, ev_timer *w, int revents);
+static void arm_timer(struct dataplane *dp, bool unavailable);
+static bool ensure_ipvs(struct dataplane *dp);
+static void drop_ipvs(struct dataplane *dp, int err, const char *what);
+static void reconcile(struct dataplane *dp, bool full);
+static size_t pool_members(void *arg, const struct pool *p, struct rc_member **out);
+static bool member_up(struct dataplane *dp, const struct pool *p, const struct sockaddr_x *addr);
+static int hold_cmp(const void *a, const void *b);
+static void make_holds(struct dataplane *dp, const struct rc_table *desired);
+static void free_holds(struct dataplane *dp);
+static void guard_report(struct dataplane *dp, const struct rc_pool_state *ps, size_t n);
+static void free_guards(struct dataplane *dp);
+static void drift_collect(struct dataplane *dp, const struct rc_table *fresh);
+static int dest_cmp_void(const void *a, const void *b);
+static void drift_add(struct dataplane *dp, char *line);
+static void drift_flush(struct dataplane *dp, bool repaired);
+static bool execute(struct dataplane *dp, const struct rc_plan *plan, int64_t t0_us);
+static void update_owned(struct dataplane *dp, const struct rc_table *desired);
+static void apply_sysctls(struct dataplane *dp, const struct config *c);
+static void warn_config(const struct config *c);
+static bool served(const struct config *c, const struct vip *v);
+
+/* ============================================================ life cycle */
+
+static struct dataplane *
+dp_of(struct daemon *d)
+{
+	return d != NULL ? d->dataplane : NULL;
+}
+
+void
+dataplane_init(struct daemon *d)
+{
+	struct dataplane *dp;
+
+	if (d->dataplane != NULL)
+		return;
+	dp = xcalloc(1, sizeof(*dp));
+	dp->d = d;
+	dp->sched_none = true;
+	dp->sloppy_set[0] = dp->sloppy_set[1] = -1;
+	rc_table_init(&dp->applied);
+	ev_timer_init(&dp->timer, timer_cb, 0., 0.);
+	dp->timer.data = dp;
+	d->dataplane = dp;
+}
+
+void
+dataplane_apply(struct daemon *d, const struct config *old_conf, const struct config *new_conf)
+{
+	struct dataplane *dp = dp_of(d);
+
+	(void)old_conf;
+	if (dp == NULL || new_conf == NULL)
+		return;
+	warn_config(new_conf);
+	dp->dup_warned = false;
+	/* the period may have changed; the next reconcile runs at once anyway */
+	dp->timer_s = -1;
+	arm_timer(dp, dp->h == NULL && dp->unavailable);
+	dataplane_dirty(d);
+}
+
+void
+dataplane_dirty(struct daemon *d)
+{
+	struct dataplane *dp = dp_of(d);
+
+	if (dp != NULL)
+		loop_defer(deferred_cb, dp);
+}
+
+void
+dataplane_fini(struct daemon *d)
+{
+	struct dataplane *dp = dp_of(d);
+	const struct config *c;
+	struct rc_plan plan;
+	size_t i, n = 0;
+	int *err, r;
+
+	if (dp == NULL)
+		return;
+	loop_defer_cancel(deferred_cb, dp);
+	if (loop_ev() != NULL)
+		ev_timer_stop(loop_ev(), &dp->timer);
+	c = d->conf;
+	if (dp->h != NULL && c != NULL && c->ipvs.flush_on_exit) {
+		if (!dp->applied_valid && ipvs_dump(dp->h, &dp->applied) == 0)
+			dp->applied_valid = true;
+		rc_plan_init(&plan);
+		for (i = 0; i < dp->nowned; i++) {
+			if (rc_table_find(&dp->applied, &dp->owned[i]) == NULL)
+				continue;
+			if (plan.n == plan.cap) {
+				plan.cap = plan.cap ? plan.cap * 2 : 8;
+				plan.ops = xreallocarray(plan.ops, plan.cap, sizeof(*plan.ops));
+			}
+			memset(&plan.ops[plan.n], 0, sizeof(plan.ops[plan.n]));
+			plan.ops[plan.n].type = RC_DEL_SVC;
+			plan.ops[plan.n].why = RC_WHY_GONE;
+			plan.ops[plan.n].svc = dp->owned[i];
+			plan.n++;
+		}
+		err = xcalloc(plan.n ? plan.n : 1, sizeof(*err));
+		r = plan.n > 0 ? ipvs_apply(dp->h, plan.ops, plan.n, err) : 0;
+		for (i = 0; i < plan.n; i++) {
+			char buf[512];
+
+			if (err[i] == 0) {
+				n++;
+				continue;
+			}
+			log_warnx(
+			    "ipvs: %s", ipvs_op_strerror(&plan.ops[i], err[i], buf, sizeof(buf)));
+		}
+		if (r < 0)
+			log_warnc(r, "ipvs: flush_on_exit");
+		log_notice("ipvs: flush_on_exit: removed %zu of %zu services", n, plan.n);
+		free(err);
+		rc_plan_clear(&plan);
+	} else if (dp->h != NULL && dp->nowned > 0) {
+		for (i = 0; i < dp->nowned; i++)
+			if (rc_table_find(&dp->applied, &dp->owned[i]) != NULL)
+				n++;
+		log_info("ipvs: leaving %zu service%s in the kernel (flush_on_exit is off): "
+			 "a restart adopts them without a change",
+		    n, n == 1 ? "" : "s");
+	}
+	ipvs_close(dp->h);
+	rc_table_clear(&dp->applied);
+	free(dp->owned);
+	free_holds(dp);
+	free_guards(dp);
+	drift_flush(dp, false);
+	free(dp->drift);
+	free(dp);
+	d->dataplane = NULL;
+}
+
+static void
+deferred_cb(void *arg)
+{
+	reconcile(arg, false);
+}
+
+static void
+timer_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l;
+	(void)revents;
+	reconcile(w->data, true);
+}
+
+/* Run the repair timer at the configured period; while IPVS is missing,
+ * at least every RETRY_MS to look for it again. */
+static void
+arm_timer(struct dataplane *dp, bool unavailable)
+{
+	const struct config *c = dp->d->conf;
+	struct ev_loop *l = loop_ev();
+	double s = 0;
+
+	if (l == NULL)
+		return;
+	if (c != NULL && c->ipvs.reconcile_interval_ms > 0)
+		s = c->ipvs.reconcile_interval_ms / 1000.;
+	if (unavailable && (s == 0 || s > RETRY_MS / 1000.))
+		s = RETRY_MS / 1000.;
+	if (s == dp->timer_s && (s == 0 || ev_is_active(&dp->timer)))
+		return;
+	ev_timer_stop(l, &dp->timer);
+	dp->timer_s = s;
+	if (s > 0) {
+		ev_timer_set(&dp->timer, s, s);
+		ev_timer_start(l, &dp->timer);
+	}
+}
+
+/* ============================================================ IPVS handle */
+
+static bool
+ensure_ipvs(struct dataplane *dp)
+{
+	char why[256];
+	unsigned version = 0, tab = 0;
+	int r;
+
+	if (dp->h != NULL)
+		return true;
+	r = ipvs_open(&dp->h, why, sizeof(why));
+	if (r < 0) {
+		if (!dp->unavailable)
+			log_warnx("ipvs: IPVS is not available: %s (is the ip_vs module loaded?); "
+				  "retrying every %d s, everything else keeps running",
+			    why,
+			    dp->d->conf && dp->d->conf->ipvs.reconcile_interval_ms > 0 &&
+				    dp->d->conf->ipvs.reconcile_interval_ms < RETRY_MS
+				? dp->d->conf->ipvs.reconcile_interval_ms / 1000
+				: RETRY_MS / 1000);
+		dp->unavailable = true;
+		arm_timer(dp, true);
+		return false;
+	}
+	r = ipvs_info(dp->h, &version, &tab);
+	if (r < 0)
+		log_warnc(r, "ipvs: cannot read the kernel's IPVS version");
+	if (dp->unavailable)
+		log_notice("ipvs: IPVS is available now (kernel IPVS %u.%u.%u, connection table "
+			   "%u)",
+		    version >> 16, (version >> 8) & 0xff, version & 0xff, tab);
+	else
+		log_info("ipvs: kernel IPVS %u.%u.%u, connection table %u", version >> 16,
+		    (version >> 8) & 0xff, version & 0xff, tab);
+	dp->unavailable = false;
+	dp->applied_valid = false;
+	arm_timer(dp, false);
+	return true;
+}
+
+/* The socket or the family failed: start over with a fresh handle and a
+ * fresh dump at the next reconcile. */
+static void
+drop_ipvs(struct dataplane *dp, int err, const char *what)
+{
+	log_warnc(err, "ipvs: %s failed; re-reading the table at the next reconcile", what);
+	ipvs_close(dp->h);
+	dp->h = NULL;
+	dp->applied_valid = false;
+}
+
+/* ============================================================ desired state */
+
+static bool
+served(const struct config *c, const struct vip *v)
+{
+	return !c->election.present || vip_priority(v, c->router.name) > 0;
+}
+
+/*
+ * The members of pool `p` as the dataplane sees them now.  This is the one
+ * place that enumerates a pool's servers (pool servers = static servers
+ * here; endpoint-file servers join in this function): weight, thresholds
+ * and drain from the configuration, "up" from the health table.
+ */
+static size_t
+pool_members(void *arg, const struct pool *p, struct rc_member **out)
+{
+	struct dataplane *dp = arg;
+	struct rc_member *m;
+	size_t i;
+
+	m = xcalloc(p->nservers ? p->nservers : 1, sizeof(*m));
+	for (i = 0; i < p->nservers; i++) {
+		const struct server *s = &p->servers[i];
+
+		m[i].addr = s->addr;
+		if (m[i].addr.port == 0)
+			m[i].addr.port = (uint16_t)p->port; /* 0: each service's port */
+		m[i].weight = s->weight;
+		m[i].upper_threshold = s->upper_threshold;
+		m[i].lower_threshold = s->lower_threshold;
+		m[i].drain = s->drain;
+		m[i].up = member_up(dp, p, &m[i].addr);
+	}
+	*out = m;
+	return p->nservers;
+}
+
+static int
+hold_cmp(const void *a, const void *b)
+{
+	const struct hold *x = a, *y = b;
+	int r = strcmp(x->pool, y->pool);
+
+	return r != 0 ? r : sockaddr_x_cmp_addr(&x->addr, &y->addr);
+}
+
+/*
+ * Up for the dataplane: up in the health table, or adopted at start with
+ * a weight and still without a health verdict.  A restarted daemon's
+ * servers start "down" until `rise` good checks; without the hold a restart
+ * would take every adopted server out of rotation for that long.
+ */
+static bool
+member_up(struct dataplane *dp, const struct pool *p, const struct sockaddr_x *addr)
+{
+	struct hold key, *h;
+	bool up = daemon_server_up(dp->d, p, addr);
+
+	if (dp->nholds == 0)
+		return up;
+	key.pool = p->name;
+	key.addr = *addr;
+	h = bsearch(&key, dp->holds, dp->nholds, sizeof(*dp->holds), hold_cmp);
+	if (h == NULL || h->released)
+		return up;
+	if (up || daemon_server_settled(dp->d, p, addr)) {
+		h->released = true;
+		return up;
+	}
+	dp->nheld++;
+	return true;
+}
+
+/* At adoption: every desired destination the kernel already serves with a
+ * weight keeps it until its health check has spoken. */
+static void
+make_holds(struct dataplane *dp, const struct rc_table *desired)
+{
+	const struct rc_svc *want, *have;
+	size_t i, j, cap = 0, k;
+
+	free_holds(dp);
+	for (i = 0; i < desired->n; i++) {
+		want = &desired->svcs[i];
+		have = rc_table_find(&dp->applied, &want->conf);
+		if (have == NULL || want->pool == NULL)
+			continue;
+		for (j = 0; j < have->ndests; j++) {
+			if (have->dests[j].weight <= 0)
+				continue;
+			if (dp->nholds == cap) {
+				cap = cap ? cap * 2 : 64;
+				dp->holds = xreallocarray(dp->holds, cap, sizeof(*dp->holds));
+			}
+			dp->holds[dp->nholds].pool = xstrdup(want->pool);
+			dp->holds[dp->nholds].addr = have->dests[j].addr;
+			dp->holds[dp->nholds].released = false;
+			dp->nholds++;
+		}
+	}
+	if (dp->nholds > 1)
+		qsort(dp->holds, dp->nholds, sizeof(*dp->holds), hold_cmp);
+	for (i = 1, k = dp->nholds ? 1 : 0; i < dp->nholds; i++) {
+		if (hold_cmp(&dp->holds[k - 1], &dp->holds[i]) == 0) {
+			free(dp->holds[i].pool);
+			continue;
+		}
+		dp->holds[k++] = dp->holds[i];
+	}
+	dp->nholds = k;
+}
+
+static void
+free_holds(struct dataplane *dp)
+{
+	size_t i;
+
+	for (i = 0; i < dp->nholds; i++)
+		free(dp->holds[i].pool);
+	free(dp->holds);
+	dp->holds = NULL;
+	dp->nholds = 0;
+}
+
+/* One line per pool whose min_servers guard starts or stops holding. */
+static void
+guard_report(struct dataplane *dp, const struct rc_pool_state *ps, size_t n)
+{
+	struct guard *g;
+	char list[3 * SOCKADDR_X_STRLEN + 16], a[SOCKADDR_X_STRLEN];
+	size_t i, j, k, off;
+
+	/* forget pools no longer in use */
+	for (j = 0, k = 0; j < dp->nguards; j++) {
+		for (i = 0; i < n; i++)
+			if (strcmp(dp->guards[j].pool, ps[i].pool->name) == 0)
+				break;
+		if (i == n) {
+			free(dp->guards[j].pool);
+			continue;
+		}
+		dp->guards[k++] = dp->guards[j];
+	}
+	dp->nguards = k;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < dp->nguards; j++)
+			if (strcmp(dp->guards[j].pool, ps[i].pool->name) == 0)
+				break;
+		if (j == dp->nguards) {
+			dp->guards =
+			    xreallocarray(dp->guards, dp->nguards + 1, sizeof(*dp->guards));
+			dp->guards[j].pool = xstrdup(ps[i].pool->name);
+			dp->guards[j].active = false;
+			dp->nguards++;
+		}
+		g = &dp->guards[j];
+		if (ps[i].kept > 0 && !g->active) {
+			off = 0;
+			list[0] = '\0';
+			for (k = 0; k < ps[i].kept && k < RC_KEPT_SHOWN; k++)
+				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+				    k ? " " : "",
+				    sockaddr_x_fmt(&ps[i].kept_addr[k], a, sizeof(a)));
+			if (ps[i].kept > RC_KEPT_SHOWN)
+				snprintf(list + off, sizeof(list) - off, " ...");
+			log_notice("pool %s: %zu of %zu servers can take traffic, fewer than "
+				   "min_servers %d: keeping %zu failed server%s in (fail open): %s",
+			    ps[i].pool->name, ps[i].live, ps[i].members, ps[i].pool->min_servers,
+			    ps[i].kept, ps[i].kept == 1 ? "" : "s", list);
+			g->active = true;
+		} else if (ps[i].kept == 0 && g->active) {
+			log_notice("pool %s: %zu of %zu servers can take traffic, min_servers %d "
+				   "met: failed servers out again",
+			    ps[i].pool->name, ps[i].live, ps[i].members, ps[i].pool->min_servers);
+			g->active = false;
+		}
+	}
+}
+
+static void
+free_guards(struct dataplane *dp)
+{
+	size_t i;
+
+	for (i = 0; i < dp->nguards; i++)
+		free(dp->guards[i].pool);
+	free(dp->guards);
+	dp->guards = NULL;
+	dp->nguards = 0;
+}
+
+/* ============================================================ drift */
+
+static void
+drift_add(struct dataplane *dp, char *line)
+{
+	if (dp->ndrift == dp->capdrift) {
+		dp->capdrift = dp->capdrift ? dp->capdrift * 2 : 8;
+		dp->drift = xreallocarray(dp->drift, dp->capdrift, sizeof(*dp->drift));
+	}
+	dp->drift[dp->ndrift++] = line;
+}
+
+static int
+dest_cmp_void(const void *a, const void *b)
+{
+	return rc_dest_cmp(a, b);
+}
+
+/*
+ * What changed in the kernel behind our back, on the services we manage:
+ * the plan from the fresh dump back to our view, in words.
+ */
+static void
+drift_collect(struct dataplane *dp, const struct rc_table *fresh)
+{
+	struct rc_table expect;
+	struct rc_plan p;
+	const struct rc_opts opts = {false, false};
+	char s[80], a[SOCKADDR_X_STRLEN], x[160];
+	size_t i, j, lines = 0, more = 0, ndest;
+	const struct rc_op *op;
+
+	rc_table_init(&expect);
+	for (i = 0; i < dp->nowned; i++) {
+		const struct rc_svc *have = rc_table_find(&dp->applied, &dp->owned[i]);
+		struct rc_svc *e;
+
+		if (have == NULL)
+			continue;
+		e = rc_table_add(&expect, &have->conf);
+		for (j = 0; j < have->ndests; j++)
+			rc_svc_add_dest(e, &have->dests[j]);
+		/* rc_plan walks desired destinations in rc_dest_cmp order */
+		if (e->ndests > 1)
+			qsort(e->dests, e->ndests, sizeof(*e->dests), dest_cmp_void);
+	}
+	(void)rc_table_sort(&expect, NULL);
+	rc_plan_init(&p);
+	rc_plan(&expect, fresh, NULL, 0, &opts, &p);
+	for (i = 0; i < p.n; i++) {
+		op = &p.ops[i];
+		if (op->type == RC_ADD_DEST) {
+			/* counted in the line of a missing service */
+			for (j = 0; j < p.n; j++)
+				if (p.ops[j].type == RC_ADD_SVC &&
+				    rc_svc_key_cmp(&p.ops[j].svc, &op->svc) == 0)
+					break;
+			if (j < p.n)
+				continue;
+		}
+		if (lines >= DRIFT_LINES_MAX) {
+			more++;
+			continue;
+		}
+		lines++;
+		rc_svc_fmt(&op->svc, s, sizeof(s));
+		sockaddr_x_fmt(&op->dest.addr, a, sizeof(a));
+		switch (op->type) {
+		case RC_ADD_SVC:
+			ndest = rc_table_find(&expect, &op->svc)->ndests;
+			drift_add(
+			    dp, xasprintf("service %s was missing (with its %zu destination%s)", s,
+				    ndest, ndest == 1 ? "" : "s"));
+			break;
+		case RC_EDIT_SVC:
+			drift_add(
+			    dp, xasprintf("service %s had scheduler %s, flags 0x%x, timeout %us "
+					  "(expected %s, 0x%x, %us)",
+				    s, op->old_svc.sched, op->old_svc.flags, op->old_svc.timeout_s,
+				    op->svc.sched, op->svc.flags, op->svc.timeout_s));
+			break;
+		case RC_ADD_DEST:
+			drift_add(dp, xasprintf("destination %s of %s was missing", a, s));
+			break;
+		case RC_EDIT_DEST:
+			snprintf(
+			    x, sizeof(x), "weight %d, %s", op->old.weight, rc_fwd_str(op->old.fwd));
+			drift_add(
+			    dp, xasprintf("destination %s of %s had %s (expected weight %d, %s)", a,
+				    s, x, op->dest.weight, rc_fwd_str(op->dest.fwd)));
+			break;
+		case RC_DEL_DEST:
+			drift_add(dp, xasprintf("destination %s of %s was not ours", a, s));
+			break;
+		default:
+			lines--;
+			break;
+		}
+	}
+	if (more > 0)
+		drift_add(dp, xasprintf("%zu more difference%s", more, more == 1 ? "" : "s"));
+	rc_plan_clear(&p);
+	rc_table_clear(&expect);
+}
+
+static void
+drift_flush(struct dataplane *dp, bool repaired)
+{
+	size_t i;
+
+	for (i = 0; i < dp->ndrift; i++) {
+		if (repaired)
+			log_notice("ipvs: repaired drift: %s", dp->drift[i]);
+		else
+			log_warnx("ipvs: drift not (fully) repaired: %s", dp->drift[i]);
+		free(dp->drift[i]);
+	}
+	dp->ndrift = 0;
+}
+
+/* ============================================================ reconcile */
+
+static void
+apply_sysctls(struct dataplane *dp, const struct config *c)
+{
+	static const char *const names[2] = {"sloppy_tcp", "sloppy_sctp"};
+	bool want[2] = {c->ipvs.sloppy_tcp, c->ipvs.sloppy_sctp};
+	int i, r, v;
+
+	for (i = 0; i < 2; i++) {
+		/* we set what the configuration asks for, and undo only what we set */
+		if (want[i] ? dp->sloppy_set[i] == 1 : dp->sloppy_set[i] != 1)
+			continue;
+		v = want[i] ? 1 : 0;
+		r = ipvs_sysctl_set(names[i], v);
+		if (r < 0) {
+			log_warnc(r, "ipvs: cannot set net.ipv4.vs.%s = %d", names[i], v);
+			continue;
+		}
+		log_info("ipvs: net.ipv4.vs.%s = %d", names[i], v);
+		dp->sloppy_set[i] = v;
+	}
+}
+
+static void
+update_owned(struct dataplane *dp, const struct rc_table *desired)
+{
+	struct rc_svc_conf *o;
+	size_t i, n = 0;
+
+	o = xreallocarray(NULL, desired->n + dp->nowned + 1, sizeof(*o));
+	for (i = 0; i < desired->n; i++)
+		o[n++] = desired->svcs[i].conf;
+	/* a retired service stays ours until it is gone from the kernel */
+	for (i = 0; i < dp->nowned; i++)
+		if (rc_table_find(desired, &dp->owned[i]) == NULL &&
+		    rc_table_find(&dp->applied, &dp->owned[i]) != NULL)
+			o[n++] = dp->owned[i];
+	free(dp->owned);
+	dp->owned = o;
+	dp->nowned = n;
+}
+
+/* Execute a plan and fold the outcome into the view.  Returns true when
+ * every operation succeeded. */
+static bool
+execute(struct dataplane *dp, const struct rc_plan *plan, int64_t t0_us)
+{
+	int *err;
+	bool *ok, debug = log_get_level() >= LOG_DEBUG, none_refused = false;
+	size_t i, failed = 0, mismatch;
+	char buf[600], sum[256];
+	int r;
+
+	err = xcalloc(plan->n, sizeof(*err));
+	ok = xcalloc(plan->n, sizeof(*ok));
+	r = ipvs_apply(dp->h, plan->ops, plan->n, err);
+	for (i = 0; i < plan->n; i++) {
+		ok[i] = err[i] == 0;
+		if (ok[i]) {
+			if (debug)
+				log_debug("ipvs: %s", rc_op_fmt(&plan->ops[i], buf, sizeof(buf)));
+			continue;
+		}
+		if (plan->ops[i].type == RC_ADD_SVC && err[i] == -ENOENT &&
+		    strcmp(plan->ops[i].svc.sched, "none") == 0)
+			none_refused = true;
+		if (++failed <= ERROR_LINES_MAX)
+			log_warnx(
+			    "ipvs: %s", ipvs_op_strerror(&plan->ops[i], err[i], buf, sizeof(buf)));
+	}
+	if (failed > ERROR_LINES_MAX)
+		log_warnx("ipvs: %zu more operations failed", failed - ERROR_LINES_MAX);
+	mismatch = rc_table_apply(&dp->applied, plan->ops, plan->n, ok);
+	if (r < 0 || failed > 0 || mismatch > 0)
+		dp->applied_valid = false; /* trust the kernel, not our guess */
+
+	rc_plan_summary(plan, sum, sizeof(sum));
+	if (failed == 0)
+		log_info("ipvs: reconcile applied %zu operation%s (%s) in %.1fms", plan->n,
+		    plan->n == 1 ? "" : "s", sum, (double)(mono_us() - t0_us) / 1000.);
+	else
+		log_warnx(
+		    "ipvs: reconcile applied %zu of %zu operations (%s), %zu failed, in %.1fms",
+		    plan->n - failed, plan->n, sum, failed, (double)(mono_us() - t0_us) / 1000.);
+	if (none_refused) {
+		log_notice("ipvs: this kernel has no scheduler \"none\": new services get their "
+			   "scheduler at once (mh then rebuilds its table per destination)");
+		dp->sched_none = false;
+		dataplane_dirty(dp->d);
+	}
+	if (r < 0)
+		drop_ipvs(dp, r, "applying the plan");
+	free(err);
+	free(ok);
+	return failed == 0 && r >= 0;
+}
+
+static void
+reconcile(struct dataplane *dp, bool full)
+{
+	const struct config *c = dp->d->conf;
+	struct rc_table desired, fresh;
+	struct rc_pool_state *ps = NULL;
+	struct rc_svc_conf *retire = NULL;
+	struct rc_plan plan;
+	struct rc_opts opts;
+	const char *dup = NULL;
+	size_t nps = 0, nretire = 0, i, nadopt = 0, ndadopt = 0;
+	int64_t t0 = mono_us();
+	bool first, ok = true;
+	int r;
+
+	if (c == NULL || !ensure_ipvs(dp))
+		return;
+	apply_sysctls(dp, c);
+
+	if (full || !dp->applied_valid) {
+		rc_table_init(&fresh);
+		r = ipvs_dump(dp->h, &fresh);
+		if (r < 0) {
+			drop_ipvs(dp, r, "reading the IPVS table");
+			return;
+		}
+		if (dp->applied_valid && dp->adopted)
+			drift_collect(dp, &fresh);
+		rc_table_clear(&dp->applied);
+		dp->applied = fresh;
+		dp->applied_valid = true;
+	}
+
+	first = !dp->adopted;
+	if (first) {
+		/* adoption: what the kernel serves keeps serving until health speaks */
+		rc_desired_build(c, c->router.name, pool_members, dp, &desired, NULL, NULL, NULL);
+		make_holds(dp, &desired);
+		rc_table_clear(&desired);
+	}
+	dp->nheld = 0;
+	r = rc_desired_build(c, c->router.name, pool_members, dp, &desired, &ps, &nps, &dup);
+	if (r == -EEXIST && !dp->dup_warned && (dp->dup_warned = true))
+		log_warnx("ipvs: %s declares a service another VIP already declares on this "
+			  "router; ignoring the second one",
+		    dup ? dup : "a vip");
+	guard_report(dp, ps, nps);
+	free(ps);
+
+	retire = xreallocarray(NULL, dp->nowned + 1, sizeof(*retire));
+	for (i = 0; i < dp->nowned; i++)
+		if (rc_table_find(&desired, &dp->owned[i]) == NULL)
+			retire[nretire++] = dp->owned[i];
+
+	opts.sched_none = dp->sched_none;
+	opts.keep_order = true;
+	rc_plan_init(&plan);
+	rc_plan(&desired, &dp->applied, retire, nretire, &opts, &plan);
+
+	if (first) {
+		for (i = 0; i < desired.n; i++) {
+			const struct rc_svc *have =
+			    rc_table_find(&dp->applied, &desired.svcs[i].conf);
+
+			if (have != NULL) {
+				nadopt++;
+				ndadopt += have->ndests;
+			}
+		}
+		log_notice("ipvs: adopted %zu of %zu services (%zu destinations) already in the "
+			   "kernel; %zu operation%s to reach the configuration",
+		    nadopt, desired.n, ndadopt, plan.n, plan.n == 1 ? "" : "s");
+		if (dp->nheld > 0)
+			log_info("ipvs: %zu adopted server%s not (yet) up keep their weight until "
+				 "their first health verdict",
+			    dp->nheld, dp->nheld == 1 ? "" : "s");
+		dp->adopted = true;
+	}
+
+	if (plan.n > 0)
+		ok = execute(dp, &plan, t0);
+	else if (full)
+		log_debug("ipvs: table checked: %zu services, %zu destinations, in sync (%.1fms)",
+		    desired.n, rc_table_ndests(&desired), (double)(mono_us() - t0) / 1000.);
+	update_owned(dp, &desired);
+	drift_flush(dp, ok);
+
+	rc_plan_clear(&plan);
+	free(retire);
+	rc_table_clear(&desired);
+	if (dp->nholds > 0) {
+		for (i = 0; i < dp->nholds && dp->holds[i].released; i++)
+			;
+		if (i == dp->nholds)
+			free_holds(dp);
+	}
+}
+
+/* ============================================================ config */
+
+/* Settings the kernel acts on in a way an operator may not expect. */
+static void
+warn_config(const struct config *c)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->nvips; i++) {
+		const struct vip *v = &c->vips[i];
+
+		if (!served(c, v))
+			continue;
+		for (j = 0; j < v->nservices; j++) {
+			const struct service *s = &v->services[j];
+			const char *sch = s->scheduler ? s->scheduler : "";
+			char what[64];
+
+			if (s->fwmark)
+				snprintf(what, sizeof(what), "fwmark %u", s->fwmark);
+			else
+				snprintf(
+				    what, sizeof(what), "%s/%d", proto_str(s->protocol), s->port);
+			if ((strcmp(sch, "mh") == 0 || strcmp(sch, "sh") == 0) &&
+			    !(s->sched_flags & SCHED_F_FALLBACK))
+				log_warnx(
+				    "vip %s service %s: scheduler %s without %s-fallback: new "
+				    "connections that hash to a server at weight 0 (down or "
+				    "drained) are refused, not sent to another server",
+				    v->name, what, sch, sch);
+			if (strcmp(sch, "mh") == 0 && s->pool != NULL &&
+			    s->pool->nservers > RC_MH_MAX_DESTS)
+				log_warnx(
+				    "vip %s service %s: pool %s has %zu servers; the kernel's mh "
+				    "table holds at most %d",
+				    v->name, what, s->pool->name, s->pool->nservers,
+				    RC_MH_MAX_DESTS);
+		}
+	}
+}

@@ -1,0 +1,375 @@
+/*
+ * elect.c - the election state machine of one VIP (RFC 5798 section 6.4).
+ *
+ * Core module: time is a parameter, actions are the result.  The RFC's
+ * timers become deadlines (master_down_at, advert_at); the caller arms one
+ * watcher at elect_deadline() and feeds ELECT_EV_TIMER when it fires.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "elect.h"
+
+static void out_init(const struct elect *e, struct elect_out *out);
+static void go(struct elect *e, enum elect_state to, struct elect_out *out, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
+static void become_master(struct elect *e, int64_t now, struct elect_out *out);
+static void become_backup(struct elect *e, int64_t now, struct elect_out *out);
+static void follow(struct elect *e, const struct elect_event *ev, int64_t now);
+static void emit_send(struct elect *e, int prio, struct elect_out *out);
+static bool preempting(const struct elect *e, int64_t now);
+static bool sender_wins(const struct elect *e, const struct elect_event *ev);
+static void on_advert(
+    struct elect *e, const struct elect_event *ev, int64_t now, struct elect_out *out);
+static void on_timer(struct elect *e, int64_t now, struct elect_out *out);
+static void on_track(
+    struct elect *e, const struct elect_event *ev, int64_t now, struct elect_out *out);
+
+const char *
+elect_state_str(enum elect_state s)
+{
+	switch (s) {
+	case ELECT_INIT:
+		return "INIT";
+	case ELECT_BACKUP:
+		return "BACKUP";
+	case ELECT_MASTER:
+		return "MASTER";
+	case ELECT_FAULT:
+		return "FAULT";
+	}
+	return "?";
+}
+
+void
+elect_init(struct elect *e, const struct elect_conf *c)
+{
+	memset(e, 0, sizeof(*e));
+	e->conf = *c;
+	e->state = ELECT_INIT;
+	e->master_adver_ms = c->advert_interval_ms;
+	e->master_down_at = ELECT_NEVER;
+	e->advert_at = ELECT_NEVER;
+	e->last_advert_ms = -1;
+}
+
+int
+elect_priority(const struct elect *e)
+{
+	int p = e->conf.priority - e->decrement;
+
+	return p < 1 ? 1 : p;
+}
+
+int
+elect_skew_ms(const struct elect *e)
+{
+	return (256 - elect_priority(e)) * e->master_adver_ms / 256;
+}
+
+int
+elect_master_down_ms(const struct elect *e)
+{
+	return 3 * e->master_adver_ms + elect_skew_ms(e);
+}
+
+int64_t
+elect_deadline(const struct elect *e)
+{
+	switch (e->state) {
+	case ELECT_BACKUP:
+		return e->master_down_at;
+	case ELECT_MASTER:
+		return e->advert_at;
+	default:
+		return ELECT_NEVER;
+	}
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static void
+out_init(const struct elect *e, struct elect_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->from = out->to = e->state;
+}
+
+static void
+go(struct elect *e, enum elect_state to, struct elect_out *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->state = to;
+	out->to = to;
+	va_start(ap, fmt);
+	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	va_end(ap);
+}
+
+static void
+emit_send(struct elect *e, int prio, struct elect_out *out)
+{
+	out->actions |= ELECT_ACT_SEND;
+	out->advert_priority = prio;
+}
+
+/* RFC 5798 6.4.1/6.4.2 "transition to Master": advertise, then own. */
+static void
+become_master(struct elect *e, int64_t now, struct elect_out *out)
+{
+	if (!e->conf.standalone) {
+		emit_send(e, elect_priority(e), out);
+		e->advert_at = now + e->conf.advert_interval_ms;
+	} else {
+		e->advert_at = ELECT_NEVER;
+	}
+	out->actions |= ELECT_ACT_TAKE;
+	e->master_down_at = ELECT_NEVER;
+	memset(&e->master, 0, sizeof(e->master));
+	e->master_priority = 0;
+	memset(&e->lower, 0, sizeof(e->lower));
+}
+
+/* Wait a whole Master_Down_Interval for a master to show itself. */
+static void
+become_backup(struct elect *e, int64_t now, struct elect_out *out)
+{
+	if (e->state == ELECT_MASTER)
+		out->actions |= ELECT_ACT_RELEASE;
+	e->advert_at = ELECT_NEVER;
+	e->master_adver_ms = e->conf.advert_interval_ms;
+	e->master_down_at = now + elect_master_down_ms(e);
+}
+
+/* Accept ev's sender as our master: learn its interval, wait for it again. */
+static void
+follow(struct elect *e, const struct elect_event *ev, int64_t now)
+{
+	e->master = ev->from;
+	e->master_priority = ev->priority;
+	memset(&e->lower, 0, sizeof(e->lower));
+	e->master_adver_ms = ev->interval_ms > 0 ? ev->interval_ms : e->conf.advert_interval_ms;
+	e->master_down_at = now + elect_master_down_ms(e);
+	e->last_advert_ms = now;
+}
+
+static bool
+preempting(const struct elect *e, int64_t now)
+{
+	return e->conf.preempt && now - e->started_ms >= e->conf.preempt_delay_ms;
+}
+
+/* RFC 5798 6.4.3: a higher priority, or the same and a higher address. */
+static bool
+sender_wins(const struct elect *e, const struct elect_event *ev)
+{
+	int mine = elect_priority(e);
+
+	if (ev->priority != mine)
+		return ev->priority > mine;
+	return sockaddr_x_cmp_addr(&ev->from, &e->conf.self) > 0;
+}
+
+/* ------------------------------------------------------------ events */
+
+static void
+on_advert(struct elect *e, const struct elect_event *ev, int64_t now, struct elect_out *out)
+{
+	char a[SOCKADDR_X_STRLEN];
+
+	if (e->conf.standalone)
+		return;
+	switch (e->state) {
+	case ELECT_BACKUP:
+		if (ev->priority == 0) {
+			/* the master left cleanly: take over after Skew_Time only */
+			e->master_down_at = now + elect_skew_ms(e);
+			e->last_advert_ms = now;
+			memset(&e->master, 0, sizeof(e->master));
+			e->master_priority = 0;
+			return;
+		}
+		if (!preempting(e, now) || ev->priority >= elect_priority(e)) {
+			follow(e, ev, now);
+			return;
+		}
+		/* a lower master while we preempt: let Master_Down run out */
+		e->lower = ev->from;
+		e->lower_priority = ev->priority;
+		return;
+	case ELECT_MASTER:
+		if (ev->priority == 0) {
+			/* another master left: assert ourselves at once */
+			emit_send(e, elect_priority(e), out);
+			e->advert_at = now + e->conf.advert_interval_ms;
+			return;
+		}
+		if (!sender_wins(e, ev))
+			return;
+		out->actions |= ELECT_ACT_RELEASE;
+		e->advert_at = ELECT_NEVER;
+		follow(e, ev, now);
+		go(e, ELECT_BACKUP, out, "%s %s advertises priority %d, ours is %d",
+		    ev->priority == elect_priority(e) ? "equal priority, and" : "master",
+		    sockaddr_x_fmt_addr(&ev->from, a, sizeof(a)), ev->priority, elect_priority(e));
+		return;
+	default:
+		return;
+	}
+}
+
+static void
+on_timer(struct elect *e, int64_t now, struct elect_out *out)
+{
+	char a[SOCKADDR_X_STRLEN];
+	int64_t late;
+
+	switch (e->state) {
+	case ELECT_BACKUP:
+		if (now < e->master_down_at)
+			return;
+		if (e->lower.af != 0)
+			go(e, ELECT_MASTER, out, "preempting %s (priority %d, ours %d)",
+			    sockaddr_x_fmt_addr(&e->lower, a, sizeof(a)), e->lower_priority,
+			    elect_priority(e));
+		else if (e->last_advert_ms < 0)
+			go(e, ELECT_MASTER, out, "no master heard for %lld ms",
+			    (long long)elect_master_down_ms(e));
+		else if (e->master.af == 0)
+			go(e, ELECT_MASTER, out, "the master released the VIP");
+		else
+			go(e, ELECT_MASTER, out, "no advert from %s (priority %d) for %lld ms",
+			    sockaddr_x_fmt_addr(&e->master, a, sizeof(a)), e->master_priority,
+			    (long long)(now - e->last_advert_ms));
+		become_master(e, now, out);
+		return;
+	case ELECT_MASTER:
+		if (now < e->advert_at)
+			return;
+		emit_send(e, elect_priority(e), out);
+		/* keep the cadence, but never try to catch up on missed adverts */
+		late = now - e->advert_at;
+		e->advert_at = late < e->conf.advert_interval_ms
+				   ? e->advert_at + e->conf.advert_interval_ms
+				   : now + e->conf.advert_interval_ms;
+		return;
+	default:
+		return;
+	}
+}
+
+static void
+on_track(struct elect *e, const struct elect_event *ev, int64_t now, struct elect_out *out)
+{
+	int before = elect_priority(e);
+	bool was_fault = e->fault;
+
+	e->fault = ev->fault;
+	e->decrement = ev->decrement < 0 ? 0 : ev->decrement;
+	if (e->state == ELECT_INIT || e->state == ELECT_FAULT) {
+		if (e->state == ELECT_FAULT && !e->fault) {
+			if (e->conf.standalone) {
+				go(e, ELECT_MASTER, out, "tracking recovered");
+				become_master(e, now, out);
+			} else {
+				become_backup(e, now, out);
+				go(e, ELECT_BACKUP, out, "tracking recovered");
+			}
+		}
+		return;
+	}
+	if (e->fault && !was_fault) {
+		if (e->state == ELECT_MASTER) {
+			if (!e->conf.standalone)
+				emit_send(e, 0, out);
+			out->actions |= ELECT_ACT_RELEASE;
+		}
+		e->advert_at = ELECT_NEVER;
+		e->master_down_at = ELECT_NEVER;
+		go(e, ELECT_FAULT, out, "tracking failed");
+		return;
+	}
+	/* a new priority: a master tells the others at once */
+	if (e->state == ELECT_MASTER && !e->conf.standalone && elect_priority(e) != before) {
+		emit_send(e, elect_priority(e), out);
+		e->advert_at = now + e->conf.advert_interval_ms;
+	}
+}
+
+void
+elect_input(struct elect *e, const struct elect_event *ev, int64_t now, struct elect_out *out)
+{
+	out_init(e, out);
+	switch (ev->type) {
+	case ELECT_EV_START:
+		if (e->state != ELECT_INIT)
+			return;
+		e->started_ms = now;
+		if (e->fault) {
+			out->actions |= ELECT_ACT_RELEASE;
+			go(e, ELECT_FAULT, out, "tracking failed at start");
+		} else if (e->conf.standalone) {
+			go(e, ELECT_MASTER, out, "standalone");
+			become_master(e, now, out);
+		} else {
+			become_backup(e, now, out);
+			out->actions |= ELECT_ACT_RELEASE;
+			go(e, ELECT_BACKUP, out, "start: waiting %d ms for a master",
+			    elect_master_down_ms(e));
+		}
+		return;
+	case ELECT_EV_TIMER:
+		on_timer(e, now, out);
+		return;
+	case ELECT_EV_ADVERT:
+		on_advert(e, ev, now, out);
+		return;
+	case ELECT_EV_TRACK:
+		on_track(e, ev, now, out);
+		return;
+	case ELECT_EV_SHUTDOWN:
+		if (e->state == ELECT_MASTER) {
+			if (!e->conf.standalone)
+				emit_send(e, 0, out);
+			out->actions |= ELECT_ACT_RELEASE;
+		}
+		e->advert_at = e->master_down_at = ELECT_NEVER;
+		if (e->state != ELECT_INIT)
+			go(e, ELECT_INIT, out, "shutting down");
+		return;
+	}
+}
+
+void
+elect_reconfigure(struct elect *e, const struct elect_conf *c, int64_t now, struct elect_out *out)
+{
+	struct elect_conf old = e->conf;
+	int before = elect_priority(e);
+
+	out_init(e, out);
+	e->conf = *c;
+	switch (e->state) {
+	case ELECT_MASTER:
+		if (c->standalone) {
+			e->advert_at = ELECT_NEVER;
+		} else if (old.standalone || elect_priority(e) != before ||
+			   c->advert_interval_ms != old.advert_interval_ms) {
+			emit_send(e, elect_priority(e), out);
+			e->advert_at = now + c->advert_interval_ms;
+		}
+		return;
+	case ELECT_BACKUP:
+		if (c->standalone) {
+			go(e, ELECT_MASTER, out, "now standalone");
+			become_master(e, now, out);
+		} else if (e->master.af == 0 && c->advert_interval_ms != old.advert_interval_ms) {
+			/* no master heard yet: our own interval is the one to wait on */
+			e->master_adver_ms = c->advert_interval_ms;
+		}
+		return;
+	default:
+		return;
+	}
+}

@@ -1,0 +1,102 @@
+/*
+ * election.h - who owns each VIP: one election instance per VIP, and what
+ * happens when a role changes.
+ *
+ * Composition module for the election: it maps the configuration onto
+ * instances of the state machine (elect.c), moves adverts between them and
+ * the network (elect_proto.c, elect_net.c), and carries out role changes
+ * (vip.c for addresses and announcements, subscribers such as the cloud
+ * hook, the notify command).
+ *
+ * Which VIPs: with an election section, those this router has a priority
+ * for (a router missing from a VIP's priority map does not take part);
+ * standalone (no election section), every VIP, each MASTER at once.
+ *
+ * Role change, in this order:
+ *   MASTER:  advert to the peers, address added (manage_address), gratuitous
+ *            ARP / unsolicited NA (garp), subscribers, notify command.
+ *   leaving MASTER: priority-0 advert when going away (FAULT, stop),
+ *            address removed, subscribers, notify command.  IPVS rules are
+ *            not touched: a backup keeps them so that a takeover is instant.
+ *
+ * Notify: election.notify.command runs with "VIP-NAME STATE" appended
+ * (STATE: MASTER, BACKUP, FAULT, STOP), for each transition in order; for
+ * one VIP one at a time, never blocking the loop; killed (its process group,
+ * TERM then KILL a second later) after notify.timeout_ms.  At stop the
+ * pending ones and a STOP for each VIP run to completion before the daemon
+ * exits (each still bounded by the timeout).
+ *
+ * Life cycle (daemon.c): election_check before a configuration is accepted
+ * (start and reload), election_init after loop_init, election_apply from
+ * daemon_apply, election_stop before loop_fini.
+ */
+#ifndef IPVSR_ELECTION_H
+#define IPVSR_ELECTION_H
+
+#include <stdbool.h>
+
+#include "elect.h"
+#include "model.h"
+
+struct daemon;
+struct election_rt;
+
+/*
+ * What only the running system can check about a validated configuration:
+ * the auth_key_file exists, is a regular file of ELECT_KEY_MIN..MAX bytes
+ * and is not world-readable.  Every problem logged; 0 or -EINVAL.
+ */
+int election_check(const struct config *c);
+
+/*
+ * Set up the election for d->conf: sockets, interface watch, key.  Instances
+ * start in election_apply(d, NULL, d->conf).  Returns 0, or a negative errno
+ * (logged; nothing left to undo) when this router cannot take part: then it
+ * must not start, or it would claim every VIP.
+ */
+int election_init(struct daemon *d);
+
+/*
+ * Move from old_conf (NULL at start) to new_conf.  Instances are matched by
+ * identity (VIP name, vrid, address family): a kept instance keeps its role
+ * and timers and takes the new settings (a changed address or interface
+ * moves the address if it is MASTER); a removed one leaves as at stop; a new
+ * one starts in INIT.  Sockets are reopened only when the peers' families,
+ * this router's address or the interface changed; the key is re-read.
+ */
+void election_apply(struct daemon *d, const struct config *old_conf, const struct config *new_conf);
+
+/*
+ * Leave: each MASTER sends a priority-0 advert (its peers take over after
+ * their skew time, without waiting for the master-down interval) and
+ * removes its address; then the notify commands run out.  Safe when
+ * election_init failed or never ran.
+ */
+void election_stop(struct daemon *d);
+
+/*
+ * Input from the health subsystem: pool `pool` has fewer healthy servers
+ * than its min_servers (below_min) or no longer.  Call on every change (and
+ * freely when nothing changed: repeats are ignored).  Every VIP with a
+ * service on that pool reacts by its on_pool_failure: "fault" gives the VIP
+ * up (FAULT), "lower-priority" advertises priority - priority_decrement,
+ * "ignore" nothing.  Remembered by pool name across reloads; a pool that is
+ * not in the configuration is remembered too (it may appear on reload).
+ */
+void election_pool_health(struct daemon *d, const char *pool, bool below_min);
+
+/*
+ * Role-change subscribers (the cloud hook): cb runs after the address and
+ * the announcements, for every transition of every VIP, with the VIP as in
+ * the running configuration.  It must not block.  Up to 8 subscribers;
+ * returns 0 or -ENOSPC.  Unsubscribe with the same (cb, arg).
+ */
+typedef void (*election_role_fn)(
+    void *arg, const struct vip *v, enum elect_state from, enum elect_state to);
+int election_subscribe(struct daemon *d, election_role_fn cb, void *arg);
+void election_unsubscribe(struct daemon *d, election_role_fn cb, void *arg);
+
+/* The state of a VIP's instance; ELECT_INIT when it has none. */
+enum elect_state election_role(const struct daemon *d, const char *vip_name);
+
+#endif

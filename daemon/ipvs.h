@@ -1,0 +1,80 @@
+/*
+ * ipvs.h - the kernel's IPVS table over generic netlink (family "IPVS",
+ * libnl-genl-3).  Edge module: it dumps the table into the types of
+ * reconcile.h and executes the operations of a plan, nothing else.
+ *
+ * Writes are pipelined: a whole chunk of requests goes to the kernel in one
+ * sendmsg, and only the last request of a chunk asks for an ACK.  Netlink
+ * answers in order, so when that ACK arrives every earlier request of the
+ * chunk is done and its error, if any, has already been read.  10,000
+ * destinations cost a few dozen system calls, not 10,000 round trips.
+ *
+ * IPVS is per network namespace: the handle works on the namespace of the
+ * process that opened it.
+ */
+#ifndef IPVSR_IPVS_H
+#define IPVSR_IPVS_H
+
+#include <stddef.h>
+
+#include "reconcile.h"
+
+struct ipvs;
+
+/* What a handle has done so far (tests and the benchmark read them). */
+struct ipvs_counters {
+	unsigned long long writes; /* add/edit/delete requests sent */
+	unsigned long long sends;  /* sendmsg calls that carried them */
+	unsigned long long dumps;  /* dump requests (one per service for destinations) */
+	unsigned long long failed; /* requests the kernel refused */
+};
+
+/*
+ * Open a generic netlink socket and resolve the IPVS family.  Returns 0, or
+ * a negative errno with a one-line reason in `why`: -ENOENT when the kernel
+ * has no IPVS family (module not loaded, or a kernel without IPVS).
+ */
+int ipvs_open(struct ipvs **out, char *why, size_t whylen);
+
+/* Close the socket and free the handle.  NULL-safe. */
+void ipvs_close(struct ipvs *h);
+
+/* The kernel's IPVS version (e.g. 0x010201) and connection table size. */
+int ipvs_info(struct ipvs *h, unsigned *version, unsigned *conn_tab_size);
+
+/*
+ * Dump every service of this namespace with its destinations into `out`
+ * (cleared first): services sorted (rc_table_sort), each service's
+ * destinations in the kernel's list order, head first.  Returns 0 or a
+ * negative errno (`out` is then empty).
+ */
+int ipvs_dump(struct ipvs *h, struct rc_table *out);
+
+/*
+ * Execute `ops` in order.  err[i] gets 0 or the kernel's negative errno for
+ * op i; requests whose outcome is unknown (the socket failed, an ACK was
+ * lost) get -ENOBUFS or the socket's error.  Returns the number of failed
+ * operations, or a negative errno when the socket itself failed (the
+ * caller then re-reads the table before trusting its view of it).
+ */
+int ipvs_apply(struct ipvs *h, const struct rc_op *ops, size_t n, int *err);
+
+/*
+ * "add dest 10.0.0.1:80 to tcp 192.0.2.1:80 (weight 1, dr): No such
+ * process (the service does not exist)": the operation, the object, the
+ * kernel's error and what it usually means.
+ */
+char *ipvs_op_strerror(const struct rc_op *op, int err, char *buf, size_t len);
+
+/* The handle's counters. */
+const struct ipvs_counters *ipvs_counters(const struct ipvs *h);
+
+/*
+ * Read / write an IPVS sysctl of this namespace (net.ipv4.vs.NAME, e.g.
+ * "sloppy_tcp").  They exist only while the ip_vs module is loaded.
+ * Return 0 or a negative errno.
+ */
+int ipvs_sysctl_get(const char *name, int *value);
+int ipvs_sysctl_set(const char *name, int value);
+
+#endif

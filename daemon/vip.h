@@ -1,0 +1,53 @@
+/*
+ * vip.h - VIP addresses on interfaces, gratuitous ARP / unsolicited NA, and
+ * interface state.
+ *
+ * Edge module (rtnetlink through libnl-route-3, AF_PACKET, ICMPv6).  It does
+ * what it is told, once; when and how often is the election's business.
+ * Calls are synchronous netlink requests to the local kernel: they do not
+ * wait on the network.
+ */
+#ifndef IPVSR_VIP_H
+#define IPVSR_VIP_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+/*
+ * An interface changed state: up means administratively up and running
+ * (carrier).  ifname NULL: events were lost (netlink overrun); re-read every
+ * interface you care about with vip_link_up().
+ */
+typedef void (*vip_link_fn)(void *arg, const char *ifname, bool up);
+
+/*
+ * Open the netlink and packet sockets and start watching link events
+ * (needs loop_init() first, CAP_NET_ADMIN and CAP_NET_RAW).  Returns 0 or a
+ * negative errno, logged, nothing left open.  Pair: vip_fini.
+ */
+int vip_init(vip_link_fn link_fn, void *arg);
+void vip_fini(void);
+
+/* 1 when ifname is up and running, 0 when down, -ENODEV when it does not exist. */
+int vip_link_up(const char *ifname);
+
+/*
+ * Put addr on ifname as a host address (/32, /128; IPv6 without duplicate
+ * address detection, so it is usable at once).  0 also when it was there
+ * already; else a negative errno (-ENODEV: no such interface).
+ */
+int vip_addr_add(const char *ifname, const struct sockaddr_x *addr);
+
+/* Remove the host address addr from ifname.  0 also when it was not there. */
+int vip_addr_del(const char *ifname, const struct sockaddr_x *addr);
+
+/*
+ * Announce that addr now lives on ifname: one gratuitous ARP request
+ * (IPv4, RFC 5227 announcement) or one unsolicited neighbour advertisement
+ * with the override flag to ff02::1 (IPv6).  0, -ENOTSUP when the
+ * interface has no Ethernet address, or a negative errno.
+ */
+int vip_announce(const char *ifname, const struct sockaddr_x *addr);
+
+#endif

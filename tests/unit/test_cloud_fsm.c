@@ -1,0 +1,374 @@
+/*
+ * Unit tests for cloud_fsm.c: a backup never touches the address; a master
+ * claims once, rides out stale reads without a second claim, re-reads
+ * periodically, and takes the address back only after two reads agree that
+ * someone else holds it; leaving MASTER cancels; fatal errors stop.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cloud_fsm.h"
+
+#define IVL 10000
+
+static const struct cfsm_params P = { IVL, 20000, 250, 1000 };
+
+/* One step of a scenario: an input and the actions and state it must give. */
+enum in_type { IN_ROLE, IN_READY, IN_CLAIMED, IN_FOUND, IN_TIMER, IN_POKE, IN_RETARGET };
+
+struct step {
+	int64_t t;
+	enum in_type in;
+	int arg;		/* role / ready / claim ok: 0 or 1; IN_FOUND: enum cfsm_found */
+	unsigned want_actions;
+	enum cfsm_state want_state;
+	int64_t want_deadline;	/* 0: don't care */
+};
+
+static void
+run(const char *name, const struct step *s, size_t n, struct cfsm *f)
+{
+	struct cfsm_out o;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (s[i].in) {
+		case IN_ROLE:
+			cfsm_role(f, s[i].arg != 0, s[i].t, &o);
+			break;
+		case IN_READY:
+			cfsm_ready(f, s[i].arg != 0, s[i].t, &o);
+			break;
+		case IN_CLAIMED:
+			cfsm_claim_done(f, s[i].arg != 0, s[i].t, &o);
+			break;
+		case IN_FOUND:
+			cfsm_verify_done(f, (enum cfsm_found)s[i].arg, s[i].t, &o);
+			break;
+		case IN_TIMER:
+			cfsm_timer(f, s[i].t, &o);
+			break;
+		case IN_POKE:
+			cfsm_poke(f, s[i].t, &o);
+			break;
+		case IN_RETARGET:
+			cfsm_retarget(f, s[i].t, &o);
+			break;
+		}
+		if (o.actions != s[i].want_actions || f->state != s[i].want_state ||
+		    (s[i].want_deadline != 0 && cfsm_deadline(f) != s[i].want_deadline))
+			fail_msg("%s step %zu: actions %#x state %s deadline %lld; want %#x %s %lld",
+			    name, i, o.actions, cfsm_state_str(f->state), (long long)cfsm_deadline(f),
+			    s[i].want_actions, cfsm_state_str(s[i].want_state),
+			    (long long)s[i].want_deadline);
+		if (o.to != f->state)
+			fail_msg("%s step %zu: out.to %s, state %s", name, i, cfsm_state_str(o.to),
+			    cfsm_state_str(f->state));
+	}
+}
+
+#define RUN(f, steps) run(#steps, steps, sizeof(steps) / sizeof(steps[0]), f)
+
+static void
+test_backup_never_touches(void **state)
+{
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 10, IN_ROLE, 0, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 20, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 30, IN_CLAIMED, 1, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 99999, IN_TIMER, 0, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 99999, IN_POKE, 0, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 99999, IN_RETARGET, 0, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 99999, IN_READY, 0, 0, CFSM_IDLE, CFSM_NEVER },
+	};
+	struct cfsm f;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	assert_int_equal(f.claims, 0);
+}
+
+static void
+test_happy_path(void **state)
+{
+	static const struct step steps[] = {
+		{ 100, IN_ROLE, 1, 0, CFSM_WAIT, CFSM_NEVER },	/* client not ready yet */
+		{ 150, IN_ROLE, 1, 0, CFSM_WAIT, CFSM_NEVER },	/* repeated: nothing */
+		{ 200, IN_READY, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 210, IN_TIMER, 0, 0, CFSM_CLAIM, CFSM_NEVER },
+		{ 400, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 450, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 450 + IVL },
+		{ 5000, IN_TIMER, 0, 0, CFSM_HELD, 450 + IVL },		/* not yet */
+		{ 450 + IVL, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 450 + IVL + 20, IN_FOUND, CFSM_HERE, 0, CFSM_HELD, 470 + 2 * IVL },
+		{ 20000, IN_ROLE, 0, 0, CFSM_IDLE, CFSM_NEVER },	/* nothing in flight */
+	};
+	struct cfsm f;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	assert_int_equal(f.t_master, 100);
+	assert_int_equal(f.claims, 1);
+	assert_int_equal(f.reclaims, 0);
+}
+
+static void
+test_timeline(void **state)
+{
+	struct cfsm_out o;
+	struct cfsm f;
+
+	cfsm_init(&f, &P);
+	cfsm_ready(&f, true, 0, &o);
+	cfsm_role(&f, true, 1000, &o);
+	assert_int_equal(o.actions, CFSM_ACT_CLAIM);
+	assert_string_equal(o.reason, "became MASTER");
+	cfsm_claim_done(&f, true, 1300, &o);
+	cfsm_verify_done(&f, CFSM_HERE, 2200, &o);
+	assert_int_equal(f.t_master, 1000);
+	assert_int_equal(f.t_claim, 1000);
+	assert_int_equal(f.t_claimed, 1300);
+	assert_int_equal(f.t_confirmed, 2200);
+	/* a new mastership starts a new timeline */
+	cfsm_role(&f, false, 3000, &o);
+	cfsm_role(&f, true, 5000, &o);
+	assert_int_equal(f.t_master, 5000);
+	assert_int_equal(f.t_claimed, -1);
+	assert_int_equal(f.t_confirmed, -1);
+	assert_int_equal(f.claims, 1);
+}
+
+static void
+test_stale_reads_do_not_reclaim(void **state)
+{
+	/* EC2 shows the previous holder for a while after our claim */
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 100, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 120, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 370 },
+		{ 370, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 380, IN_FOUND, CFSM_NOWHERE, 0, CFSM_SETTLE, 880 },
+		{ 880, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 890, IN_FOUND, CFSM_UNKNOWN, 0, CFSM_SETTLE, 1890 },
+		{ 1890, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 1900, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 3900 },
+		{ 3900, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 3910, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 5910 },	/* capped at 2 s */
+		{ 5910, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 5920, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 5920 + IVL },
+	};
+	struct cfsm f;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	assert_int_equal(f.claims, 1);
+}
+
+static void
+test_settle_gives_up(void **state)
+{
+	/* still elsewhere settle_ms after the claim: claim again (the other side won a race) */
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 100, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 19000, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 19250 },
+		{ 19250, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 20100, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 20300, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 20400, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 0 },
+	};
+	struct cfsm f;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	assert_int_equal(f.claims, 2);
+	assert_int_equal(f.reclaims, 0);	/* never confirmed in between */
+}
+
+static void
+test_split_brain_healed(void **state)
+{
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 100, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 200, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 200 + IVL },
+		/* the other side of a partition claimed it: one read is not enough */
+		{ 200 + IVL, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, 0 },
+		{ 300 + IVL, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_HELD, 1300 + IVL },
+		{ 1300 + IVL, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, 0 },
+		{ 1400 + IVL, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 1500 + IVL, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 1600 + IVL, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 0 },
+	};
+	struct cfsm_out o;
+	struct cfsm f;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	assert_int_equal(f.reclaims, 1);
+	assert_int_equal(f.claims, 2);
+
+	/* a single stale read while held changes nothing */
+	cfsm_poke(&f, 20000, &o);
+	assert_int_equal(o.actions, CFSM_ACT_VERIFY);
+	cfsm_verify_done(&f, CFSM_NOWHERE, 20010, &o);
+	assert_int_equal(o.actions, 0);
+	assert_int_equal(cfsm_deadline(&f), 22010);	/* 2 x confirm_ms: the second claim */
+	cfsm_timer(&f, 22010, &o);
+	cfsm_verify_done(&f, CFSM_HERE, 22020, &o);
+	assert_int_equal(o.actions, 0);
+	assert_int_equal(f.misses, 0);
+	assert_int_equal(f.reclaims, 1);
+
+	/* damping: after a re-claim the confirming read waits twice as long, then 4x ...
+	 * up to the interval */
+	cfsm_timer(&f, 40000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, 40000, &o);
+	assert_int_equal(cfsm_deadline(&f), 42000);
+	cfsm_timer(&f, 42000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, 42000, &o);
+	assert_int_equal(o.actions, CFSM_ACT_CLAIM);
+	assert_int_equal(f.claims, 3);
+	cfsm_claim_done(&f, true, 42100, &o);
+	cfsm_verify_done(&f, CFSM_HERE, 42200, &o);
+	cfsm_timer(&f, 60000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, 60000, &o);
+	assert_int_equal(cfsm_deadline(&f), 64000);
+	cfsm_timer(&f, 64000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, 64000, &o);
+	assert_int_equal(f.claims, 4);
+	cfsm_claim_done(&f, true, 64100, &o);
+	cfsm_verify_done(&f, CFSM_HERE, 64200, &o);
+	cfsm_poke(&f, 65000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, 65000, &o);
+	assert_int_equal(cfsm_deadline(&f), 73000);	/* 8 s */
+	cfsm_timer(&f, 73000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, 73000, &o);
+	cfsm_claim_done(&f, true, 73100, &o);
+	cfsm_verify_done(&f, CFSM_HERE, 73200, &o);
+	cfsm_poke(&f, 74000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, 74000, &o);
+	assert_int_equal(cfsm_deadline(&f), 74000 + IVL);	/* capped at the interval */
+	assert_int_equal(f.reclaims, 4);
+	/* a new mastership starts undamped */
+	cfsm_role(&f, false, 80000, &o);
+	cfsm_role(&f, true, 81000, &o);
+	cfsm_claim_done(&f, true, 81100, &o);
+	cfsm_verify_done(&f, CFSM_HERE, 81200, &o);
+	cfsm_poke(&f, 82000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, 82000, &o);
+	assert_int_equal(cfsm_deadline(&f), 83000);
+}
+
+static void
+test_leaving_master_cancels(void **state)
+{
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 50, IN_ROLE, 0, CFSM_ACT_CANCEL, CFSM_IDLE, CFSM_NEVER },
+		{ 60, IN_CLAIMED, 1, 0, CFSM_IDLE, CFSM_NEVER },	/* a late answer: ignored */
+		{ 70, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 80, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 90, IN_ROLE, 0, CFSM_ACT_CANCEL, CFSM_IDLE, CFSM_NEVER },	/* read-back out */
+		{ 95, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 100, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 110, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 120, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 0 },
+		{ 130, IN_ROLE, 0, 0, CFSM_IDLE, CFSM_NEVER },	/* held, nothing in flight */
+	};
+	struct cfsm f;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+}
+
+static void
+test_fatal_errors_stop(void **state)
+{
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 100, IN_CLAIMED, 0, 0, CFSM_FAILED, CFSM_NEVER },
+		{ 99999, IN_TIMER, 0, 0, CFSM_FAILED, CFSM_NEVER },
+		{ 99999, IN_POKE, 0, 0, CFSM_FAILED, CFSM_NEVER },
+		{ 99999, IN_ROLE, 1, 0, CFSM_FAILED, CFSM_NEVER },	/* still master */
+		/* the next mastership tries again */
+		{ 100000, IN_ROLE, 0, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 100010, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 100020, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 100030, IN_FOUND, CFSM_CANNOT, 0, CFSM_FAILED, CFSM_NEVER },
+		/* a reload that replaces the client tries again too */
+		{ 100040, IN_READY, 0, 0, CFSM_WAIT, CFSM_NEVER },
+		{ 100050, IN_READY, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+	};
+	struct cfsm f;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+}
+
+static void
+test_held_reads(void **state)
+{
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 10, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 20, IN_POKE, 0, 0, CFSM_SETTLE, CFSM_NEVER },	/* settling: already reading */
+		{ 30, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 30 + IVL },
+		{ 40, IN_POKE, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },	/* election event */
+		{ 45, IN_POKE, 0, 0, CFSM_HELD, CFSM_NEVER },	/* one read at a time */
+		{ 50, IN_FOUND, CFSM_UNKNOWN, 0, CFSM_HELD, 50 + IVL },
+		{ 60, IN_RETARGET, 0, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 70, IN_RETARGET, 0, CFSM_ACT_CANCEL | CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 80, IN_READY, 0, CFSM_ACT_CANCEL, CFSM_WAIT, CFSM_NEVER },
+		{ 90, IN_RETARGET, 0, 0, CFSM_WAIT, CFSM_NEVER },
+		{ 95, IN_READY, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+	};
+	struct cfsm_params p2 = cfsm_params_default(IVL);
+	struct cfsm_out o;
+	struct cfsm f;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	assert_int_equal(f.claims, 4);
+	assert_int_equal(f.reclaims, 0);
+
+	/* a shorter interval on reload applies to the pending read */
+	cfsm_claim_done(&f, true, 100, &o);
+	cfsm_verify_done(&f, CFSM_HERE, 110, &o);
+	assert_int_equal(cfsm_deadline(&f), 110 + IVL);
+	p2.verify_interval_ms = 1000;
+	cfsm_set_params(&f, &p2, 200);
+	assert_int_equal(cfsm_deadline(&f), 1200);
+	assert_string_equal(cfsm_state_str(CFSM_HELD), "HELD");
+	assert_string_equal(cfsm_found_str(CFSM_ELSEWHERE), "elsewhere");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_backup_never_touches),
+		cmocka_unit_test(test_happy_path),
+		cmocka_unit_test(test_timeline),
+		cmocka_unit_test(test_stale_reads_do_not_reclaim),
+		cmocka_unit_test(test_settle_gives_up),
+		cmocka_unit_test(test_split_brain_healed),
+		cmocka_unit_test(test_leaving_master_cancels),
+		cmocka_unit_test(test_fatal_errors_stop),
+		cmocka_unit_test(test_held_reads),
+	};
+
+	return cmocka_run_group_tests_name("cloud_fsm", tests, NULL, NULL);
+}
