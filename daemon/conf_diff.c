@@ -126,10 +126,14 @@ server_cmp(const void *a, const void *b)
 	return model_server_cmp(a, b);
 }
 
+/* Servers from endpoint files (dynamic) are not configuration: not diffed. */
 static void
 server_one(struct conf_diff *cd, enum conf_change_kind k, const void *s, const void *ctx)
 {
 	char a[SOCKADDR_X_STRLEN];
+
+	if (((const struct server *)s)->dynamic)
+		return;
 
 	add(cd, k, xasprintf("pool %s server %s", (const char *)ctx,
 	    sockaddr_x_fmt(&((const struct server *)s)->addr, a, sizeof(a))), NULL);
@@ -142,6 +146,13 @@ server_same(struct conf_diff *cd, const void *x, const void *y, const void *ctx)
 	struct det d;
 	char s[SOCKADDR_X_STRLEN];
 
+	if (a->dynamic || b->dynamic) {
+		if (!b->dynamic)
+			server_one(cd, CHANGE_NEW, b, ctx);	/* moved into the config file */
+		else if (!a->dynamic)
+			server_one(cd, CHANGE_DELETE, a, ctx);
+		return;
+	}
 	tbuf_init(&d.b);
 	D_INT(&d, a, b, weight, "weight");
 	D_BOOL(&d, a, b, drain, "drain");

@@ -374,9 +374,9 @@ dump_vip(struct out *o, const struct vip *v, bool last)
 }
 
 static void
-dump_pool(struct out *o, const struct pool *p, bool last)
+dump_pool(struct out *o, const struct pool *p, bool last_pool)
 {
-	size_t i;
+	size_t i, last;
 
 	open_elem(o);
 	put_str(o, "name", p->name);
@@ -393,10 +393,15 @@ dump_pool(struct out *o, const struct pool *p, bool last)
 	put_int(o, "drain_grace_ms", p->drain_grace_ms);
 	put(o, "servers = (");
 	o->depth++;
+	for (i = 0, last = 0; i < p->nservers; i++)
+		if (!p->servers[i].dynamic)
+			last = i;
 	for (i = 0; i < p->nservers; i++) {
 		const struct server *s = &p->servers[i];
 		struct sockaddr_x a = s->addr;
 
+		if (s->dynamic)		/* endpoints-file servers are not configuration */
+			continue;
 		open_elem(o);
 		a.port = 0;
 		put_addr(o, "address", &a);
@@ -410,11 +415,11 @@ dump_pool(struct out *o, const struct pool *p, bool last)
 		put_bool(o, "drain", s->drain);
 		if (s->check_override.line > 0)
 			dump_check(o, &s->check_override, true);
-		close_elem(o, i + 1 == p->nservers);
+		close_elem(o, i == last);
 	}
 	o->depth--;
 	put(o, ");");
-	close_elem(o, last);
+	close_elem(o, last_pool);
 }
 
 int

@@ -21,6 +21,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "election.h"
+#include "endpoints.h"
 #include "health.h"
 #include "json.h"
 #include "log.h"
@@ -54,6 +55,7 @@ struct control {
 
 static enum ctl_code	handle(void *, int, char **, struct tbuf *, const char **);
 static void		render_metrics(void *, struct tbuf *);
+static void		pools_table(struct daemon *, struct tbuf *);
 
 static const char *
 role_str(enum elect_state s)
@@ -243,6 +245,19 @@ status_text(struct daemon *d, struct tbuf *o)
 		    role_str(election_role(d, v->name)), prio, vip_service_count(v));
 	}
 	tbuf_puts(o, "\nPOOL                 UP/TOTAL  MIN  CHECK\n");
+	pools_table(d, o);
+	if (d->endpoints != NULL) {
+		tbuf_puts(o, "\nendpoint files:\n");
+		endpoints_status(d, o);
+	}
+}
+
+static void
+pools_table(struct daemon *d, struct tbuf *o)
+{
+	const struct config *c = d->conf;
+	size_t i;
+
 	for (i = 0; i < c->npools; i++) {
 		const struct pool *p = &c->pools[i];
 		unsigned nup = 0, total = 0;
@@ -765,5 +780,6 @@ render_metrics(void *arg, struct tbuf *b)
 	    "Worst lateness of a probe start against its schedule (loop health).");
 	metrics_sample(b, "ipvsr_check_start_late_max_seconds", NULL, cs->max_late_us / 1e6);
 
+	endpoints_metrics(d, b);
 	cloud_metrics(d, b);
 }

@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "conf_diff.h"
 #include "control.h"
+#include "endpoints.h"
 #include "daemon.h"
 #include "checks.h"
 #include "cloud.h"
@@ -33,6 +34,7 @@
 #define PIDFILE_OPEN_TRIES 5
 
 static int load_config(struct daemon *d, struct config **out);
+static void log_errors_since(struct daemon *d, size_t from);
 static char *abs_path(const char *path);
 static const char *str_or(const char *s, const char *dflt);
 static int conf_facility(const struct config *c);
@@ -134,6 +136,16 @@ status_line(const struct daemon *d, char *buf, size_t len)
  * Read and validate the file.  Every error is logged, one per line, then
  * their count; the caller says what it does about it.
  */
+/* Log the errors collected in d->last_errors from index `from` on. */
+static void
+log_errors_since(struct daemon *d, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < d->last_errors.n; i++)
+		log_warnx("%s", d->last_errors.msgs[i]);
+}
+
 static int
 load_config(struct daemon *d, struct config **out)
 {
@@ -427,7 +439,11 @@ daemon_start(struct daemon *d)
 	d->use_syslog = !d->opts.foreground && !d->opts.log_stderr;
 
 	r = load_config(d, &d->conf);
-	if (r == 0 && (r = election_check(d->conf)) < 0) {
+	if (r == 0 && (r = endpoints_check(d->conf, &d->last_errors)) < 0)
+		log_errors_since(d, 0);
+	else if (r == 0)
+		r = election_check(d->conf);
+	if (r < 0) {
 		config_free(d->conf);
 		d->conf = NULL;
 	}
@@ -516,6 +532,10 @@ daemon_reload(struct daemon *d)
 
 	t0 = mono_us();
 	r = load_config(d, &newc);
+	if (r == 0 && (r = endpoints_check(newc, &d->last_errors)) < 0) {
+		log_errors_since(d, 0);
+		config_free(newc);
+	}
 	if (r == 0 && (r = election_check(newc)) < 0) {
 		config_free(newc);
 		errlist_add(&d->last_errors, d->config_path, 0, "election",
@@ -555,6 +575,7 @@ daemon_apply(struct daemon *d, struct config *old_conf, struct config *new_conf)
 	size_t i;
 	int fac;
 
+	endpoints_apply(d, old_conf, new_conf); /* dynamic servers first: everyone sees them */
 	cloud_apply(d, old_conf, new_conf); /* records exist before their first role change */
 	election_apply(d, old_conf, new_conf);
 	checks_apply(d->checks, new_conf); /* after the election: it hears of pool health */
@@ -597,6 +618,7 @@ daemon_stop(struct daemon *d)
 		log_notice("stopping");
 	}
 	control_stop(d); /* no more commands or scrapes while the rest winds down */
+	endpoints_stop(d);
 	checks_free(d->checks); /* probes stop first: no more pool health reports */
 	d->checks = NULL;
 	cloud_stop(d); /* before the election leaves: a backup never touches the addresses */

@@ -53,6 +53,7 @@ struct daemon {
 	struct dataplane *dataplane;  /* dataplane.c: IPVS table, applied view */
 	struct cloud *cloud;	      /* cloud.c: EIPs / private IPs follow the roles */
 	struct control *control;      /* control.c: ipvs-routerctl and metrics */
+	struct endpoints *endpoints;  /* endpoints.c: pools fed by endpoint files */
 
 	int pidfd;	 /* locked pidfile, -1: none */
 	int detach_fd;	 /* pipe to the waiting parent, -1: none */

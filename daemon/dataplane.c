@@ -18,6 +18,7 @@
 #include <ev.h>
 
 #include "daemon.h"
+#include "control.h"
 #include "dataplane.h"
 #include "ipvs.h"
 #include "log.h"
@@ -309,7 +310,8 @@ served(const struct config *c, const struct vip *v)
 /*
  * The members of pool `p` as the dataplane sees them now.  This is the one
  * place that enumerates a pool's servers (pool servers = static servers
- * here; endpoint-file servers join in this function): weight, thresholds
+ * and endpoint-file servers alike: endpoints.c keeps the latter in the
+ * running configuration as `dynamic` servers): weight, thresholds
  * and drain from the configuration, "up" from the health table.
  */
 static size_t
@@ -329,7 +331,9 @@ pool_members(void *arg, const struct pool *p, struct rc_member **out)
 		m[i].weight = s->weight;
 		m[i].upper_threshold = s->upper_threshold;
 		m[i].lower_threshold = s->lower_threshold;
-		m[i].drain = s->drain;
+		/* drained in the configuration, by ipvs-routerctl, or (an endpoint
+		 * removed from its file) for its drain grace */
+		m[i].drain = s->drain || control_drained(dp->d, p->name, &m[i].addr);
 		m[i].up = member_up(dp, p, &m[i].addr);
 	}
 	*out = m;

@@ -121,6 +121,8 @@ struct server {
 	int upper_threshold;	/* 0 = none */
 	int lower_threshold;
 	bool drain;		/* weight 0: keep existing connections, take no new */
+	bool dynamic;		/* from the pool's endpoints file, not the config file
+				 * (endpoints.c adds and removes these at run time) */
 	struct check check_override;
 	struct check check;	/* effective, after validation */
 	int line;

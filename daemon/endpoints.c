@@ -1,0 +1,490 @@
+/*
+ * endpoints.c - endpoint files -> dynamic servers of their pools.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "checks.h"
+#include "daemon.h"
+#include "endpoints.h"
+#include "epfile.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics.h"
+
+struct drainee {
+	struct sockaddr_x addr;
+	int64_t until_ms;	/* mono */
+};
+
+struct ep_pool {
+	char *pool;
+	char *path;
+	bool have_good;
+	struct epset good;
+	unsigned long updates, refusals;
+	char *refusal;		/* why the last reading was refused; NULL when accepted */
+	time_t updated;		/* last accepted update (Unix time) */
+	struct drainee *drains;
+	size_t ndrains;
+	bool seen;		/* kept by the apply in progress */
+};
+
+struct endpoints {
+	struct daemon *d;
+	struct epfile_watch *w;
+	struct ep_pool *v;
+	size_t n;
+	struct config *cfg;	/* the configuration readings are judged against */
+	bool applying;		/* inside endpoints_apply: don't touch d->conf */
+	ev_timer grace;
+	struct log_ratelimit rl;
+};
+
+static void	on_reading(void *, const char *, const char *, enum epfile_status,
+		    const struct epset *, const struct errlist *);
+static void	on_grace(struct ev_loop *, ev_timer *, int);
+static void	merge(struct pool *, const struct ep_pool *);
+static void	refresh_running(struct endpoints *, const char *);
+
+static char *
+pool_path(const struct config *c, const struct pool *p)
+{
+	if (p->endpoints_file != NULL)
+		return xstrdup(p->endpoints_file);
+	if (c->router.endpoints_dir != NULL)
+		return xasprintf("%s/%s", c->router.endpoints_dir, p->name);
+	return NULL;
+}
+
+static struct ep_pool *
+ep_find(struct endpoints *e, const char *pool)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (strcmp(e->v[i].pool, pool) == 0)
+			return &e->v[i];
+	return NULL;
+}
+
+static void
+ep_release(struct ep_pool *ep)
+{
+	free(ep->pool);
+	free(ep->path);
+	free(ep->refusal);
+	free(ep->drains);
+	epset_free(&ep->good);
+}
+
+int
+endpoints_check(const struct config *c, struct errlist *el)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < c->npools; i++) {
+		const struct pool *p = &c->pools[i];
+		char *path;
+
+		if (!p->endpoints_required || (path = pool_path(c, p)) == NULL)
+			continue;
+		if (access(path, R_OK) != 0) {
+			errlist_add(el, path, 0, NULL, "pool %s: cannot read the endpoints file "
+			    "(%s) and the pool has endpoints_required = true", p->name,
+			    strerror(errno));
+			r = -ENOENT;
+		}
+		free(path);
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------ judging a reading */
+
+/* Can every endpoint of `s` serve every service of the pool?  Else a reason. */
+static bool
+compatible(const struct config *c, const struct pool *p, const struct epset *s, char *why,
+    size_t len)
+{
+	size_t i, k, e;
+	char a[SOCKADDR_X_STRLEN];
+
+	for (i = 0; i < c->nvips; i++) {
+		const struct vip *v = &c->vips[i];
+
+		for (k = 0; k < v->nservices; k++) {
+			const struct service *sv = &v->services[k];
+
+			if (sv->pool_name == NULL || strcmp(sv->pool_name, p->name) != 0)
+				continue;
+			for (e = 0; e < s->n; e++) {
+				const struct endpoint *ep = &s->v[e];
+
+				sockaddr_x_fmt(&ep->addr, a, sizeof(a));
+				if (ep->addr.af != v->addr.af && sv->method != FWD_TUN) {
+					snprintf(why, len, "line %d: %s is not of vip %s's address "
+					    "family", ep->line, a, v->name);
+					return false;
+				}
+				if (sv->method == FWD_DR && sv->fwmark == 0 && ep->addr.port != 0 &&
+				    ep->addr.port != sv->port) {
+					snprintf(why, len, "line %d: %s: vip %s serves port %d by direct "
+					    "routing, which cannot change the port", ep->line, a,
+					    v->name, sv->port);
+					return false;
+				}
+			}
+		}
+	}
+	return true;
+}
+
+static void
+refuse(struct endpoints *e, struct ep_pool *ep, const char *why)
+{
+	ep->refusals++;
+	free(ep->refusal);
+	ep->refusal = xstrdup(why);
+	log_warnx("pool %s: endpoints file %s refused, keeping the last good set (%zu "
+	    "endpoints): %s", ep->pool, ep->path, ep->good.n, why);
+}
+
+static void
+on_reading(void *arg, const char *key, const char *path, enum epfile_status st,
+    const struct epset *set, const struct errlist *errors)
+{
+	struct endpoints *e = arg;
+	struct ep_pool *ep = ep_find(e, key);
+	const struct config *c = e->cfg ? e->cfg : e->d->conf;
+	const struct pool *p;
+	struct epset_delta dl;
+	struct epset empty = { NULL, 0 };
+	const struct epset *cand = set;
+	char why[256];
+	int64_t now = mono_ms();
+	size_t i, j, n;
+
+	if (ep == NULL || c == NULL || (p = config_find_pool(c, key)) == NULL)
+		return;
+	switch (st) {
+	case EPFILE_OK:
+		break;
+	case EPFILE_MISSING:
+		cand = &empty;
+		if (!ep->have_good) {
+			/* missing at start: an empty source (endpoints_required is checked
+			 * before a configuration is accepted) */
+			log_info("pool %s: endpoints file %s does not exist yet: no endpoints "
+			    "until it does", ep->pool, path);
+			ep->have_good = true;
+			return;
+		}
+		break;
+	case EPFILE_INVALID:
+	case EPFILE_UNREADABLE:
+		n = errors->n < 20 ? errors->n : 20;
+		for (i = 0; i < n; i++)
+			log_warnx("%s", errors->msgs[i]);
+		snprintf(why, sizeof(why), "%s (%zu error%s)", errors->n ? errors->msgs[0] :
+		    "unreadable", errors->n, errors->n == 1 ? "" : "s");
+		refuse(e, ep, why);
+		return;
+	}
+	if (!compatible(c, p, cand, why, sizeof(why)) ||
+	    epset_accept(&ep->good, ep->have_good, cand, p->allow_empty, p->max_drop_percent,
+	    why, sizeof(why)) < 0) {
+		refuse(e, ep, why);
+		return;
+	}
+
+	epset_diff(&ep->good, cand, &dl);
+	if (ep->have_good && dl.added + dl.removed + dl.changed == 0 && ep->refusal == NULL)
+		return;		/* same content rewritten */
+	/* removed endpoints drain for drain_grace_ms; re-added ones stop draining */
+	for (i = 0; i < ep->good.n; i++) {
+		if (epset_find(cand, &ep->good.v[i].addr) != NULL || p->drain_grace_ms <= 0)
+			continue;
+		ep->drains = xreallocarray(ep->drains, ep->ndrains + 1, sizeof(*ep->drains));
+		ep->drains[ep->ndrains].addr = ep->good.v[i].addr;
+		ep->drains[ep->ndrains].until_ms = now + p->drain_grace_ms;
+		ep->ndrains++;
+	}
+	for (i = 0, j = 0; i < ep->ndrains; i++)
+		if (epset_find(cand, &ep->drains[i].addr) == NULL)
+			ep->drains[j++] = ep->drains[i];
+	ep->ndrains = j;
+	if (ep->ndrains > 0 && !ev_is_active(&e->grace)) {
+		ev_timer_set(&e->grace, p->drain_grace_ms / 1000.0 + 0.01, 0.);
+		ev_timer_start(loop_ev(), &e->grace);
+	}
+
+	epset_free(&ep->good);
+	epset_copy(&ep->good, cand);
+	ep->have_good = true;
+	ep->updates++;
+	ep->updated = time(NULL);
+	FREE_AND_NULL(ep->refusal);
+	log_notice("pool %s: endpoints file %s: %zu added, %zu removed, %zu changed (%zu "
+	    "endpoints%s)", ep->pool, path, dl.added, dl.removed, dl.changed, ep->good.n,
+	    ep->ndrains ? ", removed ones draining" : "");
+	if (!e->applying)
+		refresh_running(e, ep->pool);
+}
+
+/* ------------------------------------------------------------ the running config */
+
+static int
+server_qcmp(const void *a, const void *b)
+{
+	return model_server_cmp(a, b);
+}
+
+/* Replace p's dynamic servers with ep's endpoints and draining leftovers. */
+static void
+merge(struct pool *p, const struct ep_pool *ep)
+{
+	size_t i, n = 0, cap = p->nservers + ep->good.n + ep->ndrains + 1;
+	struct server *v = xcalloc(cap, sizeof(*v));
+
+	for (i = 0; i < p->nservers; i++) {
+		if (p->servers[i].dynamic) {
+			check_release(&p->servers[i].check_override);
+			check_release(&p->servers[i].check);
+		} else {
+			v[n++] = p->servers[i];		/* moves ownership */
+		}
+	}
+	for (i = 0; i < ep->good.n + ep->ndrains; i++) {
+		bool drainee = i >= ep->good.n;
+		const struct endpoint *en = drainee ? NULL : &ep->good.v[i];
+		struct sockaddr_x addr = drainee ? ep->drains[i - ep->good.n].addr : en->addr;
+		struct server *s;
+		size_t k;
+
+		for (k = 0; k < n; k++)		/* a static server of the same address wins */
+			if (!v[k].dynamic && sockaddr_x_cmp(&v[k].addr, &addr) == 0)
+				break;
+		if (k < n)
+			continue;
+		s = &v[n++];
+		memset(s, 0, sizeof(*s));
+		s->addr = addr;
+		s->weight = !drainee && en->weight >= 0 ? en->weight : p->weight;
+		s->drain = drainee || en->drain;
+		s->dynamic = true;
+		s->line = drainee ? 0 : en->line;
+		check_init(&s->check_override);
+		check_init(&s->check);
+		check_copy(&s->check, &p->check);
+	}
+	free(p->servers);
+	p->servers = v;
+	p->nservers = n;
+	if (n > 1)
+		qsort(p->servers, n, sizeof(*p->servers), server_qcmp);
+}
+
+/* A pool's set changed outside a reload: the running configuration follows. */
+static void
+refresh_running(struct endpoints *e, const char *pool)
+{
+	struct daemon *d = e->d;
+	struct ep_pool *ep = ep_find(e, pool);
+	struct pool *p;
+
+	if (d->conf == NULL || ep == NULL || (p = config_find_pool(d->conf, pool)) == NULL)
+		return;
+	merge(p, ep);
+	checks_apply(d->checks, d->conf);
+	daemon_dataplane_dirty(d);
+}
+
+static void
+on_grace(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct endpoints *e = t->data;
+	int64_t now = mono_ms(), next = 0;
+	size_t i, j, k;
+
+	for (i = 0; i < e->n; i++) {
+		struct ep_pool *ep = &e->v[i];
+		bool changed = false;
+
+		for (j = 0, k = 0; j < ep->ndrains; j++) {
+			if (ep->drains[j].until_ms <= now) {
+				char a[SOCKADDR_X_STRLEN];
+
+				log_info("pool %s server %s: drain grace over, removed", ep->pool,
+				    sockaddr_x_fmt(&ep->drains[j].addr, a, sizeof(a)));
+				changed = true;
+				continue;
+			}
+			if (next == 0 || ep->drains[j].until_ms < next)
+				next = ep->drains[j].until_ms;
+			ep->drains[k++] = ep->drains[j];
+		}
+		ep->ndrains = k;
+		if (changed)
+			refresh_running(e, ep->pool);
+	}
+	if (next > 0) {
+		ev_timer_set(t, (next - now) / 1000.0 + 0.01, 0.);
+		ev_timer_start(loop, t);
+	}
+}
+
+/* ------------------------------------------------------------ life cycle */
+
+void
+endpoints_apply(struct daemon *d, const struct config *old_conf, struct config *c)
+{
+	struct endpoints *e = d->endpoints;
+	size_t i, j;
+	int r;
+
+	(void)old_conf;
+	if (e == NULL) {
+		bool any = false;
+
+		for (i = 0; i < c->npools && !any; i++)
+			any = c->pools[i].endpoints_file != NULL || c->router.endpoints_dir != NULL;
+		if (!any)
+			return;
+		e = d->endpoints = xcalloc(1, sizeof(*e));
+		e->d = d;
+		e->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
+		ev_timer_init(&e->grace, on_grace, 1., 0.);
+		e->grace.data = e;
+		e->w = epfile_watch_new(on_reading, e);
+		if (e->w == NULL)
+			log_warn("endpoint files: cannot start inotify; pools keep their static "
+			    "servers only");
+	}
+	e->cfg = c;
+	e->applying = true;
+	for (i = 0; i < e->n; i++)
+		e->v[i].seen = false;
+	for (i = 0; i < c->npools; i++) {
+		struct pool *p = &c->pools[i];
+		char *path = pool_path(c, p);
+		struct ep_pool *ep;
+
+		if (path == NULL)
+			continue;
+		ep = ep_find(e, p->name);
+		if (ep == NULL) {
+			e->v = xreallocarray(e->v, e->n + 1, sizeof(*e->v));
+			ep = &e->v[e->n++];
+			memset(ep, 0, sizeof(*ep));
+			ep->pool = xstrdup(p->name);
+		}
+		ep->seen = true;
+		if (ep->path == NULL || strcmp(ep->path, path) != 0) {
+			free(ep->path);
+			ep->path = path;
+			path = NULL;
+			/* a new file: judged afresh (the old set was another file's) */
+			epset_free(&ep->good);
+			ep->have_good = false;
+			ep->ndrains = 0;
+			if (e->w != NULL && (r = epfile_watch_add(e->w, ep->pool, ep->path)) < 0)
+				log_warnc(r, "pool %s: cannot follow endpoints file %s", ep->pool,
+				    ep->path);
+		}
+		free(path);
+	}
+	for (i = 0, j = 0; i < e->n; i++) {
+		if (!e->v[i].seen) {
+			if (e->w != NULL)
+				epfile_watch_remove(e->w, e->v[i].pool);
+			log_info("pool %s: no longer follows an endpoints file", e->v[i].pool);
+			ep_release(&e->v[i]);
+			continue;
+		}
+		e->v[j++] = e->v[i];
+	}
+	e->n = j;
+	for (i = 0; i < e->n; i++) {
+		struct pool *p = config_find_pool(c, e->v[i].pool);
+
+		if (p != NULL)
+			merge(p, &e->v[i]);
+	}
+	e->applying = false;
+	e->cfg = NULL;
+}
+
+void
+endpoints_stop(struct daemon *d)
+{
+	struct endpoints *e = d->endpoints;
+	size_t i;
+
+	if (e == NULL)
+		return;
+	ev_timer_stop(loop_ev(), &e->grace);
+	epfile_watch_free(e->w);
+	for (i = 0; i < e->n; i++)
+		ep_release(&e->v[i]);
+	free(e->v);
+	free(e);
+	d->endpoints = NULL;
+}
+
+void
+endpoints_status(const struct daemon *d, struct tbuf *o)
+{
+	const struct endpoints *e = d->endpoints;
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->n; i++) {
+		const struct ep_pool *ep = &e->v[i];
+
+		tbuf_printf(o, "pool %s: %zu endpoints from %s (%lu updates, %lu refused)%s%s\n",
+		    ep->pool, ep->good.n, ep->path, ep->updates, ep->refusals,
+		    ep->refusal ? "; last reading refused: " : "", ep->refusal ? ep->refusal : "");
+	}
+}
+
+void
+endpoints_metrics(const struct daemon *d, struct tbuf *b)
+{
+	const struct endpoints *e = d->endpoints;
+	size_t i;
+
+	if (e == NULL)
+		return;
+	metrics_family(b, "ipvsr_endpoints", METRIC_GAUGE, "Endpoints in the last accepted endpoints file.");
+	for (i = 0; i < e->n; i++)
+		metrics_sample(b, "ipvsr_endpoints", (const char *[]){ "pool", e->v[i].pool, NULL },
+		    (double)e->v[i].good.n);
+	metrics_family(b, "ipvsr_endpoints_updates_total", METRIC_COUNTER, "Endpoint file readings accepted.");
+	for (i = 0; i < e->n; i++)
+		metrics_sample_u64(b, "ipvsr_endpoints_updates_total",
+		    (const char *[]){ "pool", e->v[i].pool, NULL }, e->v[i].updates);
+	metrics_family(b, "ipvsr_endpoints_refusals_total", METRIC_COUNTER,
+	    "Endpoint file readings refused (parse errors, safety rails).");
+	for (i = 0; i < e->n; i++)
+		metrics_sample_u64(b, "ipvsr_endpoints_refusals_total",
+		    (const char *[]){ "pool", e->v[i].pool, NULL }, e->v[i].refusals);
+	metrics_family(b, "ipvsr_endpoints_last_refused", METRIC_GAUGE,
+	    "1 while the file's current content is refused and the last good set is served.");
+	for (i = 0; i < e->n; i++)
+		metrics_sample(b, "ipvsr_endpoints_last_refused",
+		    (const char *[]){ "pool", e->v[i].pool, NULL }, e->v[i].refusal ? 1 : 0);
+	metrics_family(b, "ipvsr_endpoints_draining", METRIC_GAUGE,
+	    "Removed endpoints still at weight 0 during their drain grace.");
+	for (i = 0; i < e->n; i++)
+		metrics_sample(b, "ipvsr_endpoints_draining",
+		    (const char *[]){ "pool", e->v[i].pool, NULL }, (double)e->v[i].ndrains);
+}
