@@ -746,6 +746,29 @@ count_change(struct checks *cs, struct entry *e, enum health_change ch)
 	}
 }
 
+/*
+ * Has every server of the pool had its say: up, or failed at least once?
+ * Servers start down until `rise` good checks; a pool whose servers are
+ * still rising is not "below min_servers" yet, or every (re)start of a
+ * router would give its VIPs up for rise x interval.
+ */
+static bool
+pool_settled(const struct checks *cs, const struct cpool *p)
+{
+	struct sockaddr_x none;
+	size_t pos = 0, i;
+
+	memset(&none, 0, sizeof(none));
+	ent_find(cs->ents, cs->nents, p->name, &none, &pos);
+	for (i = pos; i < cs->nents && cs->ents[i]->pool == p; i++) {
+		const struct health *h = &cs->ents[i]->h;
+
+		if (!h->up && !(h->seen && h->last.reason != HEALTH_R_OK))
+			return false;
+	}
+	return true;
+}
+
 static void
 pool_report(struct checks *cs, struct cpool *p, bool at_apply)
 {
@@ -753,6 +776,8 @@ pool_report(struct checks *cs, struct cpool *p, bool at_apply)
 
 	if (p->reported == (int)healthy)
 		return;
+	if (!healthy && p->reported != 0 && !pool_settled(cs, p))
+		return;		/* still rising: no verdict on the pool yet */
 	if (p->reported < 0)
 		log_info("pool %s: %u of %u servers up (min_servers %u)", p->name, p->up,
 		    p->nservers, p->min_servers);
