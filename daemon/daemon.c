@@ -557,8 +557,8 @@ daemon_reload(struct daemon *d)
 	d->reloads_refused = 0;
 	d->last_reload_ok = true;
 	d->loaded_at = time(NULL);
-	log_notice("reload: configuration accepted (%zu vips, %zu pools): %s", d->conf->nvips,
-	    d->conf->npools, d->last_change);
+	log_notice("reload: configuration accepted in %.1f ms (%zu vips, %zu pools): %s",
+	    (mono_us() - t0) / 1000.0, d->conf->nvips, d->conf->npools, d->last_change);
 
 out:
 	d->last_reload_us = mono_us() - t0;

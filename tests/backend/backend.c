@@ -31,18 +31,22 @@
 #define MAX_CONNS 900          /* below the usual RLIMIT_NOFILE of 1024 */
 #define IN_MAX 8192            /* request head limit */
 #define BODY_MAX 1024
-#define IDLE_TIMEOUT 30.0      /* handshake/request must complete within this */
+#define IDLE_TIMEOUT 30.0      /* default of --idle-timeout: handshake/request must complete within this */
+static double g_idle_timeout = IDLE_TIMEOUT;
 #define LINGER_TIMEOUT 2.0     /* after the response: wait this long for the client's FIN */
 #define RESET_DELAY 0.05       /* reset mode: let the partial response leave first */
 #define RESET_PARTIAL 20       /* reset mode: bytes of the response sent before the RST */
 
 /* ------------------------------------------------------------------ modes */
-enum mode_kind { M_OK, M_REFUSE, M_HANG, M_SLOW, M_STATUS, M_RESET, M_BODY, M_TLS_STALL };
+enum mode_kind { M_OK, M_REFUSE, M_HANG, M_SLOW, M_STATUS, M_RESET, M_BODY, M_TLS_STALL, M_HEADERS };
+
+#define HEADERS_CHUNK 65536   /* headers mode: generated and sent this much at a time */
 
 struct mode {
 	enum mode_kind kind;
 	int ms;              /* slow */
 	int status;          /* status */
+	long mb;             /* headers: megabytes of header lines */
 	char body[BODY_MAX]; /* body */
 };
 
@@ -76,6 +80,14 @@ static int mode_parse(const char *s, struct mode *m)
 			return -1;
 		m->kind = M_STATUS;
 		m->status = (int)v;
+	} else if (!strncmp(s, "headers:", 8)) {
+		/* an endless-looking head: MB megabytes of header lines, generated as sent */
+		errno = 0;
+		v = strtol(s + 8, &end, 10);
+		if (errno || end == s + 8 || *end || v < 1 || v > 1024 * 1024)
+			return -1;
+		m->kind = M_HEADERS;
+		m->mb = v;
 	} else if (!strncmp(s, "body:", 5)) {
 		if (strlen(s + 5) >= sizeof(m->body))
 			return -1;
@@ -98,6 +110,7 @@ static void mode_format(const struct mode *m, char *buf, size_t len)
 	case M_SLOW: snprintf(buf, len, "slow:%d", m->ms); break;
 	case M_STATUS: snprintf(buf, len, "status:%d", m->status); break;
 	case M_BODY: snprintf(buf, len, "body:%s", m->body); break;
+	case M_HEADERS: snprintf(buf, len, "headers:%ld", m->mb); break;
 	}
 }
 
@@ -137,6 +150,8 @@ struct conn {
 	size_t inlen;
 	char *out;
 	size_t outlen, outoff;
+	unsigned long long hdr_left, hdr_sent; /* headers mode: still to generate, sent */
+	int hdr_end;                           /* headers mode: the blank line is out */
 	struct conn *prev, *next;
 };
 
@@ -279,6 +294,9 @@ static void conn_step(struct conn *c);
 
 static void conn_close(struct conn *c)
 {
+	if (c->mode.kind == M_HEADERS && c->kind != L_ADMIN && c->hdr_sent > 0 && !c->hdr_end)
+		logmsg("%s http: headers mode: the peer left after %llu bytes of head", c->peer,
+		       c->hdr_sent);
 	ev_io_stop(g.loop, &c->io);
 	ev_timer_stop(g.loop, &c->timer);
 	if (c->ssl)
@@ -388,7 +406,7 @@ static int conn_accept(int lfd, enum lkind kind)
 	} else {
 		c->state = C_READ;
 	}
-	conn_timer(c, IDLE_TIMEOUT);
+	conn_timer(c, g_idle_timeout);
 	conn_step(c);
 	return 1;
 }
@@ -445,6 +463,20 @@ static void conn_request(struct conn *c)
 	if (m->kind == M_HANG) {
 		c->state = C_HANG;
 		conn_want(c, EV_READ);
+		return;
+	}
+	if (m->kind == M_HEADERS) {
+		c->out = malloc(HEADERS_CHUNK);
+		if (!c->out) {
+			conn_close(c);
+			return;
+		}
+		c->outlen = (size_t)snprintf(c->out, HEADERS_CHUNK,
+		    "HTTP/1.1 200 OK\r\nServer: ipvsr-testbackend\r\nX-Backend: %s\r\n", g.name);
+		c->outoff = 0;
+		c->hdr_left = (unsigned long long)m->mb << 20;
+		c->state = C_WRITE;
+		conn_step(c);
 		return;
 	}
 	snprintf(body, sizeof(body), "%s\n", m->kind == M_BODY ? m->body : g.name);
@@ -509,6 +541,34 @@ static void conn_finish(struct conn *c)
 	c->state = C_LINGER;
 	conn_timer(c, LINGER_TIMEOUT);
 	conn_want(c, EV_READ);
+}
+
+/* Headers mode: the next chunk of header lines, or the blank line that ends
+ * the head once hdr_left is used up (then 0 when that too was sent). */
+static int headers_refill(struct conn *c)
+{
+	size_t n = 0, k;
+
+	if (c->hdr_left == 0) {
+		if (c->hdr_end) {
+			logmsg("%s http: headers mode: %llu bytes of head sent", c->peer, c->hdr_sent);
+			return 0;
+		}
+		c->hdr_end = 1;
+		memcpy(c->out, "\r\n", 2);
+		c->outlen = 2;
+		c->outoff = 0;
+		return 1;
+	}
+	while (n + 80 <= HEADERS_CHUNK && c->hdr_left > 0) {
+		k = (size_t)snprintf(c->out + n, 80, "X-Junk-%07llu: %s\r\n", c->hdr_sent / 64 % 10000000,
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+		n += k;
+		c->hdr_left = c->hdr_left > k ? c->hdr_left - k : 0;
+	}
+	c->outlen = n;
+	c->outoff = 0;
+	return 1;
 }
 
 static void conn_step(struct conn *c)
@@ -578,8 +638,11 @@ static void conn_step(struct conn *c)
 					return;
 				}
 				c->outoff += (size_t)n;
+				c->hdr_sent += (unsigned long long)n;
 				continue;
 			}
+			if (c->mode.kind == M_HEADERS && c->kind != L_ADMIN && headers_refill(c))
+				continue;
 			if (c->mode.kind == M_RESET && c->kind != L_ADMIN) {
 				c->state = C_RESET;
 				ev_io_stop(g.loop, &c->io);
@@ -796,9 +859,11 @@ static void usage(FILE *f)
 		"  --admin ADDR         line-based admin listener (bare PORT binds 127.0.0.1)\n"
 		"  --control FILE       read the mode from FILE at start, when it changes, on SIGUSR1\n"
 		"  --mode MODE          initial mode (default ok)\n"
+		"  --idle-timeout S     seconds a connection may take to send its request (default 30)\n"
 		"  --help               this text\n"
 		"ADDR is PORT (all IPv4 addresses), IPV4:PORT or [IPV6]:PORT.\n"
 		"MODE: ok | refuse | hang | slow:MS | status:CODE | reset | body:TEXT | tls-stall\n"
+		"      | headers:MB (a head of MB megabytes of header lines, sent as fast as read)\n"
 		"Admin commands (one line per connection, one line back): a MODE, get, count, reload.\n"
 		"Signals: TERM/INT exit, HUP reloads the certificate, USR1 rereads --control.\n");
 }
@@ -825,6 +890,7 @@ int main(int argc, char **argv)
 		{ "https", required_argument, NULL, 'S' }, { "cert", required_argument, NULL, 'c' },
 		{ "key", required_argument, NULL, 'k' },   { "admin", required_argument, NULL, 'a' },
 		{ "control", required_argument, NULL, 'f' }, { "mode", required_argument, NULL, 'm' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
 	};
 	const char *initial = "ok";
@@ -844,6 +910,13 @@ int main(int argc, char **argv)
 		case 'a': add_listener(L_ADMIN, optarg); break;
 		case 'f': g.control = optarg; break;
 		case 'm': initial = optarg; break;
+		case 'i':
+			g_idle_timeout = atof(optarg);
+			if (g_idle_timeout <= 0) {
+				fprintf(stderr, "ipvsr-testbackend: --idle-timeout: seconds > 0\n");
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
