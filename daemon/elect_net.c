@@ -178,11 +178,13 @@ elect_net_open(
 		goto fail;
 	if (n->fd4 >= 0) {
 		ev_io_init(&n->io4, rx_cb, n->fd4, EV_READ);
+		ev_set_priority(&n->io4, EV_MAXPRI);
 		n->io4.data = n;
 		ev_io_start(loop_ev(), &n->io4);
 	}
 	if (n->fd6 >= 0) {
 		ev_io_init(&n->io6, rx_cb, n->fd6, EV_READ);
+		ev_set_priority(&n->io6, EV_MAXPRI);
 		n->io6.data = n;
 		ev_io_start(loop_ev(), &n->io6);
 	}
@@ -400,6 +402,10 @@ elect_timer_new(void (*cb)(void *arg), void *arg)
 	struct elect_timer *t = xcalloc(1, sizeof(*t));
 
 	ev_init(&t->w, timer_cb);
+	/* Adverts and the master-down deadline run before anything else that is
+	 * ready in the same loop iteration (a burst of probe results, a large
+	 * control-socket answer): a late advert is a spurious failover. */
+	ev_set_priority(&t->w, EV_MAXPRI);
 	t->w.data = t;
 	t->cb = cb;
 	t->arg = arg;
