@@ -206,8 +206,22 @@ on_advert(struct elect *e, const struct elect_event *ev, int64_t now, struct ele
 			e->advert_at = now + e->conf.advert_interval_ms;
 			return;
 		}
-		if (!sender_wins(e, ev))
+		if (!sender_wins(e, ev)) {
+			/*
+			 * A router that loses to us claims the VIP (it missed our
+			 * adverts: a partition, a CPU stall).  It steps down when it
+			 * hears us, but the neighbours' ARP caches may still point at
+			 * it: advertise now and announce the address again, at most
+			 * once per second.
+			 */
+			emit_send(e, elect_priority(e), out);
+			e->advert_at = now + e->conf.advert_interval_ms;
+			if (e->announced_at == 0 || now - e->announced_at >= 1000) {
+				out->actions |= ELECT_ACT_ANNOUNCE;
+				e->announced_at = now;
+			}
 			return;
+		}
 		out->actions |= ELECT_ACT_RELEASE;
 		e->advert_at = ELECT_NEVER;
 		follow(e, ev, now);

@@ -74,6 +74,8 @@ struct elect_event {
 #define ELECT_ACT_SEND	  0x01 /* send an advert with out->advert_priority */
 #define ELECT_ACT_TAKE	  0x02 /* now MASTER: own the VIP */
 #define ELECT_ACT_RELEASE 0x04 /* no longer MASTER: give the VIP up */
+#define ELECT_ACT_ANNOUNCE 0x08 /* still MASTER, but another router claimed the VIP:
+				  * announce it again (gratuitous ARP / NA) */
 
 struct elect_out {
 	unsigned actions;	   /* ELECT_ACT_*; SEND comes before TAKE, RELEASE after SEND */
@@ -91,6 +93,7 @@ struct elect {
 	int master_adver_ms;	  /* Master_Adver_Interval */
 	int64_t master_down_at;	  /* BACKUP: become MASTER then, unless an advert comes */
 	int64_t last_advert_ms;	  /* BACKUP: when the master was last heard, -1: never */
+	int64_t announced_at;	  /* MASTER: last re-announcement after a rival claim, 0: none */
 	int64_t advert_at;	  /* MASTER: next advert */
 	struct sockaddr_x master; /* the master we follow (af 0: none known) */
 	int master_priority;

@@ -646,6 +646,13 @@ inst_act(struct inst *in, const struct elect_out *o)
 		send_adverts(in, o->advert_priority);
 	if (o->actions & ELECT_ACT_TAKE)
 		took = take(in);
+	if ((o->actions & ELECT_ACT_ANNOUNCE) && in->v->garp.enabled) {
+		/* a rival claimed the VIP: point the neighbours back at us */
+		in->garp_left = in->v->garp.count;
+		garp_cb(in);
+		log_notice("vip %s: another router claimed it while we are MASTER; advertised "
+		    "and announced the address again", in->name);
+	}
 	if (o->to != o->from)
 		log_notice("vip %s: %s -> %s (%s)", in->name, elect_state_str(o->from),
 		    elect_state_str(o->to), o->reason);

@@ -23,6 +23,7 @@
 #define A_SEND	ELECT_ACT_SEND
 #define A_TAKE	ELECT_ACT_TAKE
 #define A_REL	ELECT_ACT_RELEASE
+#define A_ANN	ELECT_ACT_ANNOUNCE
 #define MAXSTEPS 16
 
 enum { START = ELECT_EV_START, TIMER = ELECT_EV_TIMER, ADVERT = ELECT_EV_ADVERT,
@@ -83,17 +84,21 @@ static const struct scenario scenarios[] = {
 	    {3709, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100,
 		.deadline = 3809},
 	    {.t = -1}}},
-    {"master yields to a higher priority, ignores a lower one", 100, 100, true, 0, false, 10,
+    /* A lower advert while MASTER: RFC 5798 6.4.3 discards it; like keepalived we
+     * advertise at once and announce the address again (a rival that missed our
+     * adverts may have moved the neighbours' ARP caches). */
+    {"master yields to a higher priority, reasserts against a lower one", 100, 100, true, 0, false, 10,
 	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = ANY},
 	    {360, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100,
 		.deadline = 460},
-	    {400, ADVERT, 20, 50, 100, .want = ELECT_MASTER, .acts = 0, .deadline = 460},
+	    {400, ADVERT, 20, 50, 100, .want = ELECT_MASTER, .acts = A_SEND | A_ANN, .adv_prio = 100,
+		.deadline = 500},
 	    {410, ADVERT, 20, 101, 100, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 770},
 	    {.t = -1}}},
     {"equal priority: the higher address wins", 100, 100, true, 0, false, 10,
 	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = ANY},
 	    {360, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100},
-	    {370, ADVERT, 9, 100, 100, .want = ELECT_MASTER, .acts = 0},
+	    {370, ADVERT, 9, 100, 100, .want = ELECT_MASTER, .acts = A_SEND | A_ANN, .adv_prio = 100},
 	    {380, ADVERT, 11, 100, 100, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 740},
 	    /* a BACKUP never preempts an equal priority, whatever the addresses */
 	    {390, ADVERT, 9, 100, 100, .want = ELECT_BACKUP, .deadline = 750},
@@ -594,10 +599,61 @@ test_sim_equal_priorities(void **state)
 	assert_int_equal(who, 1);
 }
 
+/* A master that hears a losing router claim the VIP (it missed our adverts)
+ * advertises at once and announces the address again, at most once a second. */
+static void
+test_master_reasserts_against_a_rival(void **state)
+{
+	struct elect_conf c;
+	struct elect e;
+	struct elect_out o;
+	struct elect_event ev;
+	int64_t t = 1000;
+
+	memset(&c, 0, sizeof(c));
+	c.priority = 200;
+	c.advert_interval_ms = 100;
+	c.preempt = true;
+	c.self = addr(1);
+	elect_init(&e, &c);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = ELECT_EV_START;
+	elect_input(&e, &ev, t, &o);
+	for (; e.state != ELECT_MASTER && t < 5000; t += 10) {	/* master-down runs out */
+		ev.type = ELECT_EV_TIMER;
+		if (elect_deadline(&e) <= t)
+			elect_input(&e, &ev, t, &o);
+	}
+	assert_int_equal(e.state, ELECT_MASTER);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = ELECT_EV_ADVERT;
+	ev.from = addr(2);
+	ev.priority = 100;	/* loses to us */
+	ev.interval_ms = 100;
+	elect_input(&e, &ev, t, &o);
+	assert_int_equal(e.state, ELECT_MASTER);
+	assert_true(o.actions & ELECT_ACT_SEND);
+	assert_true(o.actions & ELECT_ACT_ANNOUNCE);
+	assert_false(o.actions & ELECT_ACT_RELEASE);
+	assert_int_equal(o.advert_priority, 200);
+	elect_input(&e, &ev, t + 500, &o);		/* again within the second */
+	assert_true(o.actions & ELECT_ACT_SEND);
+	assert_false(o.actions & ELECT_ACT_ANNOUNCE);
+	elect_input(&e, &ev, t + 1000, &o);		/* a second later */
+	assert_true(o.actions & ELECT_ACT_ANNOUNCE);
+	/* a winner's advert still makes us step down */
+	ev.priority = 250;
+	elect_input(&e, &ev, t + 1100, &o);
+	assert_int_equal(e.state, ELECT_BACKUP);
+	assert_true(o.actions & ELECT_ACT_RELEASE);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_master_reasserts_against_a_rival),
 	    cmocka_unit_test(test_scenarios),
 	    cmocka_unit_test(test_timing_formulas),
 	    cmocka_unit_test(test_sim_two_routers),
