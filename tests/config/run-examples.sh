@@ -8,8 +8,8 @@ bin=$bld/ipvs-router
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
-for conf in "$src"/conf/*.conf; do
-	name=conf/$(basename "$conf")
+for conf in "$src"/conf/*.conf "$src"/conf/demo/*.conf; do
+	name=${conf#"$src"/}
 	if out=$("$bin" -t -f "$conf" 2>&1); then
 		pass=$((pass + 1)); echo "PASS: $name -t"
 	else
