@@ -18,6 +18,7 @@
 
 #include "check.h"
 #include "checks.h"
+#include "metrics.h"
 #include "log.h"
 #include "loop.h"
 
@@ -694,6 +695,25 @@ checks_apply(struct checks *cs, const struct config *c)
 
 /* ------------------------------------------------------------ results */
 
+/* Probe durations by check type, for ipvsr_check_duration_seconds. */
+static struct metrics_hist latency[CHECK_EXEC + 1];
+static bool latency_init;
+
+void
+checks_metrics(struct tbuf *b)
+{
+	static const enum check_type types[] = { CHECK_TCP, CHECK_HTTP, CHECK_HTTPS, CHECK_EXEC };
+	size_t i;
+
+	if (!latency_init)
+		return;
+	metrics_family(b, "ipvsr_check_duration_seconds", METRIC_HISTOGRAM,
+	    "How long probes took, from start to verdict, by check type.");
+	for (i = 0; i < ARRAY_SIZE(types); i++)
+		metrics_hist_render(b, "ipvsr_check_duration_seconds",
+		    (const char *[]){ "type", check_type_str(types[i]), NULL }, &latency[types[i]]);
+}
+
 static void
 on_result(void *arg, struct probe *p, const struct health_result *r)
 {
@@ -702,6 +722,13 @@ on_result(void *arg, struct probe *p, const struct health_result *r)
 	char a[SOCKADDR_X_STRLEN], why[192];
 	size_t i;
 
+	if (!latency_init) {
+		for (i = 0; i < ARRAY_SIZE(latency); i++)
+			metrics_hist_init(&latency[i], metrics_latency_bounds, metrics_latency_nbounds);
+		latency_init = true;
+	}
+	if (cp->nsubs > 0 && (size_t)cp->subs[0]->type < ARRAY_SIZE(latency))
+		metrics_hist_observe(&latency[cp->subs[0]->type], r->elapsed_ms / 1000.0);
 	for (i = 0; i < cp->nsubs; i++) {
 		struct entry *e = cp->subs[i];
 		enum health_change ch = health_report(&e->h, r, now);

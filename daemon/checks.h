@@ -81,4 +81,8 @@ bool checks_entry(const struct checks *cs, size_t i, struct checks_entry *out);
 /* Number of distinct running probes (after de-duplication). */
 size_t checks_probe_count(const struct checks *cs);
 
+struct tbuf;
+/* Prometheus family ipvsr_check_duration_seconds (histogram by check type). */
+void checks_metrics(struct tbuf *b);
+
 #endif

@@ -20,6 +20,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "dataplane.h"
 #include "election.h"
 #include "endpoints.h"
 #include "health.h"
@@ -780,6 +781,9 @@ render_metrics(void *arg, struct tbuf *b)
 	    "Worst lateness of a probe start against its schedule (loop health).");
 	metrics_sample(b, "ipvsr_check_start_late_max_seconds", NULL, cs->max_late_us / 1e6);
 
+	checks_metrics(b);
+	election_metrics(d, b);
+	dataplane_metrics(d, b);
 	endpoints_metrics(d, b);
 	cloud_metrics(d, b);
 }

@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "control.h"
 #include "dataplane.h"
+#include "metrics.h"
 #include "ipvs.h"
 #include "log.h"
 #include "loop.h"
@@ -848,6 +849,53 @@ warn_config(const struct config *c)
 				    "table holds at most %d",
 				    v->name, what, s->pool->name, s->pool->nservers,
 				    RC_MH_MAX_DESTS);
+		}
+	}
+}
+
+void
+dataplane_metrics(const struct daemon *d, struct tbuf *b)
+{
+	const struct dataplane *dp = d->dataplane;
+	const struct ipvs_counters *ct;
+	size_t i, j;
+
+	if (dp == NULL)
+		return;
+	metrics_family(b, "ipvsr_ipvs_available", METRIC_GAUGE,
+	    "1 when the kernel's IPVS can be programmed.");
+	metrics_sample(b, "ipvsr_ipvs_available", NULL, dp->h != NULL ? 1 : 0);
+	if (dp->h == NULL)
+		return;
+	ct = ipvs_counters(dp->h);
+	metrics_family(b, "ipvsr_ipvs_operations_total", METRIC_COUNTER,
+	    "IPVS add/edit/delete requests sent to the kernel.");
+	metrics_sample_u64(b, "ipvsr_ipvs_operations_total", NULL, ct->writes);
+	metrics_family(b, "ipvsr_ipvs_operation_errors_total", METRIC_COUNTER,
+	    "IPVS requests the kernel refused.");
+	metrics_sample_u64(b, "ipvsr_ipvs_operation_errors_total", NULL, ct->failed);
+	metrics_family(b, "ipvsr_ipvs_dumps_total", METRIC_COUNTER, "IPVS table dumps.");
+	metrics_sample_u64(b, "ipvsr_ipvs_dumps_total", NULL, ct->dumps);
+	if (!dp->applied_valid)
+		return;
+	metrics_family(b, "ipvsr_ipvs_dest_connections", METRIC_GAUGE,
+	    "Connections per IPVS destination as the kernel last reported them.");
+	for (i = 0; i < dp->applied.n; i++) {
+		const struct rc_svc *sv = &dp->applied.svcs[i];
+		char svc[80], dst[SOCKADDR_X_STRLEN];
+
+		if (sv->conf.fwmark)
+			snprintf(svc, sizeof(svc), "fwmark %u", sv->conf.fwmark);
+		else
+			sockaddr_x_fmt(&sv->conf.addr, svc, sizeof(svc));
+		for (j = 0; j < sv->ndests; j++) {
+			const struct rc_dest *de = &sv->dests[j];
+
+			sockaddr_x_fmt(&de->addr, dst, sizeof(dst));
+			metrics_sample(b, "ipvsr_ipvs_dest_connections", (const char *[]){ "service",
+			    svc, "dest", dst, "state", "active", NULL }, de->activeconns);
+			metrics_sample(b, "ipvsr_ipvs_dest_connections", (const char *[]){ "service",
+			    svc, "dest", dst, "state", "inactive", NULL }, de->inactconns);
 		}
 	}
 }

@@ -47,4 +47,8 @@ void dataplane_dirty(struct daemon *d);
  */
 void dataplane_fini(struct daemon *d);
 
+struct tbuf;
+/* Prometheus families ipvsr_ipvs_* (operations, errors, per-destination connections). */
+void dataplane_metrics(const struct daemon *d, struct tbuf *b);
+
 #endif

@@ -29,6 +29,7 @@
 #include "elect_net.h"
 #include "elect_proto.h"
 #include "election.h"
+#include "metrics.h"
 #include "log.h"
 #include "loop.h"
 #include "vip.h"
@@ -61,6 +62,8 @@ struct inst {
 	struct elect_timer *timer;
 	struct elect_timer *garp_timer;
 	int garp_left; /* announcements still due for this takeover */
+	unsigned long transitions; /* role changes (metrics) */
+	unsigned long reasserts;   /* rival claims answered while MASTER */
 	bool owns;     /* we put own_addr on own_if */
 	char *own_if;
 	struct sockaddr_x own_addr;
@@ -653,9 +656,13 @@ inst_act(struct inst *in, const struct elect_out *o)
 		log_notice("vip %s: another router claimed it while we are MASTER; advertised "
 		    "and announced the address again", in->name);
 	}
-	if (o->to != o->from)
+	if (o->actions & ELECT_ACT_ANNOUNCE)
+		in->reasserts++;
+	if (o->to != o->from) {
+		in->transitions++;
 		log_notice("vip %s: %s -> %s (%s)", in->name, elect_state_str(o->from),
 		    elect_state_str(o->to), o->reason);
+	}
 	if (took <= 0) {
 		sockaddr_x_fmt_addr(&in->v->addr, a, sizeof(a));
 		if (took < 0)
@@ -1539,4 +1546,25 @@ notify_drain(struct election_rt *rt)
 			notify_finish(j, status);
 		notify_unlink_free(j);
 	}
+}
+
+void
+election_metrics(const struct daemon *d, struct tbuf *b)
+{
+	const struct election_rt *rt = d->election;
+	size_t i;
+
+	if (rt == NULL)
+		return;
+	metrics_family(b, "ipvsr_vip_transitions_total", METRIC_COUNTER,
+	    "Role changes of this router for each VIP.");
+	for (i = 0; i < rt->ninsts; i++)
+		metrics_sample_u64(b, "ipvsr_vip_transitions_total",
+		    (const char *[]){ "vip", rt->insts[i]->name, NULL }, rt->insts[i]->transitions);
+	metrics_family(b, "ipvsr_vip_reasserts_total", METRIC_COUNTER,
+	    "Times another router claimed a VIP this router is MASTER of (answered by an "
+	    "advert and a new announcement).");
+	for (i = 0; i < rt->ninsts; i++)
+		metrics_sample_u64(b, "ipvsr_vip_reasserts_total",
+		    (const char *[]){ "vip", rt->insts[i]->name, NULL }, rt->insts[i]->reasserts);
 }

@@ -96,6 +96,9 @@ typedef void (*election_role_fn)(
 int election_subscribe(struct daemon *d, election_role_fn cb, void *arg);
 void election_unsubscribe(struct daemon *d, election_role_fn cb, void *arg);
 
+/* Prometheus families ipvsr_vip_transitions_total, ipvsr_vip_reasserts_total. */
+void election_metrics(const struct daemon *d, struct tbuf *b);
+
 /* The state of a VIP's instance; ELECT_INIT when it has none. */
 enum elect_state election_role(const struct daemon *d, const char *vip_name);
 
