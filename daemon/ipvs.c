@@ -82,6 +82,7 @@ static uint32_t netmask_raw(const struct rc_svc_conf *s);
 static int netmask_plen(int af, uint32_t raw);
 static int set_bufsize(int fd, int force, int plain, int want);
 static const char *err_hint(const struct rc_op *op, int err);
+static int fault_next(void);
 
 static const struct nla_policy cmd_policy[IPVS_CMD_ATTR_MAX + 1] = {
     [IPVS_CMD_ATTR_SERVICE] = {.type = NLA_NESTED},
@@ -685,6 +686,50 @@ ipvs_dump(struct ipvs *h, struct rc_table *out)
 
 /* ============================================================ batches */
 
+/*
+ * Test-only fault injection, for tests/integration/chaos-netlink: there is
+ * no kernel knob that makes IPVS refuse a request.  With
+ * IPVSR_FAULT_NETLINK="enomem:3,eperm:2" in the environment, the next 3
+ * ipvs_apply() calls fail as if the kernel refused their first request with
+ * ENOMEM (the rest of the batch unsent: -ECANCELED), the 2 after that with
+ * EPERM; then all is normal.  Read once, at the first ipvs_apply().  Always
+ * compiled in so that the tests exercise the build that ships; each injected
+ * failure is logged as such.  Returns the negative errno to inject, or 0.
+ */
+static int
+fault_next(void)
+{
+	static struct { int err, left; } f[8];
+	static size_t nf, cur;
+	static bool loaded;
+	const char *env, *p;
+	char name[16];
+	int cnt, used;
+
+	if (!loaded) {
+		loaded = true;
+		env = getenv("IPVSR_FAULT_NETLINK");
+		for (p = env; p != NULL && *p != '\0' && nf < 8; p += used) {
+			used = 0;
+			if (sscanf(p, "%15[a-z]:%d%n", name, &cnt, &used) != 2 || cnt < 0)
+				break;
+			if (p[used] == ',')
+				used++;
+			f[nf].left = cnt;
+			f[nf].err = strcmp(name, "enomem") == 0 ? -ENOMEM :
+			    strcmp(name, "eperm") == 0 ? -EPERM :
+			    strcmp(name, "ebusy") == 0 ? -EBUSY : -EIO;
+			nf++;
+		}
+	}
+	while (cur < nf && f[cur].left == 0)
+		cur++;
+	if (cur == nf)
+		return 0;
+	f[cur].left--;
+	return f[cur].err;
+}
+
 int
 ipvs_apply(struct ipvs *h, const struct rc_op *ops, size_t n, int *err)
 {
@@ -698,6 +743,13 @@ ipvs_apply(struct ipvs *h, const struct rc_op *ops, size_t n, int *err)
 
 	for (i = 0; i < n; i++)
 		err[i] = -ECANCELED;
+	if (n > 0 && (r = fault_next()) != 0) {
+		log_warnx("ipvs: IPVSR_FAULT_NETLINK: failing a batch of %zu with %s (injected)",
+		    n, strerror(-r));
+		err[0] = r;
+		h->ctr.failed += n;
+		return (int)n;
+	}
 	for (start = 0; start < n; start = end) {
 		/* fill a chunk */
 		seq0 = h->seq + 1;
