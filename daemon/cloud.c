@@ -43,6 +43,7 @@ struct cloud_res {
 	ev_timer timer;
 	bool seen; /* cloud_apply: still configured */
 	/* the last claim, for the timeline */
+	int64_t t_lost;	/* the previous master's last advert, -1: unknown */
 	int64_t t_sent, t_answered;
 	int attempts;
 	unsigned claims_total;
@@ -143,6 +144,7 @@ res_new(struct cloud *cl, const char *vip, enum res_kind kind)
 	snprintf(r->vip, sizeof(r->vip), "%s", vip);
 	r->kind = kind;
 	r->t_sent = r->t_answered = -1;
+	r->t_lost = -1;
 	cfsm_init(&r->fsm, &p);
 	ev_timer_init(&r->timer, res_timer_cb, 0., 0.);
 	r->timer.data = r;
@@ -397,8 +399,16 @@ log_timeline(const struct cloud_res *r)
 	int64_t t0 = f->claims <= 1 ? f->t_master : f->t_claim;
 	size_t n;
 
-	n = (size_t)snprintf(
-	    line, sizeof(line), "%s: %s", r->label, f->claims <= 1 ? "master" : "re-claim");
+	if (f->claims <= 1 && r->t_lost >= 0 && r->t_lost <= f->t_master) {
+		/* start at the previous master's last advert: the whole outage */
+		fmt_rel(t, sizeof(t), f->t_master - r->t_lost);
+		n = (size_t)snprintf(line, sizeof(line), "%s: last advert heard -> master %s",
+		    r->label, t);
+		t0 = r->t_lost;
+	} else {
+		n = (size_t)snprintf(line, sizeof(line), "%s: %s", r->label,
+		    f->claims <= 1 ? "master" : "re-claim");
+	}
 	if (f->claims <= 1 && f->t_claim > f->t_master) {
 		fmt_rel(t, sizeof(t), f->t_claim - t0);
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " -> AWS client ready %s", t);
@@ -436,6 +446,8 @@ on_role(void *arg, const struct vip *v, enum elect_state from, enum elect_state 
 		r = res_find(cl, v->name, k);
 		if (r == NULL)
 			continue;
+		if (to == ELECT_MASTER && from != ELECT_MASTER)
+			r->t_lost = election_last_heard_ms(cl->d, v->name);
 		cfsm_role(&r->fsm, to == ELECT_MASTER, loop_now_ms(), &o);
 		act(r, &o);
 	}

@@ -1568,3 +1568,17 @@ election_metrics(const struct daemon *d, struct tbuf *b)
 		metrics_sample_u64(b, "ipvsr_vip_reasserts_total",
 		    (const char *[]){ "vip", rt->insts[i]->name, NULL }, rt->insts[i]->reasserts);
 }
+
+int64_t
+election_last_heard_ms(const struct daemon *d, const char *vip_name)
+{
+	const struct election_rt *rt = d->election;
+	size_t i;
+
+	if (rt == NULL)
+		return -1;
+	for (i = 0; i < rt->ninsts; i++)
+		if (strcmp(rt->insts[i]->name, vip_name) == 0)
+			return rt->insts[i]->m.last_advert_ms;
+	return -1;
+}

@@ -99,6 +99,13 @@ void election_unsubscribe(struct daemon *d, election_role_fn cb, void *arg);
 /* Prometheus families ipvsr_vip_transitions_total, ipvsr_vip_reasserts_total. */
 void election_metrics(const struct daemon *d, struct tbuf *b);
 
+/*
+ * When the VIP's instance last heard its master's advert (loop clock, ms);
+ * -1 when never or no instance.  For the failover timeline: at a takeover it
+ * is the last sign of life of the previous master.
+ */
+int64_t election_last_heard_ms(const struct daemon *d, const char *vip_name);
+
 /* The state of a VIP's instance; ELECT_INIT when it has none. */
 enum elect_state election_role(const struct daemon *d, const char *vip_name);
 
