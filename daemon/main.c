@@ -16,6 +16,8 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "election.h"
+#include "endpoints.h"
 #include "log.h"
 #include "util.h"
 
@@ -36,6 +38,7 @@
 enum {
 	OPT_DUMP_CONFIG = 256,
 	OPT_VERSION,
+	OPT_CONFIG_ONLY,
 };
 
 static const struct option long_opts[] = {
@@ -43,6 +46,7 @@ static const struct option long_opts[] = {
     {"name", required_argument, NULL, 'n'},
     {"test", no_argument, NULL, 't'},
     {"dump-config", no_argument, NULL, OPT_DUMP_CONFIG},
+    {"config-only", no_argument, NULL, OPT_CONFIG_ONLY},
     {"foreground", no_argument, NULL, 'F'},
     {"log-stderr", no_argument, NULL, 'l'},
     {"debug", no_argument, NULL, 'd'},
@@ -54,21 +58,24 @@ static const struct option long_opts[] = {
 
 static void usage(FILE *f);
 static void fds_sanitise(void);
-static int check_config(const char *path, const char *router_name, bool dump);
+static int check_config(const char *path, const char *router_name, bool dump,
+    bool config_only);
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: " PROGNAME " [-Fld] [-f FILE] [-n NAME] [-p PIDFILE]\n"
-	    "       " PROGNAME " -t [-f FILE] [-n NAME]\n"
+	    "       " PROGNAME " -t [--config-only] [-f FILE] [-n NAME]\n"
 	    "       " PROGNAME " --dump-config [-f FILE] [-n NAME]\n"
 	    "\n"
 	    "IPVS load-balancer router: health checks, VRRPv3 election, cloud failover.\n"
 	    "\n"
 	    "  -f, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 	    "  -n, --name NAME      this router's name, overriding router.name and the host name\n"
-	    "  -t, --test           check the configuration, print every error, then exit\n"
+	    "  -t, --test           check the configuration as a reload would (the file, and the\n"
+	    "                       key and endpoint files it names), print every error, exit\n"
+	    "      --config-only    with -t: check the file alone (off the router, e.g. in CI)\n"
 	    "      --dump-config    check the configuration and print it in canonical form\n"
 	    "  -F, --foreground     do not detach; log to stderr (use this under systemd)\n"
 	    "  -l, --log-stderr     log to stderr instead of syslog even when detached\n"
@@ -112,7 +119,7 @@ fds_sanitise(void)
  * loader wrote them, so tests and editors can parse them.
  */
 static int
-check_config(const char *path, const char *router_name, bool dump)
+check_config(const char *path, const char *router_name, bool dump, bool config_only)
 {
 	struct config *c = NULL;
 	struct errlist el;
@@ -121,6 +128,20 @@ check_config(const char *path, const char *router_name, bool dump)
 
 	errlist_init(&el);
 	r = conf_read(path, router_name, &c, &el);
+	/*
+	 * The same verdict as a reload: what only the running system can check
+	 * (the auth key file, required endpoint files) is checked here too.
+	 * election_check reports through the log, which -t sends to stderr.
+	 */
+	if (r == 0 && !dump && !config_only) {
+		if (endpoints_check(c, &el) < 0)
+			r = -EINVAL;
+		if (election_check(c) < 0) {
+			r = -EINVAL;
+			errlist_add(&el, path, 0, NULL, "refused by the checks above (the key file); "
+			    "--config-only checks the file alone");
+		}
+	}
 	for (i = 0; i < el.n; i++)
 		fprintf(stderr, "%s\n", el.msgs[i]);
 	if (r < 0) {
@@ -151,7 +172,7 @@ main(int argc, char **argv)
 	    .pidfile = DEFAULT_PIDFILE,
 	};
 	struct daemon d;
-	bool test = false, dump = false;
+	bool test = false, dump = false, config_only = false;
 	int ch, r;
 
 	fds_sanitise();
@@ -168,6 +189,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_DUMP_CONFIG:
 			dump = true;
+			break;
+		case OPT_CONFIG_ONLY:
+			config_only = true;
 			break;
 		case 'F':
 			opts.foreground = true;
@@ -217,7 +241,7 @@ main(int argc, char **argv)
 	log_init(PROGNAME, true, opts.debug ? LOG_DEBUG : LOG_INFO, LOG_DAEMON);
 
 	if (test || dump)
-		return check_config(opts.config_path, opts.router_name, dump);
+		return check_config(opts.config_path, opts.router_name, dump, config_only);
 
 	daemon_init(&d, &opts);
 	r = daemon_start(&d);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Golden tests of the configuration front end.
 #   For every tests/config/NAME.conf:
-#     ipvs-router -t -f NAME.conf          (stdout+stderr, exit code) == NAME.out
+#     ipvs-router -t --config-only -f NAME.conf   (stdout+stderr, exit code) == NAME.out
 #     ipvs-router --dump-config -f NAME.conf                         == NAME.dump (valid files)
 #     the dump, loaded again, dumps to itself (canonical form is a fixed point)
 #   UPDATE=1 rewrites the expected files (review the diff before committing).
@@ -26,7 +26,7 @@ check() {  # name expected-file actual-file
 cd "$dir" || exit 99
 for conf in *.conf; do
 	name=${conf%.conf}
-	{ "$bin" -t -f "$conf" 2>&1; echo "[exit $?]"; } >"$tmp/$name.out"
+	{ "$bin" -t --config-only -f "$conf" 2>&1; echo "[exit $?]"; } >"$tmp/$name.out"
 	valid=0; grep -qx '\[exit 0\]' "$tmp/$name.out" && valid=1
 	if ((valid)); then
 		"$bin" --dump-config -f "$conf" >"$tmp/$name.dump" 2>&1
@@ -47,5 +47,21 @@ for conf in *.conf; do
 		fail=$((fail + 1)); echo "FAIL: $name: invalid now, but $name.dump expects it valid"
 	fi
 done
+# Plain -t gives a reload's verdict: it also checks the files a configuration names
+# (auth key, required endpoint files), which --config-only leaves out.
+cat >"$tmp/runtime.conf" <<CONF
+router = { name = "a"; };
+election = { auth_key_file = "$tmp/no-such.key"; peers = ( { name = "a"; address = "192.0.2.1"; } ); };
+vips = ( { name = "v"; vrid = 1; address = "198.51.100.1"; interface = "eth0";
+           services = ( { port = 80; pool = "p"; } ); } );
+pools = ( { name = "p"; endpoints_file = "$tmp/no-such-ep"; endpoints_required = true; } );
+CONF
+if "$bin" -t --config-only -f "$tmp/runtime.conf" >/dev/null 2>&1 &&
+    ! out=$("$bin" -t -f "$tmp/runtime.conf" 2>&1) &&
+    grep -q 'no-such.key: cannot open' <<<"$out" && grep -q 'endpoints_required = true' <<<"$out"; then
+	pass=$((pass + 1)); echo "PASS: -t checks the key and endpoint files, --config-only does not"
+else
+	fail=$((fail + 1)); echo "FAIL: -t vs --config-only"; echo "${out:-}" | sed 's/^/    /'
+fi
 echo "$pass passed, $fail failed"
 ((fail == 0))

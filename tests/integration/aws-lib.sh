@@ -100,8 +100,8 @@ vips = ( {
 } );
 pools = ( { name = "web"; check = { type = "none"; }; servers = ( { address = "10.0.11.21"; } ); } );
 EOF
-    "$AWS_BIN" -t -f "$file" -n "${AWS_ROUTERS[0]}" >/dev/null ||
-        { cat "$file" >&2; "$AWS_BIN" -t -f "$file" -n "${AWS_ROUTERS[0]}" >&2; lab_fail "aws_conf: $file is invalid"; }
+    "$AWS_BIN" -t --config-only -f "$file" -n "${AWS_ROUTERS[0]}" >/dev/null ||
+        { cat "$file" >&2; "$AWS_BIN" -t --config-only -f "$file" -n "${AWS_ROUTERS[0]}" >&2; lab_fail "aws_conf: $file is invalid"; }
 }
 
 # aws_start HOST NAME CONF [ARGS...]: the daemon as router HOST, pointed at the fake by

@@ -57,8 +57,8 @@ el_conf() {
             echo '          { name = "web6"; check = { type = "none"; }; servers = ( { address = "2001:db8:1::11"; } ); } );'
         fi
     } >"$file"
-    "$EL_BIN" -t -f "$file" -n "${peers%%=*}" >/dev/null || {
-        cat "$file" >&2; "$EL_BIN" -t -f "$file" -n "${peers%%=*}" >&2; lab_fail "el_conf: $file is invalid"; }
+    "$EL_BIN" -t --config-only -f "$file" -n "${peers%%=*}" >/dev/null || {
+        cat "$file" >&2; "$EL_BIN" -t --config-only -f "$file" -n "${peers%%=*}" >&2; lab_fail "el_conf: $file is invalid"; }
 }
 
 # el_start HOST NAME CONF [ARGS...]: the daemon as router HOST (its name is the host's).
