@@ -1,5 +1,5 @@
 """sigv4check - verify an AWS SigV4 header signature with botocore, independently
-of the daemon's own signer (daemon/sigv4.c).
+of the daemon's own signer (daemon/cloud/sigv4.c).
 
 The request is rebuilt from exactly what arrived - method, path, the headers the
 Authorization header says were signed, the body bytes - and botocore's SigV4Auth

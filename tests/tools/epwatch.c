@@ -1,5 +1,5 @@
 /*
- * epwatch - run the daemon's endpoint-file watcher (daemon/epfile.c) on the
+ * epwatch - run the daemon's endpoint-file watcher (daemon/endpoints/epfile.c) on the
  * real libev loop and print one line per reading, for tests/integration/epfile-*:
  *
  *   KEY ok N FIRST LAST | KEY missing | KEY invalid ERRORS FIRST-ERROR | KEY unreadable ...

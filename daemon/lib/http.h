@@ -30,7 +30,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
 
 /* ------------------------------------------------------------ requests */
 
@@ -144,7 +143,5 @@ const char *http_parser_error(const struct http_parser *p);
 /* Release the buffers; the parser can be initialised again.  NULL-safe. */
 void http_parser_fini(struct http_parser *p);
 
-/* true when `status` lies in one of the n inclusive ranges. */
-bool http_status_expected(const struct status_range *r, int n, int status);
 
 #endif

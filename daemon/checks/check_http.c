@@ -409,7 +409,7 @@ on_headers_done(void *arg, const struct http_parser *hp)
 	const struct check *ck = &probe_def(f->probe)->ck;
 
 	f->phase = HEALTH_PH_BODY;
-	if (!http_status_expected(ck->expect, ck->nexpect, hp->status)) {
+	if (!status_range_match(ck->expect, ck->nexpect, hp->status)) {
 		health_result_set(&f->result, HEALTH_R_HTTP_STATUS, hp->status, 0);
 		f->result.status = hp->status;
 		f->decided = true;

@@ -629,14 +629,3 @@ http_parser_eof(struct http_parser *p)
 		return fail(p, -EPIPE, "connection closed inside the body");
 	}
 }
-
-bool
-http_status_expected(const struct status_range *r, int n, int status)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (status >= r[i].lo && status <= r[i].hi)
-			return true;
-	return false;
-}

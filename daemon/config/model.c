@@ -415,3 +415,14 @@ sched_flags_strs(const char *sched, unsigned flags, const char *out[3])
 		out[n++] = "ops";
 	return n;
 }
+
+bool
+status_range_match(const struct status_range *r, int n, int status)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (status >= r[i].lo && status <= r[i].hi)
+			return true;
+	return false;
+}

@@ -83,6 +83,9 @@ struct status_range {
 	int lo, hi;		/* inclusive, 100..599 */
 };
 
+/* true when `status` lies in one of the n inclusive ranges. */
+bool status_range_match(const struct status_range *r, int n, int status);
+
 /*
  * A health check.  Used three ways: the pool's check (fully resolved after
  * validation), a server's sparse override (only the fields the config set),
