@@ -56,6 +56,24 @@ static void reload_deferred(void *arg);
 static void checks_pool_health(void *arg, const char *pool, bool healthy, unsigned up,
     unsigned total, unsigned min_servers);
 static void checks_changed(void *arg);
+static bool dp_server_up(void *arg, const char *pool, const struct sockaddr_x *addr);
+static bool dp_server_settled(void *arg, const char *pool, const struct sockaddr_x *addr);
+static bool dp_drained(void *arg, const char *pool, const struct sockaddr_x *addr);
+static void on_role(void *arg, const struct vip *v, enum elect_state from, enum elect_state to);
+static bool cloud_is_master(void *arg, const char *vip);
+static int64_t cloud_last_heard(void *arg, const char *vip);
+static struct config *ep_running(void *arg);
+static void ep_changed(void *arg, const char *pool);
+static const struct config *ctl_config(void *arg);
+static void ctl_info(void *arg, struct control_info *out);
+static const char *ctl_role(void *arg, const char *vip);
+static void ctl_pool_count(void *arg, const char *pool, unsigned *up, unsigned *total);
+static size_t ctl_server_count(void *arg);
+static bool ctl_server(void *arg, size_t i, struct control_server *out);
+static int ctl_reload(void *arg);
+static void ctl_drains_changed(void *arg);
+static void ctl_status_more(void *arg, struct tbuf *out);
+static void ctl_metrics(void *arg, struct tbuf *out);
 
 void
 daemon_init(struct daemon *d, const struct daemon_opts *opts)
@@ -473,19 +491,32 @@ daemon_start(struct daemon *d)
 	}
 	loop_on_reload(on_reload_signal, d);
 	loop_on_shutdown(on_shutdown_signal, d);
-	r = election_init(d);
+	d->election = election_new();
+	r = election_init(d->election, d->conf);
 	if (r < 0) {
+		election_stop(d->election);
+		d->election = NULL;
 		loop_fini();
 		goto fail_detach;
 	}
 	{
-		const struct checks_hooks hooks = { checks_changed, checks_pool_health, d };
+		const struct checks_hooks ch = { checks_changed, checks_pool_health, d };
+		const struct dataplane_hooks dh = { dp_server_up, dp_server_settled, dp_drained, d };
+		const struct cloud_hooks cl = { cloud_is_master, cloud_last_heard, d };
+		const struct endpoints_hooks eh = { ep_running, ep_changed, d };
+		const struct control_ops co = { ctl_config, ctl_info, ctl_role, ctl_pool_count,
+			ctl_server_count, ctl_server, ctl_reload, ctl_drains_changed,
+			ctl_status_more, ctl_metrics, d };
 
-		d->checks = checks_new(&hooks);
+		d->checks = checks_new(&ch);
+		d->dataplane = dataplane_new(&dh);
+		d->cloud = cloud_new(&cl);
+		d->endpoints = endpoints_new(&eh);
+		d->control = control_new(&co);
 	}
-	dataplane_init(d);
-	if (cloud_init(d) < 0)
-		log_warnx("aws: cloud addresses will not follow the election");
+	r = election_subscribe(d->election, on_role, d);
+	if (r < 0)
+		log_warnc(r, "aws: cloud addresses will not follow the election");
 
 	d->loaded_at = time(NULL);
 	d->last_reload_ok = true;
@@ -575,12 +606,12 @@ daemon_apply(struct daemon *d, struct config *old_conf, struct config *new_conf)
 	size_t i;
 	int fac;
 
-	endpoints_apply(d, old_conf, new_conf); /* dynamic servers first: everyone sees them */
-	cloud_apply(d, old_conf, new_conf); /* records exist before their first role change */
-	election_apply(d, old_conf, new_conf);
+	endpoints_apply(d->endpoints, old_conf, new_conf); /* dynamic servers first: everyone sees them */
+	cloud_apply(d->cloud, old_conf, new_conf); /* records exist before their first role change */
+	election_apply(d->election, old_conf, new_conf);
 	checks_apply(d->checks, new_conf); /* after the election: it hears of pool health */
-	dataplane_apply(d, old_conf, new_conf); /* reconciles, deferred, with health known */
-	control_apply(d, old_conf, new_conf);
+	dataplane_apply(d->dataplane, old_conf, new_conf); /* reconciles, deferred, with health known */
+	control_apply(d->control, old_conf, new_conf);
 	if (old_conf == NULL) {
 		log_info("apply: router %s, %zu vips, %zu pools, election %s, aws %s",
 		    str_or(new_conf->router.name, "-"), new_conf->nvips, new_conf->npools,
@@ -617,13 +648,20 @@ daemon_stop(struct daemon *d)
 			log_debug("cannot notify systemd (STOPPING=1)");
 		log_notice("stopping");
 	}
-	control_stop(d); /* no more commands or scrapes while the rest winds down */
-	endpoints_stop(d);
+	control_stop(d->control); /* no more commands or scrapes while the rest winds down */
+	d->control = NULL;
+	endpoints_stop(d->endpoints);
+	d->endpoints = NULL;
 	checks_free(d->checks); /* probes stop first: no more pool health reports */
 	d->checks = NULL;
-	cloud_stop(d); /* before the election leaves: a backup never touches the addresses */
-	election_stop(d); /* priority-0 adverts, addresses removed, notify run out */
-	dataplane_fini(d); /* IPVS rules stay unless ipvs.flush_on_exit */
+	if (d->election != NULL)
+		election_unsubscribe(d->election, on_role, d);
+	cloud_stop(d->cloud); /* before the election leaves: a backup never touches the addresses */
+	d->cloud = NULL;
+	election_stop(d->election); /* priority-0 adverts, addresses removed, notify run out */
+	d->election = NULL;
+	dataplane_fini(d->dataplane); /* IPVS rules stay unless ipvs.flush_on_exit */
+	d->dataplane = NULL;
 	loop_fini(); /* drops a pending reload too */
 	detach_abort(d);
 	pidfile_close(d);
@@ -657,40 +695,43 @@ on_shutdown_signal(int signo, void *arg)
 	loop_break();
 }
 
-/* ----------------------------------------------------------- health checks */
+/* ----------------------------------------------------------- wiring
+ *
+ * Each subsystem reports through its hooks; the composer forwards to the
+ * subsystem that cares.  Nothing below decides anything.
+ */
 
 /* A pool crossed its min_servers: the VIPs using it react (on_pool_failure). */
 static void
 checks_pool_health(void *arg, const char *pool, bool healthy, unsigned up, unsigned total,
     unsigned min_servers)
 {
-	election_pool_health(arg, pool, !healthy);
-}
+	struct daemon *d = arg;
 
-/* ----------------------------------------------------------- dataplane */
+	election_pool_health(d->election, pool, !healthy);
+}
 
 /* Some server went up or down. */
 static void
 checks_changed(void *arg)
 {
-	daemon_dataplane_dirty(arg);
+	struct daemon *d = arg;
+
+	dataplane_dirty(d->dataplane);
 }
 
-void
-daemon_dataplane_dirty(struct daemon *d)
+static bool
+dp_server_up(void *arg, const char *pool, const struct sockaddr_x *addr)
 {
-	dataplane_dirty(d);
+	const struct daemon *d = arg;
+
+	return checks_server_up(d->checks, pool, addr);
 }
 
-bool
-daemon_server_up(const struct daemon *d, const struct pool *p, const struct sockaddr_x *addr)
+static bool
+dp_server_settled(void *arg, const char *pool, const struct sockaddr_x *addr)
 {
-	return checks_server_up(d->checks, p->name, addr);
-}
-
-bool
-daemon_server_settled(const struct daemon *d, const struct pool *p, const struct sockaddr_x *addr)
-{
+	const struct daemon *d = arg;
 	struct checks_entry e;
 	size_t lo = 0, hi = checks_count(d->checks), mid;
 	bool any = false;
@@ -701,7 +742,7 @@ daemon_server_settled(const struct daemon *d, const struct pool *p, const struct
 		mid = lo + (hi - lo) / 2;
 		if (!checks_entry(d->checks, mid, &e))
 			return true;
-		c = strcmp(e.pool, p->name);
+		c = strcmp(e.pool, pool);
 		if (c == 0)
 			c = sockaddr_x_cmp_addr(&e.dest, addr);
 		if (c < 0)
@@ -710,11 +751,177 @@ daemon_server_settled(const struct daemon *d, const struct pool *p, const struct
 			hi = mid;
 	}
 	for (; checks_entry(d->checks, lo, &e); lo++) {
-		if (strcmp(e.pool, p->name) != 0 || sockaddr_x_cmp_addr(&e.dest, addr) != 0)
+		if (strcmp(e.pool, pool) != 0 || sockaddr_x_cmp_addr(&e.dest, addr) != 0)
 			break;
 		any = true;
 		if (e.health->up || (e.health->seen && e.health->last.reason != HEALTH_R_OK))
 			return true;
 	}
 	return !any;
+}
+
+static bool
+dp_drained(void *arg, const char *pool, const struct sockaddr_x *addr)
+{
+	const struct daemon *d = arg;
+
+	return control_drained(d->control, pool, addr);
+}
+
+/* Every role change of every VIP: the cloud addresses follow. */
+static void
+on_role(void *arg, const struct vip *v, enum elect_state from, enum elect_state to)
+{
+	struct daemon *d = arg;
+
+	cloud_role(d->cloud, v, from == ELECT_MASTER, to == ELECT_MASTER);
+}
+
+static bool
+cloud_is_master(void *arg, const char *vip)
+{
+	const struct daemon *d = arg;
+
+	return election_role(d->election, vip) == ELECT_MASTER;
+}
+
+static int64_t
+cloud_last_heard(void *arg, const char *vip)
+{
+	const struct daemon *d = arg;
+
+	return election_last_heard_ms(d->election, vip);
+}
+
+static struct config *
+ep_running(void *arg)
+{
+	struct daemon *d = arg;
+
+	return d->conf;
+}
+
+/* An endpoints file changed a pool between reloads. */
+static void
+ep_changed(void *arg, const char *pool)
+{
+	struct daemon *d = arg;
+
+	(void)pool;
+	checks_apply(d->checks, d->conf);
+	dataplane_dirty(d->dataplane);
+}
+
+static const struct config *
+ctl_config(void *arg)
+{
+	const struct daemon *d = arg;
+
+	return d->conf;
+}
+
+static void
+ctl_info(void *arg, struct control_info *out)
+{
+	const struct daemon *d = arg;
+
+	out->config_path = d->config_path;
+	out->router_name = d->router_name;
+	out->loaded_at = d->loaded_at;
+	out->reloads_ok = d->reloads_ok;
+	out->reloads_refused = d->reloads_refused_total;
+	out->last_reload_ok = d->last_reload_ok;
+	out->last_errors = &d->last_errors;
+	out->last_change = d->last_change;
+	out->last_reload_us = d->last_reload_us;
+}
+
+static const char *
+ctl_role(void *arg, const char *vip)
+{
+	const struct daemon *d = arg;
+
+	switch (election_role(d->election, vip)) {
+	case ELECT_MASTER:
+		return "MASTER";
+	case ELECT_BACKUP:
+		return "BACKUP";
+	case ELECT_FAULT:
+		return "FAULT";
+	default:
+		return "INIT";
+	}
+}
+
+static void
+ctl_pool_count(void *arg, const char *pool, unsigned *up, unsigned *total)
+{
+	const struct daemon *d = arg;
+
+	checks_pool_count(d->checks, pool, up, total);
+}
+
+static size_t
+ctl_server_count(void *arg)
+{
+	const struct daemon *d = arg;
+
+	return checks_count(d->checks);
+}
+
+static bool
+ctl_server(void *arg, size_t i, struct control_server *out)
+{
+	const struct daemon *d = arg;
+	const struct health *h;
+	struct checks_entry e;
+
+	if (!checks_entry(d->checks, i, &e))
+		return false;
+	h = e.health;
+	out->pool = e.pool;
+	out->dest = e.dest;
+	out->check = check_type_str(e.type);
+	out->up = h != NULL && h->up;
+	out->since_ms = h != NULL ? h->since_ms : -1;
+	if (h != NULL && h->seen)
+		health_result_fmt(e.type, &h->last, out->result, sizeof(out->result));
+	else
+		snprintf(out->result, sizeof(out->result), "%s",
+		    e.type == CHECK_NONE ? "no check" : "not checked yet");
+	return true;
+}
+
+static int
+ctl_reload(void *arg)
+{
+	return daemon_reload(arg);
+}
+
+static void
+ctl_drains_changed(void *arg)
+{
+	struct daemon *d = arg;
+
+	dataplane_dirty(d->dataplane);
+}
+
+static void
+ctl_status_more(void *arg, struct tbuf *out)
+{
+	const struct daemon *d = arg;
+
+	endpoints_status(d->endpoints, out);
+}
+
+static void
+ctl_metrics(void *arg, struct tbuf *out)
+{
+	const struct daemon *d = arg;
+
+	checks_metrics(d->checks, out);
+	election_metrics(d->election, out);
+	dataplane_metrics(d->dataplane, out);
+	endpoints_metrics(d->endpoints, out);
+	cloud_metrics(d->cloud, out);
 }

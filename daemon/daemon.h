@@ -9,6 +9,10 @@
  *
  * Events only mark work and defer it to the loop; SIGHUP becomes one
  * daemon_reload() per loop iteration however many arrive.
+ *
+ * The subsystems (daemon/<name>/) never include this header: each is
+ * handed what it needs (the configuration, a struct of hooks) and reports
+ * through those hooks; this module is where they meet.
  */
 #ifndef IPVSR_DAEMON_H
 #define IPVSR_DAEMON_H
@@ -23,6 +27,8 @@ struct checks;
 struct dataplane;
 struct cloud;
 struct election_rt;
+struct control;
+struct endpoints;
 
 /* Process exit statuses, documented in --help and ipvs-router(8). */
 enum daemon_exit {
@@ -100,35 +106,13 @@ int daemon_reload(struct daemon *d);
 
 /*
  * Move the running system from `old_conf` (NULL at start) to `new_conf`.
- * Both are validated.  Today it reports what changed at the top level and
- * applies the log facility; the object-level diff plugs in here.
+ * Both are validated.  Every subsystem applies new_conf, in dependency
+ * order; then what changed is logged, one line per object.
  */
 void daemon_apply(struct daemon *d, struct config *old_conf, struct config *new_conf);
 
 /* STOPPING=1, tear down the loop, remove the pidfile, free the
  * configuration.  Safe after a failed or no daemon_start. */
 void daemon_stop(struct daemon *d);
-
-/*
- * Something the IPVS dataplane depends on changed (health, endpoints): one
- * reconcile runs at the end of this loop iteration, however many events
- * asked for it.
- */
-void daemon_dataplane_dirty(struct daemon *d);
-
-/*
- * Whether the server at `addr` (its address; port 0 = any of its
- * destination ports) may take traffic in pool `p`.  This is where health
- * plugs into the dataplane: the health table's verdict.
- */
-bool daemon_server_up(const struct daemon *d, const struct pool *p, const struct sockaddr_x *addr);
-
-/*
- * Whether health has a verdict for the server: it is up, or a probe of it
- * has failed (true as well when nothing checks it).  Until then the
- * dataplane keeps a destination it adopted at start at its weight.
- */
-bool daemon_server_settled(
-    const struct daemon *d, const struct pool *p, const struct sockaddr_x *addr);
 
 #endif

@@ -700,10 +700,50 @@ static struct metrics_hist latency[CHECK_EXEC + 1];
 static bool latency_init;
 
 void
-checks_metrics(struct tbuf *b)
+checks_metrics(const struct checks *cs, struct tbuf *b)
 {
 	static const enum check_type types[] = { CHECK_TCP, CHECK_HTTP, CHECK_HTTPS, CHECK_EXEC };
-	size_t i;
+	const struct check_stats *st = check_stats_get();
+	struct checks_entry e;
+	size_t i, n = checks_count(cs);
+	int k;
+
+	metrics_family(b, "ipvsr_server_up", METRIC_GAUGE, "1 when the server passes its health checks.");
+	for (i = 0; i < n; i++) {
+		char a[SOCKADDR_X_STRLEN];
+
+		if (!checks_entry(cs, i, &e))
+			continue;
+		sockaddr_x_fmt(&e.dest, a, sizeof(a));
+		metrics_sample(b, "ipvsr_server_up", (const char *[]){ "pool", e.pool, "server", a, NULL },
+		    e.health != NULL && e.health->up ? 1 : 0);
+	}
+	metrics_family(b, "ipvsr_server_last_check_reason", METRIC_GAUGE,
+	    "The reason of each server's last check result (1 for it).");
+	for (i = 0; i < n; i++) {
+		char a[SOCKADDR_X_STRLEN];
+
+		if (!checks_entry(cs, i, &e) || e.health == NULL || !e.health->seen)
+			continue;
+		sockaddr_x_fmt(&e.dest, a, sizeof(a));
+		metrics_sample(b, "ipvsr_server_last_check_reason", (const char *[]){ "pool", e.pool,
+		    "server", a, "reason", health_reason_str(e.health->last.reason), NULL }, 1);
+	}
+
+	metrics_family(b, "ipvsr_check_runs_total", METRIC_COUNTER, "Probes started.");
+	metrics_sample_u64(b, "ipvsr_check_runs_total", NULL, st->runs);
+	metrics_family(b, "ipvsr_check_results_total", METRIC_COUNTER, "Probe results, by reason.");
+	for (k = 0; k < HEALTH_R__COUNT; k++)
+		metrics_sample_u64(b, "ipvsr_check_results_total",
+		    (const char *[]){ "reason", health_reason_str((enum health_reason)k), NULL },
+		    st->results[k]);
+	metrics_family(b, "ipvsr_check_probes", METRIC_GAUGE, "Distinct probes scheduled.");
+	metrics_sample(b, "ipvsr_check_probes", NULL, st->probes);
+	metrics_family(b, "ipvsr_check_in_flight", METRIC_GAUGE, "Probes running now.");
+	metrics_sample(b, "ipvsr_check_in_flight", NULL, st->in_flight);
+	metrics_family(b, "ipvsr_check_start_late_max_seconds", METRIC_GAUGE,
+	    "Worst lateness of a probe start against its schedule (loop health).");
+	metrics_sample(b, "ipvsr_check_start_late_max_seconds", NULL, st->max_late_us / 1e6);
 
 	if (!latency_init)
 		return;

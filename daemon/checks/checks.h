@@ -82,7 +82,8 @@ bool checks_entry(const struct checks *cs, size_t i, struct checks_entry *out);
 size_t checks_probe_count(const struct checks *cs);
 
 struct tbuf;
-/* Prometheus family ipvsr_check_duration_seconds (histogram by check type). */
-void checks_metrics(struct tbuf *b);
+/* Prometheus families of health: ipvsr_server_up, ipvsr_server_last_check_reason,
+ * ipvsr_check_* (probe counters) and ipvsr_check_duration_seconds (by type). */
+void checks_metrics(const struct checks *cs, struct tbuf *b);
 
 #endif

@@ -17,8 +17,6 @@
 #include "aws.h"
 #include "cloud.h"
 #include "cloud_fsm.h"
-#include "daemon.h"
-#include "election.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -58,11 +56,10 @@ struct dry_check {
 };
 
 struct cloud {
-	struct daemon *d;
+	struct cloud_hooks hooks;
 	struct aws_client *aws;
 	struct cloud_res **res;
 	size_t nres;
-	bool subscribed;
 	char *router;
 	int verify_ms;
 	bool sdc_off; /* aws.disable_source_dest_check */
@@ -75,7 +72,6 @@ struct cloud {
 };
 
 static const char *env_get(const char *name);
-static void on_role(void *arg, const struct vip *v, enum elect_state from, enum elect_state to);
 static void poke_all(void *arg);
 static void on_ready(void *arg);
 static struct cloud_res *res_find(struct cloud *cl, const char *vip, enum res_kind kind);
@@ -434,10 +430,9 @@ log_timeline(const struct cloud_res *r)
 
 /* ------------------------------------------------------------ election and client events */
 
-static void
-on_role(void *arg, const struct vip *v, enum elect_state from, enum elect_state to)
+void
+cloud_role(struct cloud *cl, const struct vip *v, bool was_master, bool master)
 {
-	struct cloud *cl = arg;
 	enum res_kind k;
 	struct cloud_res *r;
 	struct cfsm_out o;
@@ -446,9 +441,9 @@ on_role(void *arg, const struct vip *v, enum elect_state from, enum elect_state 
 		r = res_find(cl, v->name, k);
 		if (r == NULL)
 			continue;
-		if (to == ELECT_MASTER && from != ELECT_MASTER)
-			r->t_lost = election_last_heard_ms(cl->d, v->name);
-		cfsm_role(&r->fsm, to == ELECT_MASTER, loop_now_ms(), &o);
+		if (master && !was_master)
+			r->t_lost = cl->hooks.last_heard_ms(cl->hooks.arg, v->name);
+		cfsm_role(&r->fsm, master, loop_now_ms(), &o);
 		act(r, &o);
 	}
 	/* any election event: whoever holds an address reads it back */
@@ -651,29 +646,19 @@ client_start(struct cloud *cl, const struct config *c)
 
 /* ------------------------------------------------------------ life cycle */
 
-int
-cloud_init(struct daemon *d)
+struct cloud *
+cloud_new(const struct cloud_hooks *hooks)
 {
 	struct cloud *cl = xcalloc(1, sizeof(*cl));
-	int r;
 
-	cl->d = d;
+	cl->hooks = *hooks;
 	cl->verify_ms = 10000;
-	r = election_subscribe(d, on_role, cl);
-	if (r < 0) {
-		log_warnc(r, "aws: cannot follow the election");
-		free(cl);
-		return r;
-	}
-	cl->subscribed = true;
-	d->cloud = cl;
-	return 0;
+	return cl;
 }
 
 void
-cloud_apply(struct daemon *d, const struct config *old_conf, const struct config *new_conf)
+cloud_apply(struct cloud *cl, const struct config *old_conf, const struct config *new_conf)
 {
-	struct cloud *cl = d->cloud;
 	struct cfsm_params p;
 	struct cloud_res *r;
 	struct cfsm_out o;
@@ -716,7 +701,7 @@ cloud_apply(struct daemon *d, const struct config *old_conf, const struct config
 			}
 			if (fresh) {
 				/* roles change only after this (election_apply runs next) */
-				cfsm_role(&r->fsm, election_role(d, v->name) == ELECT_MASTER,
+				cfsm_role(&r->fsm, cl->hooks.is_master(cl->hooks.arg, v->name),
 				    loop_now_ms(), &o);
 				act(r, &o);
 			} else if (changed || r->fsm.state == CFSM_FAILED) {
@@ -760,15 +745,12 @@ cloud_apply(struct daemon *d, const struct config *old_conf, const struct config
 }
 
 void
-cloud_stop(struct daemon *d)
+cloud_stop(struct cloud *cl)
 {
-	struct cloud *cl = d->cloud;
 	size_t i;
 
 	if (cl == NULL)
 		return;
-	if (cl->subscribed)
-		election_unsubscribe(d, on_role, cl);
 	loop_defer_cancel(poke_all, cl);
 	for (i = 0; i < cl->nres; i++) {
 		cl->res[i]->claim = cl->res[i]->verify = NULL;
@@ -780,7 +762,6 @@ cloud_stop(struct daemon *d)
 	free(cl->res);
 	free(cl->router);
 	free(cl);
-	d->cloud = NULL;
 }
 
 /* ------------------------------------------------------------ metrics */
@@ -799,10 +780,9 @@ res_labels(const struct cloud_res *r, const char **labels)
 }
 
 void
-cloud_metrics(const struct daemon *d, struct tbuf *b)
+cloud_metrics(const struct cloud *cl, struct tbuf *b)
 {
 	static const char *const steps[] = {"sent", "answered", "confirmed"};
-	const struct cloud *cl = d->cloud;
 	const struct cloud_res *r;
 	const char *labels[9];
 	int64_t t0, ts[3];

@@ -4,7 +4,7 @@
  * Composition module.  For every VIP with an `eip` (an Elastic IP to
  * associate with this router's ENI and private IP) or `move_private_ip`
  * (the VIP's address to assign to this router's ENI), it keeps one
- * cloud_fsm per address, feeds it the VIP's role (election_subscribe) and
+ * cloud_fsm per address, feeds it the VIP's role (cloud_role) and
  * the results of the EC2 calls (aws.c), and carries out its decisions.
  *
  *   MASTER:   AssociateAddress (NetworkInterfaceId + PrivateIpAddress +
@@ -32,9 +32,12 @@
  *   answered +118ms -> confirmed +1.2s
  * and the same steps are exported as metrics (cloud_metrics).
  *
- * Life cycle (daemon.c): cloud_init after election_init; cloud_apply from
- * daemon_apply, before election_apply (so that a VIP's record exists before
- * its first role change); cloud_stop before election_stop.
+ * Life cycle (the composer): cloud_new; cloud_apply for every accepted
+ * configuration, before the election's (so that a VIP's record exists
+ * before its first role change); cloud_role for every role change the
+ * composer hears of; cloud_stop before the election stops.  What it needs
+ * to know of the election it asks through cloud_hooks; nothing here calls
+ * up into the composer or another subsystem.
  */
 #ifndef IPVSR_CLOUD_H
 #define IPVSR_CLOUD_H
@@ -44,10 +47,27 @@
 #include "model.h"
 #include "util.h"
 
-struct daemon;
+struct tbuf;
 
-/* Subscribe to role changes.  0 or a negative errno (logged). */
-int cloud_init(struct daemon *d);
+/* What the cloud glue asks of the rest of the daemon (the election). */
+struct cloud_hooks {
+	/* Whether this router is MASTER of the VIP named `vip` right now. */
+	bool (*is_master)(void *arg, const char *vip);
+	/* When the VIP's election last heard its master (loop clock, ms), -1
+	 * when never: the start of a failover timeline. */
+	int64_t (*last_heard_ms)(void *arg, const char *vip);
+	void *arg;
+};
+
+/* No records and no AWS client yet.  Pair: cloud_stop. */
+struct cloud *cloud_new(const struct cloud_hooks *hooks);
+
+/*
+ * The VIP's role changed (any transition, also one that stays on the same
+ * side of MASTER): a record that becomes MASTER claims its address, one
+ * that leaves stops claiming; every record reads its address back soon.
+ */
+void cloud_role(struct cloud *cl, const struct vip *v, bool was_master, bool master);
 
 /*
  * Move from old_conf (NULL at start) to new_conf: create, keep or drop the
@@ -55,14 +75,14 @@ int cloud_init(struct daemon *d);
  * target while MASTER is claimed again), and create the AWS client when
  * the aws section first appears or changed (the old one and its calls go).
  */
-void cloud_apply(struct daemon *d, const struct config *old_conf, const struct config *new_conf);
+void cloud_apply(struct cloud *cl, const struct config *old_conf, const struct config *new_conf);
 
-/* Unsubscribe, cancel every call, stop the AWS client.  Addresses stay
- * where they are: the next master claims them.  Safe without cloud_init. */
-void cloud_stop(struct daemon *d);
+/* Cancel every call, stop the AWS client, free `cl`.  Addresses stay
+ * where they are: the next master claims them.  NULL-safe. */
+void cloud_stop(struct cloud *cl);
 
 /* Prometheus samples (metrics.h writers): per address, whether it is held
  * here, claims, re-claims and the steps of the last claim's timeline. */
-void cloud_metrics(const struct daemon *d, struct tbuf *b);
+void cloud_metrics(const struct cloud *cl, struct tbuf *b);
 
 #endif

@@ -1,8 +1,9 @@
 /*
- * control.c - ipvs-routerctl commands and Prometheus metrics (composition).
+ * control.c - ipvs-routerctl commands and Prometheus metrics (the control glue).
  *
  * Every answer is built from state the daemon and its subsystems already
- * keep; nothing here caches or duplicates it.  Text is for people (aligned
+ * keep, read through the composer's control_ops; nothing here caches or
+ * duplicates it, and nothing here calls up.  Text is for people (aligned
  * columns, identity first), JSON for scripts; both say the same things.
  */
 #include <errno.h>
@@ -12,18 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "checks.h"
-#include "cloud.h"
 #include "conf.h"
 #include "conf_diff.h"
 #include "control.h"
 #include "ctl.h"
-#include "daemon.h"
-#include "dataplane.h"
-#include "election.h"
-#include "endpoints.h"
-#include "health.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -42,6 +35,7 @@ struct drain {
 };
 
 struct control {
+	struct control_ops ops;
 	struct ctl *ctl;
 	char *ctl_path;
 	char *ctl_group;
@@ -56,36 +50,34 @@ struct control {
 
 static enum ctl_code	handle(void *, int, char **, struct tbuf *, const char **);
 static void		render_metrics(void *, struct tbuf *);
-static void		pools_table(struct daemon *, struct tbuf *);
+static void		pools_table(struct control *, struct tbuf *);
 
 static const char *
-role_str(enum elect_state s)
+role_str(struct control *ct, const char *vip)
 {
-	switch (s) {
-	case ELECT_MASTER:
-		return "MASTER";
-	case ELECT_BACKUP:
-		return "BACKUP";
-	case ELECT_FAULT:
-		return "FAULT";
-	default:
-		return "INIT";
-	}
+	const char *r = ct->ops.role(ct->ops.arg, vip);
+
+	return r != NULL ? r : "INIT";
 }
 
 /* ------------------------------------------------------------ life cycle */
 
-void
-control_apply(struct daemon *d, const struct config *old_conf, const struct config *c)
+struct control *
+control_new(const struct control_ops *ops)
 {
-	struct control *ct = d->control;
+	struct control *ct = xcalloc(1, sizeof(*ct));
+
+	ct->ops = *ops;
+	ct->started = time(NULL);
+	return ct;
+}
+
+void
+control_apply(struct control *ct, const struct config *old_conf, const struct config *c)
+{
 	bool ctl_same, m_same;
 	int r;
 
-	if (ct == NULL) {
-		ct = d->control = xcalloc(1, sizeof(*ct));
-		ct->started = time(NULL);
-	}
 	ctl_same = ct->ctl != NULL && strcmp(ct->ctl_path, c->control.socket) == 0 &&
 	    ct->ctl_mode == c->control.mode &&
 	    ((ct->ctl_group == NULL) == (c->control.group == NULL)) &&
@@ -98,7 +90,7 @@ control_apply(struct daemon *d, const struct config *old_conf, const struct conf
 		ct->ctl_path = xstrdup(c->control.socket);
 		ct->ctl_group = xstrdup(c->control.group);
 		ct->ctl_mode = c->control.mode;
-		r = ctl_open(ct->ctl_path, ct->ctl_mode, ct->ctl_group, handle, d, &ct->ctl);
+		r = ctl_open(ct->ctl_path, ct->ctl_mode, ct->ctl_group, handle, ct, &ct->ctl);
 		if (r < 0)
 			log_warnc(r, "control socket %s: cannot listen (ipvs-routerctl will not "
 			    "work; balancing goes on)", ct->ctl_path);
@@ -118,7 +110,7 @@ control_apply(struct daemon *d, const struct config *old_conf, const struct conf
 		ct->metrics_on = c->metrics.enabled;
 		ct->listen = c->metrics.listen;
 		if (ct->metrics_on) {
-			r = metrics_http_open(&ct->listen, render_metrics, d, &ct->mh);
+			r = metrics_http_open(&ct->listen, render_metrics, ct, &ct->mh);
 			sockaddr_x_fmt(&ct->listen, a, sizeof(a));
 			if (r < 0)
 				log_warnc(r, "metrics %s: cannot listen (retried at the next reload)", a);
@@ -130,9 +122,8 @@ control_apply(struct daemon *d, const struct config *old_conf, const struct conf
 }
 
 void
-control_stop(struct daemon *d)
+control_stop(struct control *ct)
 {
-	struct control *ct = d->control;
 	size_t i;
 
 	if (ct == NULL)
@@ -145,13 +136,11 @@ control_stop(struct daemon *d)
 		free(ct->drains[i].pool);
 	free(ct->drains);
 	free(ct);
-	d->control = NULL;
 }
 
 bool
-control_drained(const struct daemon *d, const char *pool, const struct sockaddr_x *addr)
+control_drained(const struct control *ct, const char *pool, const struct sockaddr_x *addr)
 {
-	const struct control *ct = d->control;
 	size_t i;
 
 	if (ct == NULL)
@@ -210,26 +199,28 @@ vip_service_count(const struct vip *v)
 /* ------------------------------------------------------------ status, show */
 
 static void
-status_text(struct daemon *d, struct tbuf *o)
+status_text(struct control *ct, struct tbuf *o)
 {
-	const struct config *c = d->conf;
+	const struct config *c = ct->ops.config(ct->ops.arg);
+	struct control_info in;
 	char t[64], up[32];
 	size_t i;
 
-	fmt_duration((long long)(time(NULL) - d->control->started), up, sizeof(up));
+	ct->ops.info(ct->ops.arg, &in);
+	fmt_duration((long long)(time(NULL) - ct->started), up, sizeof(up));
 	tbuf_printf(o, "router %s: ipvs-router %s, pid %ld, up %s\n",
 	    c->router.name ? c->router.name : "-", PACKAGE_VERSION, (long)getpid(), up);
-	fmt_time(d->loaded_at, t, sizeof(t));
-	tbuf_printf(o, "configuration %s, loaded %s; reloads: %u accepted, %u refused", d->config_path,
-	    t, d->reloads_ok, d->reloads_refused_total);
-	if (d->reloads_ok + d->reloads_refused_total > 0)
-		tbuf_printf(o, " (last %s)", d->last_reload_ok ? "accepted" : "refused");
+	fmt_time(in.loaded_at, t, sizeof(t));
+	tbuf_printf(o, "configuration %s, loaded %s; reloads: %u accepted, %u refused", in.config_path,
+	    t, in.reloads_ok, in.reloads_refused);
+	if (in.reloads_ok + in.reloads_refused > 0)
+		tbuf_printf(o, " (last %s)", in.last_reload_ok ? "accepted" : "refused");
 	tbuf_puts(o, "\n");
-	if (!d->last_reload_ok && d->last_errors.n > 0) {
+	if (!in.last_reload_ok && in.last_errors->n > 0) {
 		tbuf_printf(o, "the last reload was refused; the running configuration is older "
 		    "than the file. Its errors:\n");
-		for (i = 0; i < d->last_errors.n; i++)
-			tbuf_printf(o, "  %s\n", d->last_errors.msgs[i]);
+		for (i = 0; i < in.last_errors->n; i++)
+			tbuf_printf(o, "  %s\n", in.last_errors->msgs[i]);
 	}
 	tbuf_printf(o, "election: %s\n", c->election.present ? "on" : "off (standalone)");
 	tbuf_puts(o, "\nVIP                  ADDRESS                  ROLE    PRIO  SERVICES\n");
@@ -243,20 +234,17 @@ status_text(struct daemon *d, struct tbuf *o)
 			snprintf(prio, sizeof(prio), "%d", vip_priority(v, c->router.name));
 		tbuf_printf(o, "%-20s %-24s %-7s %4s  %u\n", v->name,
 		    sockaddr_x_fmt_addr(vip_service_addr(v, c->router.name), a, sizeof(a)),
-		    role_str(election_role(d, v->name)), prio, vip_service_count(v));
+		    role_str(ct, v->name), prio, vip_service_count(v));
 	}
 	tbuf_puts(o, "\nPOOL                 UP/TOTAL  MIN  CHECK\n");
-	pools_table(d, o);
-	if (d->endpoints != NULL) {
-		tbuf_puts(o, "\nendpoint files:\n");
-		endpoints_status(d, o);
-	}
+	pools_table(ct, o);
+	ct->ops.status_more(ct->ops.arg, o);
 }
 
 static void
-pools_table(struct daemon *d, struct tbuf *o)
+pools_table(struct control *ct, struct tbuf *o)
 {
-	const struct config *c = d->conf;
+	const struct config *c = ct->ops.config(ct->ops.arg);
 	size_t i;
 
 	for (i = 0; i < c->npools; i++) {
@@ -264,7 +252,7 @@ pools_table(struct daemon *d, struct tbuf *o)
 		unsigned nup = 0, total = 0;
 		char ut[32];
 
-		checks_pool_count(d->checks, p->name, &nup, &total);
+		ct->ops.pool_count(ct->ops.arg, p->name, &nup, &total);
 		snprintf(ut, sizeof(ut), "%u/%u", nup, total);
 		tbuf_printf(o, "%-20s %-9s %4d  %s\n", p->name, ut, p->min_servers,
 		    check_type_str(p->check.type));
@@ -272,25 +260,27 @@ pools_table(struct daemon *d, struct tbuf *o)
 }
 
 static void
-status_json(struct daemon *d, struct json *j)
+status_json(struct control *ct, struct json *j)
 {
-	const struct config *c = d->conf;
+	const struct config *c = ct->ops.config(ct->ops.arg);
+	struct control_info in;
 	size_t i;
 
+	ct->ops.info(ct->ops.arg, &in);
 	json_obj_begin(j, NULL);
 	json_string(j, "router", c->router.name);
 	json_string(j, "version", PACKAGE_VERSION);
 	json_int(j, "pid", (long long)getpid());
-	json_int(j, "started", (long long)d->control->started);
+	json_int(j, "started", (long long)ct->started);
 	json_obj_begin(j, "configuration");
-	json_string(j, "file", d->config_path);
-	json_int(j, "loaded", (long long)d->loaded_at);
-	json_uint(j, "reloads_accepted", d->reloads_ok);
-	json_uint(j, "reloads_refused", d->reloads_refused_total);
-	json_bool(j, "last_reload_ok", d->last_reload_ok);
+	json_string(j, "file", in.config_path);
+	json_int(j, "loaded", (long long)in.loaded_at);
+	json_uint(j, "reloads_accepted", in.reloads_ok);
+	json_uint(j, "reloads_refused", in.reloads_refused);
+	json_bool(j, "last_reload_ok", in.last_reload_ok);
 	json_arr_begin(j, "last_errors");
-	for (i = 0; i < d->last_errors.n; i++)
-		json_string(j, NULL, d->last_errors.msgs[i]);
+	for (i = 0; i < in.last_errors->n; i++)
+		json_string(j, NULL, in.last_errors->msgs[i]);
 	json_arr_end(j);
 	json_obj_end(j);
 	json_bool(j, "election", c->election.present);
@@ -303,7 +293,7 @@ status_json(struct daemon *d, struct json *j)
 		json_string(j, "name", v->name);
 		json_string(j, "address", sockaddr_x_fmt_addr(vip_service_addr(v, c->router.name),
 		    a, sizeof(a)));
-		json_string(j, "role", role_str(election_role(d, v->name)));
+		json_string(j, "role", role_str(ct, v->name));
 		json_int(j, "priority", vip_priority(v, c->router.name));
 		json_int(j, "services", (long long)v->nservices);
 		json_obj_end(j);
@@ -314,7 +304,7 @@ status_json(struct daemon *d, struct json *j)
 		const struct pool *p = &c->pools[i];
 		unsigned nup = 0, total = 0;
 
-		checks_pool_count(d->checks, p->name, &nup, &total);
+		ct->ops.pool_count(ct->ops.arg, p->name, &nup, &total);
 		json_obj_begin(j, NULL);
 		json_string(j, "name", p->name);
 		json_uint(j, "up", nup);
@@ -328,9 +318,9 @@ status_json(struct daemon *d, struct json *j)
 }
 
 static void
-show_vips(struct daemon *d, struct tbuf *o, struct json *j)
+show_vips(struct control *ct, struct tbuf *o, struct json *j)
 {
-	const struct config *c = d->conf;
+	const struct config *c = ct->ops.config(ct->ops.arg);
 	size_t i, k;
 
 	if (j != NULL)
@@ -338,7 +328,7 @@ show_vips(struct daemon *d, struct tbuf *o, struct json *j)
 	for (i = 0; i < c->nvips; i++) {
 		const struct vip *v = &c->vips[i];
 		char a[SOCKADDR_X_STRLEN];
-		const char *role = role_str(election_role(d, v->name));
+		const char *role = role_str(ct, v->name);
 
 		sockaddr_x_fmt_addr(vip_service_addr(v, c->router.name), a, sizeof(a));
 		if (j != NULL) {
@@ -389,11 +379,11 @@ show_vips(struct daemon *d, struct tbuf *o, struct json *j)
 }
 
 static void
-show_servers(struct daemon *d, struct tbuf *o, struct json *j, bool pools_only)
+show_servers(struct control *ct, struct tbuf *o, struct json *j, bool pools_only)
 {
-	const struct config *c = d->conf;
-	size_t i, n = checks_count(d->checks);
-	struct checks_entry e;
+	const struct config *c = ct->ops.config(ct->ops.arg);
+	size_t i, n = ct->ops.server_count(ct->ops.arg);
+	struct control_server e;
 	int64_t now = mono_ms();
 
 	if (pools_only) {
@@ -403,7 +393,7 @@ show_servers(struct daemon *d, struct tbuf *o, struct json *j, bool pools_only)
 			const struct pool *p = &c->pools[i];
 			unsigned nup = 0, total = 0;
 
-			checks_pool_count(d->checks, p->name, &nup, &total);
+			ct->ops.pool_count(ct->ops.arg, p->name, &nup, &total);
 			if (j != NULL) {
 				json_obj_begin(j, NULL);
 				json_string(j, "name", p->name);
@@ -431,33 +421,29 @@ show_servers(struct daemon *d, struct tbuf *o, struct json *j, bool pools_only)
 	else
 		tbuf_puts(o, "POOL             SERVER                        STATE  SINCE     LAST CHECK\n");
 	for (i = 0; i < n; i++) {
-		char a[SOCKADDR_X_STRLEN], why[200], since[32];
-		const struct health *h;
+		char a[SOCKADDR_X_STRLEN], since[32];
 		bool drained;
+		int64_t since_s;
 
-		if (!checks_entry(d->checks, i, &e))
+		if (!ct->ops.server(ct->ops.arg, i, &e))
 			continue;
-		h = e.health;
-		drained = control_drained(d, e.pool, &e.dest);
+		drained = control_drained(ct, e.pool, &e.dest);
 		sockaddr_x_fmt(&e.dest, a, sizeof(a));
-		if (h != NULL && h->seen)
-			health_result_fmt(e.type, &h->last, why, sizeof(why));
-		else
-			snprintf(why, sizeof(why), "%s", e.type == CHECK_NONE ? "no check" : "not checked yet");
-		fmt_duration(h ? (now - h->since_ms) / 1000 : 0, since, sizeof(since));
+		since_s = e.since_ms >= 0 ? (now - e.since_ms) / 1000 : 0;
+		fmt_duration(since_s, since, sizeof(since));
 		if (j != NULL) {
 			json_obj_begin(j, NULL);
 			json_string(j, "pool", e.pool);
 			json_string(j, "server", a);
-			json_bool(j, "up", h != NULL && h->up);
+			json_bool(j, "up", e.up);
 			json_bool(j, "drained", drained);
-			json_string(j, "check", check_type_str(e.type));
-			json_string(j, "last_result", why);
-			json_int(j, "since_s", h ? (now - h->since_ms) / 1000 : 0);
+			json_string(j, "check", e.check);
+			json_string(j, "last_result", e.result);
+			json_int(j, "since_s", since_s);
 			json_obj_end(j);
 		} else {
 			tbuf_printf(o, "%-16s %-29s %-6s %-9s %s%s\n", e.pool, a,
-			    h != NULL && h->up ? "up" : "down", since, why, drained ? " [drained]" : "");
+			    e.up ? "up" : "down", since, e.result, drained ? " [drained]" : "");
 		}
 	}
 	if (j != NULL)
@@ -465,16 +451,17 @@ show_servers(struct daemon *d, struct tbuf *o, struct json *j, bool pools_only)
 }
 
 static void
-show_peers(struct daemon *d, struct tbuf *o, struct json *j)
+show_peers(struct control *ct, struct tbuf *o, struct json *j)
 {
-	const struct election *e = &d->conf->election;
+	const struct config *c = ct->ops.config(ct->ops.arg);
+	const struct election *e = &c->election;
 	size_t i;
 
 	if (j != NULL)
 		json_arr_begin(j, NULL);
 	for (i = 0; i < e->npeers; i++) {
 		char a[SOCKADDR_X_STRLEN];
-		bool self = d->conf->router.name && strcmp(e->peers[i].name, d->conf->router.name) == 0;
+		bool self = c->router.name && strcmp(e->peers[i].name, c->router.name) == 0;
 
 		sockaddr_x_fmt_addr(&e->peers[i].addr, a, sizeof(a));
 		if (j != NULL) {
@@ -496,12 +483,11 @@ show_peers(struct daemon *d, struct tbuf *o, struct json *j)
 /* ------------------------------------------------------------ drain */
 
 static enum ctl_code
-cmd_drain(struct daemon *d, bool on, int argc, char **argv, struct tbuf *o, const char **text)
+cmd_drain(struct control *ct, bool on, int argc, char **argv, struct tbuf *o, const char **text)
 {
-	struct control *ct = d->control;
 	const struct pool *p;
 	struct sockaddr_x a;
-	struct checks_entry e;
+	struct control_server e;
 	size_t i, n;
 	bool known = false;
 
@@ -509,7 +495,7 @@ cmd_drain(struct daemon *d, bool on, int argc, char **argv, struct tbuf *o, cons
 		*text = on ? "usage: drain POOL SERVER" : "usage: undrain POOL SERVER";
 		return CTL_BAD_REQUEST;
 	}
-	if ((p = config_find_pool(d->conf, argv[1])) == NULL) {
+	if ((p = config_find_pool(ct->ops.config(ct->ops.arg), argv[1])) == NULL) {
 		*text = "No such pool";
 		return CTL_NOT_FOUND;
 	}
@@ -517,9 +503,9 @@ cmd_drain(struct daemon *d, bool on, int argc, char **argv, struct tbuf *o, cons
 		*text = "SERVER must be ADDRESS, ADDRESS:PORT or [IPV6]:PORT";
 		return CTL_BAD_REQUEST;
 	}
-	n = checks_count(d->checks);
+	n = ct->ops.server_count(ct->ops.arg);
 	for (i = 0; i < n; i++)
-		if (checks_entry(d->checks, i, &e) && strcmp(e.pool, p->name) == 0 &&
+		if (ct->ops.server(ct->ops.arg, i, &e) && strcmp(e.pool, p->name) == 0 &&
 		    sockaddr_x_cmp_addr(&e.dest, &a) == 0 && (a.port == 0 || a.port == e.dest.port))
 			known = true;
 	if (!known) {
@@ -545,7 +531,7 @@ cmd_drain(struct daemon *d, bool on, int argc, char **argv, struct tbuf *o, cons
 	}
 	log_notice("pool %s server %s: %s by ipvs-routerctl", p->name, argv[2],
 	    on ? "drained" : "undrained");
-	daemon_dataplane_dirty(d);
+	ct->ops.drains_changed(ct->ops.arg);
 	tbuf_printf(o, "pool %s server %s: %s\n", p->name, argv[2], on ? "drained (weight 0; "
 	    "existing connections carry on)" : "undrained (back in rotation while its checks pass)");
 	return CTL_OK;
@@ -554,28 +540,33 @@ cmd_drain(struct daemon *d, bool on, int argc, char **argv, struct tbuf *o, cons
 /* ------------------------------------------------------------ reload, plan */
 
 static enum ctl_code
-cmd_reload(struct daemon *d, struct tbuf *o, const char **text)
+cmd_reload(struct control *ct, struct tbuf *o, const char **text)
 {
+	struct control_info in;
+	const struct config *c;
 	size_t i;
-	int r = daemon_reload(d);
+	int r = ct->ops.reload(ct->ops.arg);
 
+	ct->ops.info(ct->ops.arg, &in);
 	if (r == 0) {
+		c = ct->ops.config(ct->ops.arg);
 		tbuf_printf(o, "reload: configuration accepted (%zu vips, %zu pools)%s%s\n",
-		    d->conf->nvips, d->conf->npools, d->last_change[0] ? ": " : "", d->last_change);
+		    c->nvips, c->npools, in.last_change[0] ? ": " : "", in.last_change);
 		return CTL_OK;
 	}
-	for (i = 0; i < d->last_errors.n; i++)
-		tbuf_printf(o, "%s\n", d->last_errors.msgs[i]);
-	if (d->last_errors.n == 0)
-		tbuf_printf(o, "%s: %s\n", d->config_path, strerror(-r));
+	for (i = 0; i < in.last_errors->n; i++)
+		tbuf_printf(o, "%s\n", in.last_errors->msgs[i]);
+	if (in.last_errors->n == 0)
+		tbuf_printf(o, "%s: %s\n", in.config_path, strerror(-r));
 	tbuf_puts(o, "reload refused, keeping the running configuration\n");
 	*text = "Reload refused";
 	return CTL_REFUSED;
 }
 
 static enum ctl_code
-cmd_plan(struct daemon *d, struct tbuf *o, struct json *j, const char **text)
+cmd_plan(struct control *ct, struct tbuf *o, struct json *j, const char **text)
 {
+	struct control_info in;
 	static const char *const kind[] = { "+", "-", "~" };
 	static const char *const kindw[] = { "new", "delete", "changed" };
 	struct config *c;
@@ -584,20 +575,21 @@ cmd_plan(struct daemon *d, struct tbuf *o, struct json *j, const char **text)
 	char sum[96];
 	size_t i;
 
+	ct->ops.info(ct->ops.arg, &in);
 	errlist_init(&el);
-	if (conf_read(d->config_path, d->router_name, &c, &el) < 0) {
+	if (conf_read(in.config_path, in.router_name, &c, &el) < 0) {
 		for (i = 0; i < el.n; i++)
 			tbuf_printf(o, "%s\n", el.msgs[i]);
-		tbuf_printf(o, "%s: a reload would be refused (%zu error%s)\n", d->config_path,
+		tbuf_printf(o, "%s: a reload would be refused (%zu error%s)\n", in.config_path,
 		    el.n, el.n == 1 ? "" : "s");
 		errlist_clear(&el);
 		*text = "Configuration invalid";
 		return CTL_REFUSED;
 	}
-	conf_diff(d->conf, c, &df);
+	conf_diff(ct->ops.config(ct->ops.arg), c, &df);
 	if (j != NULL) {
 		json_obj_begin(j, NULL);
-		json_string(j, "file", d->config_path);
+		json_string(j, "file", in.config_path);
 		json_arr_begin(j, "changes");
 		for (i = 0; i < df.n; i++) {
 			json_obj_begin(j, NULL);
@@ -625,7 +617,7 @@ cmd_plan(struct daemon *d, struct tbuf *o, struct json *j, const char **text)
 static enum ctl_code
 handle(void *arg, int argc, char **argv, struct tbuf *out, const char **text)
 {
-	struct daemon *d = arg;
+	struct control *ct = arg;
 	struct json j;
 	bool js = want_json(&argc, argv);
 	enum ctl_code code = CTL_OK;
@@ -636,28 +628,28 @@ handle(void *arg, int argc, char **argv, struct tbuf *out, const char **text)
 		tbuf_printf(out, "ipvs-router %s\n", PACKAGE_VERSION);
 	} else if (strcmp(cmd, "status") == 0 && argc == 1) {
 		if (js)
-			status_json(d, &j);
+			status_json(ct, &j);
 		else
-			status_text(d, out);
+			status_text(ct, out);
 	} else if (strcmp(cmd, "show") == 0 && argc == 2) {
 		if (strcmp(argv[1], "vips") == 0)
-			show_vips(d, out, js ? &j : NULL);
+			show_vips(ct, out, js ? &j : NULL);
 		else if (strcmp(argv[1], "pools") == 0)
-			show_servers(d, out, js ? &j : NULL, true);
+			show_servers(ct, out, js ? &j : NULL, true);
 		else if (strcmp(argv[1], "servers") == 0)
-			show_servers(d, out, js ? &j : NULL, false);
+			show_servers(ct, out, js ? &j : NULL, false);
 		else if (strcmp(argv[1], "peers") == 0)
-			show_peers(d, out, js ? &j : NULL);
+			show_peers(ct, out, js ? &j : NULL);
 		else {
 			*text = "show what? vips, pools, servers or peers";
 			code = CTL_BAD_REQUEST;
 		}
 	} else if (strcmp(cmd, "drain") == 0 || strcmp(cmd, "undrain") == 0) {
-		code = cmd_drain(d, cmd[0] == 'd', argc, argv, out, text);
+		code = cmd_drain(ct, cmd[0] == 'd', argc, argv, out, text);
 	} else if (strcmp(cmd, "reload") == 0 && argc == 1) {
-		code = cmd_reload(d, out, text);
+		code = cmd_reload(ct, out, text);
 	} else if (strcmp(cmd, "plan") == 0 && argc == 1) {
-		code = cmd_plan(d, out, js ? &j : NULL, text);
+		code = cmd_plan(ct, out, js ? &j : NULL, text);
 	} else {
 		*text = "Unknown command (status, show, drain, undrain, reload, plan, version)";
 		code = CTL_BAD_REQUEST;
@@ -676,42 +668,42 @@ static void
 render_metrics(void *arg, struct tbuf *b)
 {
 	static const char *const roles[] = { "INIT", "BACKUP", "MASTER", "FAULT" };
-	static const enum elect_state rolev[] = { ELECT_INIT, ELECT_BACKUP, ELECT_MASTER, ELECT_FAULT };
-	struct daemon *d = arg;
-	const struct config *c = d->conf;
-	const struct check_stats *cs = check_stats_get();
-	struct checks_entry e;
+	struct control *ct = arg;
+	const struct config *c = ct->ops.config(ct->ops.arg);
+	struct control_info in;
+	struct control_server e;
 	size_t i, n;
 	int k;
 
+	ct->ops.info(ct->ops.arg, &in);
 	metrics_family(b, "ipvsr_build_info", METRIC_GAUGE, "Version of the running daemon.");
 	metrics_sample(b, "ipvsr_build_info", (const char *[]){ "version", PACKAGE_VERSION, NULL }, 1);
 	metrics_family(b, "ipvsr_start_time_seconds", METRIC_GAUGE, "When the daemon started (Unix time).");
-	metrics_sample(b, "ipvsr_start_time_seconds", NULL, (double)d->control->started);
+	metrics_sample(b, "ipvsr_start_time_seconds", NULL, (double)ct->started);
 
 	metrics_family(b, "ipvsr_config_reloads_total", METRIC_COUNTER, "Reloads, by result.");
 	metrics_sample_u64(b, "ipvsr_config_reloads_total", (const char *[]){ "result", "accepted", NULL },
-	    d->reloads_ok);
+	    in.reloads_ok);
 	metrics_sample_u64(b, "ipvsr_config_reloads_total", (const char *[]){ "result", "refused", NULL },
-	    d->reloads_refused_total);
+	    in.reloads_refused);
 	metrics_family(b, "ipvsr_config_last_reload_successful", METRIC_GAUGE,
 	    "1 if the last reload was accepted (or none happened), 0 if refused.");
-	metrics_sample(b, "ipvsr_config_last_reload_successful", NULL, d->last_reload_ok ? 1 : 0);
+	metrics_sample(b, "ipvsr_config_last_reload_successful", NULL, in.last_reload_ok ? 1 : 0);
 	metrics_family(b, "ipvsr_config_loaded_timestamp_seconds", METRIC_GAUGE,
 	    "When the running configuration was loaded (Unix time).");
-	metrics_sample(b, "ipvsr_config_loaded_timestamp_seconds", NULL, (double)d->loaded_at);
+	metrics_sample(b, "ipvsr_config_loaded_timestamp_seconds", NULL, (double)in.loaded_at);
 	metrics_family(b, "ipvsr_config_last_reload_duration_seconds", METRIC_GAUGE,
 	    "How long the last reload took to read, check and apply.");
-	metrics_sample(b, "ipvsr_config_last_reload_duration_seconds", NULL, d->last_reload_us / 1e6);
+	metrics_sample(b, "ipvsr_config_last_reload_duration_seconds", NULL, in.last_reload_us / 1e6);
 
 	metrics_family(b, "ipvsr_vip_state", METRIC_GAUGE, "This router's role for each VIP (1 for the current one).");
 	for (i = 0; i < c->nvips; i++) {
-		enum elect_state st = election_role(d, c->vips[i].name);
+		const char *st = role_str(ct, c->vips[i].name);
 
 		for (k = 0; k < 4; k++)
 			metrics_sample(b, "ipvsr_vip_state",
 			    (const char *[]){ "vip", c->vips[i].name, "state", roles[k], NULL },
-			    st == rolev[k] ? 1 : 0);
+			    strcmp(st, roles[k]) == 0 ? 1 : 0);
 	}
 	metrics_family(b, "ipvsr_vip_priority", METRIC_GAUGE, "This router's configured priority for each VIP.");
 	for (i = 0; i < c->nvips; i++)
@@ -722,7 +714,7 @@ render_metrics(void *arg, struct tbuf *b)
 	for (i = 0; i < c->npools; i++) {
 		unsigned nup = 0, total = 0;
 
-		checks_pool_count(d->checks, c->pools[i].name, &nup, &total);
+		ct->ops.pool_count(ct->ops.arg, c->pools[i].name, &nup, &total);
 		metrics_sample(b, "ipvsr_pool_servers", (const char *[]){ "pool", c->pools[i].name,
 		    "state", "up", NULL }, nup);
 		metrics_sample(b, "ipvsr_pool_servers", (const char *[]){ "pool", c->pools[i].name,
@@ -733,57 +725,18 @@ render_metrics(void *arg, struct tbuf *b)
 		metrics_sample(b, "ipvsr_pool_min_servers", (const char *[]){ "pool", c->pools[i].name, NULL },
 		    c->pools[i].min_servers);
 
-	n = checks_count(d->checks);
-	metrics_family(b, "ipvsr_server_up", METRIC_GAUGE, "1 when the server passes its health checks.");
-	for (i = 0; i < n; i++) {
-		char a[SOCKADDR_X_STRLEN];
-
-		if (!checks_entry(d->checks, i, &e))
-			continue;
-		sockaddr_x_fmt(&e.dest, a, sizeof(a));
-		metrics_sample(b, "ipvsr_server_up", (const char *[]){ "pool", e.pool, "server", a, NULL },
-		    e.health != NULL && e.health->up ? 1 : 0);
-	}
+	n = ct->ops.server_count(ct->ops.arg);
 	metrics_family(b, "ipvsr_server_drained", METRIC_GAUGE, "1 when drained by ipvs-routerctl.");
 	for (i = 0; i < n; i++) {
 		char a[SOCKADDR_X_STRLEN];
 
-		if (!checks_entry(d->checks, i, &e))
+		if (!ct->ops.server(ct->ops.arg, i, &e))
 			continue;
 		sockaddr_x_fmt(&e.dest, a, sizeof(a));
 		metrics_sample(b, "ipvsr_server_drained", (const char *[]){ "pool", e.pool, "server", a, NULL },
-		    control_drained(d, e.pool, &e.dest) ? 1 : 0);
-	}
-	metrics_family(b, "ipvsr_server_last_check_reason", METRIC_GAUGE,
-	    "The reason of each server's last check result (1 for it).");
-	for (i = 0; i < n; i++) {
-		char a[SOCKADDR_X_STRLEN];
-
-		if (!checks_entry(d->checks, i, &e) || e.health == NULL || !e.health->seen)
-			continue;
-		sockaddr_x_fmt(&e.dest, a, sizeof(a));
-		metrics_sample(b, "ipvsr_server_last_check_reason", (const char *[]){ "pool", e.pool,
-		    "server", a, "reason", health_reason_str(e.health->last.reason), NULL }, 1);
+		    control_drained(ct, e.pool, &e.dest) ? 1 : 0);
 	}
 
-	metrics_family(b, "ipvsr_check_runs_total", METRIC_COUNTER, "Probes started.");
-	metrics_sample_u64(b, "ipvsr_check_runs_total", NULL, cs->runs);
-	metrics_family(b, "ipvsr_check_results_total", METRIC_COUNTER, "Probe results, by reason.");
-	for (k = 0; k < HEALTH_R__COUNT; k++)
-		metrics_sample_u64(b, "ipvsr_check_results_total",
-		    (const char *[]){ "reason", health_reason_str((enum health_reason)k), NULL },
-		    cs->results[k]);
-	metrics_family(b, "ipvsr_check_probes", METRIC_GAUGE, "Distinct probes scheduled.");
-	metrics_sample(b, "ipvsr_check_probes", NULL, cs->probes);
-	metrics_family(b, "ipvsr_check_in_flight", METRIC_GAUGE, "Probes running now.");
-	metrics_sample(b, "ipvsr_check_in_flight", NULL, cs->in_flight);
-	metrics_family(b, "ipvsr_check_start_late_max_seconds", METRIC_GAUGE,
-	    "Worst lateness of a probe start against its schedule (loop health).");
-	metrics_sample(b, "ipvsr_check_start_late_max_seconds", NULL, cs->max_late_us / 1e6);
-
-	checks_metrics(b);
-	election_metrics(d, b);
-	dataplane_metrics(d, b);
-	endpoints_metrics(d, b);
-	cloud_metrics(d, b);
+	/* the subsystems' own families: health, election, IPVS, endpoints, cloud */
+	ct->ops.metrics(ct->ops.arg, b);
 }

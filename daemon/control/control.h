@@ -4,7 +4,8 @@
  *
  * The control socket (ctl.c) and the scrape endpoint (metrics_http.c) are
  * edges; this module answers them from the running state the daemon and its
- * subsystems keep.  Neither the socket nor the listener is essential to load
+ * subsystems keep, which it reads through control_ops (set by the composer:
+ * nothing here includes another subsystem or calls up).  Neither the socket nor the listener is essential to load
  * balancing: if one cannot be opened (a port in use), that is logged and the
  * daemon runs on without it, retrying at the next reload.
  */
@@ -12,21 +13,69 @@
 #define IPVSR_CONTROL_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "model.h"
 
-struct daemon;
+struct tbuf;
+
+/* The daemon's own record, for status and the metrics. */
+struct control_info {
+	const char *config_path;
+	const char *router_name; /* as given with -n, or NULL */
+	time_t loaded_at;	 /* when the running configuration was loaded */
+	unsigned reloads_ok, reloads_refused;
+	bool last_reload_ok;
+	const struct errlist *last_errors; /* of the last configuration read */
+	const char *last_change;	   /* the last accepted reload's diff summary */
+	int64_t last_reload_us;
+};
+
+/* One server of one pool as the health table sees it. */
+struct control_server {
+	const char *pool;
+	struct sockaddr_x dest;
+	const char *check;   /* check type, "none" when unchecked */
+	bool up;
+	int64_t since_ms;    /* monotonic ms of the last state change, -1: none */
+	char result[200];    /* the last result in words, or why there is none */
+};
+
+/* What control asks of the composer.  Every function must be set. */
+struct control_ops {
+	const struct config *(*config)(void *arg); /* the running configuration */
+	void (*info)(void *arg, struct control_info *out);
+	/* A VIP's role here ("MASTER", "BACKUP", "FAULT", "INIT"). */
+	const char *(*role)(void *arg, const char *vip);
+	void (*pool_count)(void *arg, const char *pool, unsigned *up, unsigned *total);
+	/* The servers, in (pool, address, port) order; false past the end. */
+	size_t (*server_count)(void *arg);
+	bool (*server)(void *arg, size_t i, struct control_server *out);
+	/* Re-read the configuration (ipvs-routerctl reload): 0 or -errno. */
+	int (*reload)(void *arg);
+	/* A drain or undrain was taken: the dataplane must look again. */
+	void (*drains_changed)(void *arg);
+	/* More lines for `status` (endpoint files), and the subsystems'
+	 * own metric families. */
+	void (*status_more)(void *arg, struct tbuf *out);
+	void (*metrics)(void *arg, struct tbuf *out);
+	void *arg;
+};
+
+/* Nothing open yet.  Pair: control_stop. */
+struct control *control_new(const struct control_ops *ops);
 
 /* Open or move the control socket and metrics listener for new_conf
  * (old_conf NULL at start); only what changed is reopened. */
-void control_apply(struct daemon *d, const struct config *old_conf,
+void control_apply(struct control *ct, const struct config *old_conf,
     const struct config *new_conf);
 
-/* Close both and forget runtime drains.  NULL-safe on a daemon without. */
-void control_stop(struct daemon *d);
+/* Close both, forget runtime drains, free `ct`.  NULL-safe. */
+void control_stop(struct control *ct);
 
 /* Whether an operator drained (ipvs-routerctl drain) `addr` of pool `pool`.
  * addr's port 0 matches a drain given without a port. */
-bool control_drained(const struct daemon *d, const char *pool, const struct sockaddr_x *addr);
+bool control_drained(const struct control *ct, const char *pool, const struct sockaddr_x *addr);
 
 #endif

@@ -17,8 +17,6 @@
 
 #include <ev.h>
 
-#include "daemon.h"
-#include "control.h"
 #include "dataplane.h"
 #include "metrics.h"
 #include "ipvs.h"
@@ -45,7 +43,8 @@ struct guard {
 };
 
 struct dataplane {
-	struct daemon *d;
+	struct dataplane_hooks hooks;
+	const struct config *conf; /* the running configuration (the last applied) */
 	struct ipvs *h;		   /* NULL while IPVS is unavailable */
 	struct rc_table applied;   /* the kernel's table, foreign services included */
 	bool applied_valid;	   /* false: dump before planning */
@@ -67,7 +66,6 @@ struct dataplane {
 	size_t ndrift, capdrift;
 };
 
-static struct dataplane *dp_of(struct daemon *d);
 static void deferred_cb(void *arg);
 static void timer_cb(struct ev_loop *l, ev_timer *w, int revents);
 static void arm_timer(struct dataplane *dp, bool unavailable);
@@ -93,58 +91,46 @@ static bool served(const struct config *c, const struct vip *v);
 
 /* ============================================================ life cycle */
 
-static struct dataplane *
-dp_of(struct daemon *d)
-{
-	return d != NULL ? d->dataplane : NULL;
-}
-
-void
-dataplane_init(struct daemon *d)
+struct dataplane *
+dataplane_new(const struct dataplane_hooks *hooks)
 {
 	struct dataplane *dp;
 
-	if (d->dataplane != NULL)
-		return;
 	dp = xcalloc(1, sizeof(*dp));
-	dp->d = d;
+	dp->hooks = *hooks;
 	dp->sched_none = true;
 	dp->sloppy_set[0] = dp->sloppy_set[1] = -1;
 	rc_table_init(&dp->applied);
 	ev_timer_init(&dp->timer, timer_cb, 0., 0.);
 	dp->timer.data = dp;
-	d->dataplane = dp;
+	return dp;
 }
 
 void
-dataplane_apply(struct daemon *d, const struct config *old_conf, const struct config *new_conf)
+dataplane_apply(struct dataplane *dp, const struct config *old_conf, const struct config *new_conf)
 {
-	struct dataplane *dp = dp_of(d);
-
 	(void)old_conf;
 	if (dp == NULL || new_conf == NULL)
 		return;
+	dp->conf = new_conf;
 	warn_config(new_conf);
 	dp->dup_warned = false;
 	/* the period may have changed; the next reconcile runs at once anyway */
 	dp->timer_s = -1;
 	arm_timer(dp, dp->h == NULL && dp->unavailable);
-	dataplane_dirty(d);
+	dataplane_dirty(dp);
 }
 
 void
-dataplane_dirty(struct daemon *d)
+dataplane_dirty(struct dataplane *dp)
 {
-	struct dataplane *dp = dp_of(d);
-
 	if (dp != NULL)
 		loop_defer(deferred_cb, dp);
 }
 
 void
-dataplane_fini(struct daemon *d)
+dataplane_fini(struct dataplane *dp)
 {
-	struct dataplane *dp = dp_of(d);
 	const struct config *c;
 	struct rc_plan plan;
 	size_t i, n = 0;
@@ -155,7 +141,7 @@ dataplane_fini(struct daemon *d)
 	loop_defer_cancel(deferred_cb, dp);
 	if (loop_ev() != NULL)
 		ev_timer_stop(loop_ev(), &dp->timer);
-	c = d->conf;
+	c = dp->conf;
 	if (dp->h != NULL && c != NULL && c->ipvs.flush_on_exit) {
 		if (!dp->applied_valid && ipvs_dump(dp->h, &dp->applied) == 0)
 			dp->applied_valid = true;
@@ -206,7 +192,6 @@ dataplane_fini(struct daemon *d)
 	drift_flush(dp, false);
 	free(dp->drift);
 	free(dp);
-	d->dataplane = NULL;
 }
 
 static void
@@ -228,7 +213,7 @@ timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 static void
 arm_timer(struct dataplane *dp, bool unavailable)
 {
-	const struct config *c = dp->d->conf;
+	const struct config *c = dp->conf;
 	struct ev_loop *l = loop_ev();
 	double s = 0;
 
@@ -265,9 +250,9 @@ ensure_ipvs(struct dataplane *dp)
 			log_warnx("ipvs: IPVS is not available: %s (is the ip_vs module loaded?); "
 				  "retrying every %d s, everything else keeps running",
 			    why,
-			    dp->d->conf && dp->d->conf->ipvs.reconcile_interval_ms > 0 &&
-				    dp->d->conf->ipvs.reconcile_interval_ms < RETRY_MS
-				? dp->d->conf->ipvs.reconcile_interval_ms / 1000
+			    dp->conf && dp->conf->ipvs.reconcile_interval_ms > 0 &&
+				    dp->conf->ipvs.reconcile_interval_ms < RETRY_MS
+				? dp->conf->ipvs.reconcile_interval_ms / 1000
 				: RETRY_MS / 1000);
 		dp->unavailable = true;
 		arm_timer(dp, true);
@@ -334,7 +319,7 @@ pool_members(void *arg, const struct pool *p, struct rc_member **out)
 		m[i].lower_threshold = s->lower_threshold;
 		/* drained in the configuration, by ipvs-routerctl, or (an endpoint
 		 * removed from its file) for its drain grace */
-		m[i].drain = s->drain || control_drained(dp->d, p->name, &m[i].addr);
+		m[i].drain = s->drain || dp->hooks.drained(dp->hooks.arg, p->name, &m[i].addr);
 		m[i].up = member_up(dp, p, &m[i].addr);
 	}
 	*out = m;
@@ -360,7 +345,7 @@ static bool
 member_up(struct dataplane *dp, const struct pool *p, const struct sockaddr_x *addr)
 {
 	struct hold key, *h;
-	bool up = daemon_server_up(dp->d, p, addr);
+	bool up = dp->hooks.server_up(dp->hooks.arg, p->name, addr);
 
 	if (dp->nholds == 0)
 		return up;
@@ -369,7 +354,7 @@ member_up(struct dataplane *dp, const struct pool *p, const struct sockaddr_x *a
 	h = bsearch(&key, dp->holds, dp->nholds, sizeof(*dp->holds), hold_cmp);
 	if (h == NULL || h->released)
 		return up;
-	if (up || daemon_server_settled(dp->d, p, addr)) {
+	if (up || dp->hooks.server_settled(dp->hooks.arg, p->name, addr)) {
 		h->released = true;
 		return up;
 	}
@@ -705,7 +690,7 @@ execute(struct dataplane *dp, const struct rc_plan *plan, int64_t t0_us)
 		log_notice("ipvs: this kernel has no scheduler \"none\": new services get their "
 			   "scheduler at once (mh then rebuilds its table per destination)");
 		dp->sched_none = false;
-		dataplane_dirty(dp->d);
+		dataplane_dirty(dp);
 	}
 	if (r < 0)
 		drop_ipvs(dp, r, "applying the plan");
@@ -717,7 +702,7 @@ execute(struct dataplane *dp, const struct rc_plan *plan, int64_t t0_us)
 static void
 reconcile(struct dataplane *dp, bool full)
 {
-	const struct config *c = dp->d->conf;
+	const struct config *c = dp->conf;
 	struct rc_table desired, fresh;
 	struct rc_pool_state *ps = NULL;
 	struct rc_svc_conf *retire = NULL;
@@ -854,9 +839,8 @@ warn_config(const struct config *c)
 }
 
 void
-dataplane_metrics(const struct daemon *d, struct tbuf *b)
+dataplane_metrics(const struct dataplane *dp, struct tbuf *b)
 {
-	const struct dataplane *dp = d->dataplane;
 	const struct ipvs_counters *ct;
 	size_t i, j;
 

@@ -3,10 +3,12 @@
  * equal to what the configuration, the health table and the endpoint files
  * ask for.
  *
- * Composition module (with daemon.c): it builds the desired state
- * (reconcile.h), owns the applied view of the kernel's table, runs one
- * deferred reconcile per loop iteration however many events asked for it,
- * and repairs drift on a timer (ipvs.reconcile_interval_ms).
+ * The dataplane glue: it builds the desired state (reconcile.h), owns the
+ * applied view of the kernel's table, runs one deferred reconcile per loop
+ * iteration however many events asked for it, and repairs drift on a timer
+ * (ipvs.reconcile_interval_ms).  What it needs of health and of operator
+ * drains it asks through dataplane_hooks, set by the composer; nothing here
+ * calls up.
  *
  * Ownership: only the services the running configuration declares (and
  * those an earlier configuration of this process declared, until they are
@@ -21,34 +23,52 @@
 #ifndef IPVSR_DATAPLANE_H
 #define IPVSR_DATAPLANE_H
 
-struct daemon;
-struct config;
+#include <stdbool.h>
 
-/* Set up the dataplane of `d` (after loop_init).  Pair: dataplane_fini. */
-void dataplane_init(struct daemon *d);
+struct config;
+struct sockaddr_x;
+
+/* The dataplane's questions to the rest of the daemon. */
+struct dataplane_hooks {
+	/* Whether the server at `addr` (port 0: any of its ports) may take
+	 * traffic in pool `pool`: the health table's verdict. */
+	bool (*server_up)(void *arg, const char *pool, const struct sockaddr_x *addr);
+	/* Whether health has a verdict for it yet (up, or a probe failed; true
+	 * when nothing checks it).  Until then a destination adopted at start
+	 * keeps its weight. */
+	bool (*server_settled)(void *arg, const char *pool, const struct sockaddr_x *addr);
+	/* Whether an operator drained it (ipvs-routerctl drain). */
+	bool (*drained)(void *arg, const char *pool, const struct sockaddr_x *addr);
+	void *arg;
+};
+
+/* A dataplane with nothing applied (after loop_init).  Pair: dataplane_fini. */
+struct dataplane *dataplane_new(const struct dataplane_hooks *hooks);
 
 /*
  * The configuration changes from `old_conf` (NULL at start) to `new_conf`:
  * warn about settings the kernel will act on surprisingly, set the IPVS
- * sysctls, re-arm the repair timer, and schedule a reconcile, which runs
- * once d->conf is the new configuration.
+ * sysctls, re-arm the repair timer, and schedule a reconcile.  `new_conf`
+ * is the running configuration from now on: it must outlive the next apply
+ * (or dataplane_fini).
  */
 void dataplane_apply(
-    struct daemon *d, const struct config *old_conf, const struct config *new_conf);
+    struct dataplane *dp, const struct config *old_conf, const struct config *new_conf);
 
 /* Something the desired state depends on changed: one reconcile at the end
  * of this loop iteration. */
-void dataplane_dirty(struct daemon *d);
+void dataplane_dirty(struct dataplane *dp);
 
 /*
  * Stop: with ipvs.flush_on_exit delete the services we manage, else leave
  * the table as it is; stop the timer and free everything.  Before
- * loop_fini and while d->conf is still set.  NULL-safe, idempotent.
+ * loop_fini and while the last applied configuration is still alive.
+ * NULL-safe.
  */
-void dataplane_fini(struct daemon *d);
+void dataplane_fini(struct dataplane *dp);
 
 struct tbuf;
 /* Prometheus families ipvsr_ipvs_* (operations, errors, per-destination connections). */
-void dataplane_metrics(const struct daemon *d, struct tbuf *b);
+void dataplane_metrics(const struct dataplane *dp, struct tbuf *b);
 
 #endif

@@ -24,7 +24,6 @@
 
 #include <ev.h>
 
-#include "daemon.h"
 #include "elect.h"
 #include "elect_net.h"
 #include "elect_proto.h"
@@ -96,7 +95,6 @@ struct notify_job {
 };
 
 struct election_rt {
-	struct daemon *d;
 	const struct config *conf;
 	struct inst **insts;
 	size_t ninsts;
@@ -117,7 +115,6 @@ struct election_rt {
 	int schedstat_fd;     /* -1: not open yet, -2: unavailable */
 };
 
-static struct election_rt *rt_get(struct daemon *d);
 static void raise_priority(void);
 static void set_autogroup_nice(void);
 static int key_read(const char *path, struct elect_key *out);
@@ -338,24 +335,19 @@ raise_priority(void)
 		    ELECTION_NICE);
 }
 
-static struct election_rt *
-rt_get(struct daemon *d)
+struct election_rt *
+election_new(void)
 {
-	struct election_rt *rt = d->election;
+	struct election_rt *rt = xcalloc(1, sizeof(*rt));
 	size_t i;
 
-	if (rt == NULL) {
-		rt = xcalloc(1, sizeof(*rt));
-		rt->d = d;
-		for (i = 0; i < ARRAY_SIZE(rt->rl_rx); i++)
-			rt->rl_rx[i] = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
-		rt->rl_tx = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
-		rt->rl_notify = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
-		rt->rl_late = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
-		rt->run_delay_ms = -1;
-		rt->schedstat_fd = -1;
-		d->election = rt;
-	}
+	for (i = 0; i < ARRAY_SIZE(rt->rl_rx); i++)
+		rt->rl_rx[i] = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
+	rt->rl_tx = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
+	rt->rl_notify = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
+	rt->rl_late = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
+	rt->run_delay_ms = -1;
+	rt->schedstat_fd = -1;
 	return rt;
 }
 
@@ -1040,9 +1032,8 @@ pool_down(const struct election_rt *rt, const char *pool)
 }
 
 void
-election_pool_health(struct daemon *d, const char *pool, bool below_min)
+election_pool_health(struct election_rt *rt, const char *pool, bool below_min)
 {
-	struct election_rt *rt = rt_get(d);
 	size_t i;
 
 	if (pool == NULL || pool_down(rt, pool) == below_min)
@@ -1065,10 +1056,8 @@ election_pool_health(struct daemon *d, const char *pool, bool below_min)
 /* ------------------------------------------------------------ subscribers */
 
 int
-election_subscribe(struct daemon *d, election_role_fn cb, void *arg)
+election_subscribe(struct election_rt *rt, election_role_fn cb, void *arg)
 {
-	struct election_rt *rt = rt_get(d);
-
 	if (rt->nsubs == MAX_SUBS)
 		return -ENOSPC;
 	rt->subs[rt->nsubs].cb = cb;
@@ -1078,9 +1067,8 @@ election_subscribe(struct daemon *d, election_role_fn cb, void *arg)
 }
 
 void
-election_unsubscribe(struct daemon *d, election_role_fn cb, void *arg)
+election_unsubscribe(struct election_rt *rt, election_role_fn cb, void *arg)
 {
-	struct election_rt *rt = d->election;
 	size_t i;
 
 	if (rt == NULL)
@@ -1095,9 +1083,8 @@ election_unsubscribe(struct daemon *d, election_role_fn cb, void *arg)
 }
 
 enum elect_state
-election_role(const struct daemon *d, const char *vip_name)
+election_role(const struct election_rt *rt, const char *vip_name)
 {
-	const struct election_rt *rt = d->election;
 	size_t i;
 
 	if (rt == NULL || vip_name == NULL)
@@ -1111,10 +1098,8 @@ election_role(const struct daemon *d, const char *vip_name)
 /* ------------------------------------------------------------ life cycle */
 
 int
-election_init(struct daemon *d)
+election_init(struct election_rt *rt, const struct config *c)
 {
-	struct election_rt *rt = rt_get(d);
-	const struct config *c = d->conf;
 	struct elect_net_conf nc;
 	int r;
 
@@ -1137,14 +1122,12 @@ election_init(struct daemon *d)
 	}
 	return 0;
 fail:
-	election_stop(d);
 	return r;
 }
 
 void
-election_apply(struct daemon *d, const struct config *old_conf, const struct config *new_conf)
+election_apply(struct election_rt *rt, const struct config *old_conf, const struct config *new_conf)
 {
-	struct election_rt *rt = rt_get(d);
 	struct inst **keep, **fresh, *in;
 	size_t nkeep = 0, nfresh = 0, i, j;
 	struct elect_key k;
@@ -1248,9 +1231,8 @@ election_apply(struct daemon *d, const struct config *old_conf, const struct con
 }
 
 void
-election_stop(struct daemon *d)
+election_stop(struct election_rt *rt)
 {
-	struct election_rt *rt = d->election;
 	struct elect_event ev;
 	size_t i;
 
@@ -1274,7 +1256,6 @@ election_stop(struct daemon *d)
 		free(rt->pools_down[i]);
 	free(rt->pools_down);
 	free(rt);
-	d->election = NULL;
 }
 
 /* ------------------------------------------------------------ notify */
@@ -1549,9 +1530,8 @@ notify_drain(struct election_rt *rt)
 }
 
 void
-election_metrics(const struct daemon *d, struct tbuf *b)
+election_metrics(const struct election_rt *rt, struct tbuf *b)
 {
-	const struct election_rt *rt = d->election;
 	size_t i;
 
 	if (rt == NULL)
@@ -1570,9 +1550,8 @@ election_metrics(const struct daemon *d, struct tbuf *b)
 }
 
 int64_t
-election_last_heard_ms(const struct daemon *d, const char *vip_name)
+election_last_heard_ms(const struct election_rt *rt, const char *vip_name)
 {
-	const struct election_rt *rt = d->election;
 	size_t i;
 
 	if (rt == NULL)

@@ -26,9 +26,11 @@
  * pending ones and a STOP for each VIP run to completion before the daemon
  * exits (each still bounded by the timeout).
  *
- * Life cycle (daemon.c): election_check before a configuration is accepted
- * (start and reload), election_init after loop_init, election_apply from
- * daemon_apply, election_stop before loop_fini.
+ * Life cycle (the composer): election_check before a configuration is
+ * accepted (start and reload); election_new, then election_init after
+ * loop_init; election_apply for every accepted configuration;
+ * election_stop (which frees) before loop_fini.  The composer forwards
+ * pool health in and subscribes to role changes; nothing here calls up.
  */
 #ifndef IPVSR_ELECTION_H
 #define IPVSR_ELECTION_H
@@ -38,8 +40,8 @@
 #include "elect.h"
 #include "model.h"
 
-struct daemon;
 struct election_rt;
+struct tbuf;
 
 /*
  * What only the running system can check about a validated configuration:
@@ -48,13 +50,16 @@ struct election_rt;
  */
 int election_check(const struct config *c);
 
+/* An election with no instances and nothing open.  Pair: election_stop. */
+struct election_rt *election_new(void);
+
 /*
- * Set up the election for d->conf: sockets, interface watch, key.  Instances
- * start in election_apply(d, NULL, d->conf).  Returns 0, or a negative errno
- * (logged; nothing left to undo) when this router cannot take part: then it
- * must not start, or it would claim every VIP.
+ * Set up the election for configuration `c`: sockets, interface watch, key.
+ * Instances start in election_apply(rt, NULL, c).  Returns 0, or a negative
+ * errno (logged) when this router cannot take part: then it must not start,
+ * or it would claim every VIP; the caller undoes it with election_stop.
  */
-int election_init(struct daemon *d);
+int election_init(struct election_rt *rt, const struct config *c);
 
 /*
  * Move from old_conf (NULL at start) to new_conf.  Instances are matched by
@@ -64,15 +69,16 @@ int election_init(struct daemon *d);
  * one starts in INIT.  Sockets are reopened only when the peers' families,
  * this router's address or the interface changed; the key is re-read.
  */
-void election_apply(struct daemon *d, const struct config *old_conf, const struct config *new_conf);
+void election_apply(
+    struct election_rt *rt, const struct config *old_conf, const struct config *new_conf);
 
 /*
  * Leave: each MASTER sends a priority-0 advert (its peers take over after
  * their skew time, without waiting for the master-down interval) and
- * removes its address; then the notify commands run out.  Safe when
- * election_init failed or never ran.
+ * removes its address; then the notify commands run out; then `rt` is
+ * freed.  Safe when election_init failed or never ran; NULL-safe.
  */
-void election_stop(struct daemon *d);
+void election_stop(struct election_rt *rt);
 
 /*
  * Input from the health subsystem: pool `pool` has fewer healthy servers
@@ -83,7 +89,7 @@ void election_stop(struct daemon *d);
  * "ignore" nothing.  Remembered by pool name across reloads; a pool that is
  * not in the configuration is remembered too (it may appear on reload).
  */
-void election_pool_health(struct daemon *d, const char *pool, bool below_min);
+void election_pool_health(struct election_rt *rt, const char *pool, bool below_min);
 
 /*
  * Role-change subscribers (the cloud hook): cb runs after the address and
@@ -93,20 +99,20 @@ void election_pool_health(struct daemon *d, const char *pool, bool below_min);
  */
 typedef void (*election_role_fn)(
     void *arg, const struct vip *v, enum elect_state from, enum elect_state to);
-int election_subscribe(struct daemon *d, election_role_fn cb, void *arg);
-void election_unsubscribe(struct daemon *d, election_role_fn cb, void *arg);
+int election_subscribe(struct election_rt *rt, election_role_fn cb, void *arg);
+void election_unsubscribe(struct election_rt *rt, election_role_fn cb, void *arg);
 
 /* Prometheus families ipvsr_vip_transitions_total, ipvsr_vip_reasserts_total. */
-void election_metrics(const struct daemon *d, struct tbuf *b);
+void election_metrics(const struct election_rt *rt, struct tbuf *b);
 
 /*
  * When the VIP's instance last heard its master's advert (loop clock, ms);
  * -1 when never or no instance.  For the failover timeline: at a takeover it
  * is the last sign of life of the previous master.
  */
-int64_t election_last_heard_ms(const struct daemon *d, const char *vip_name);
+int64_t election_last_heard_ms(const struct election_rt *rt, const char *vip_name);
 
 /* The state of a VIP's instance; ELECT_INIT when it has none. */
-enum elect_state election_role(const struct daemon *d, const char *vip_name);
+enum elect_state election_role(const struct election_rt *rt, const char *vip_name);
 
 #endif

@@ -10,8 +10,6 @@
 
 #include <ev.h>
 
-#include "checks.h"
-#include "daemon.h"
 #include "endpoints.h"
 #include "epfile.h"
 #include "log.h"
@@ -37,12 +35,13 @@ struct ep_pool {
 };
 
 struct endpoints {
-	struct daemon *d;
+	struct endpoints_hooks hooks;
+	bool started;		/* some pool had a file once: the watcher runs */
 	struct epfile_watch *w;
 	struct ep_pool *v;
 	size_t n;
 	struct config *cfg;	/* the configuration readings are judged against */
-	bool applying;		/* inside endpoints_apply: don't touch d->conf */
+	bool applying;		/* inside endpoints_apply: don't touch the running config */
 	ev_timer grace;
 	struct log_ratelimit rl;
 };
@@ -163,7 +162,7 @@ on_reading(void *arg, const char *key, const char *path, enum epfile_status st,
 {
 	struct endpoints *e = arg;
 	struct ep_pool *ep = ep_find(e, key);
-	const struct config *c = e->cfg ? e->cfg : e->d->conf;
+	const struct config *c = e->cfg ? e->cfg : e->hooks.running(e->hooks.arg);
 	const struct pool *p;
 	struct epset_delta dl;
 	struct epset empty = { NULL, 0 };
@@ -296,15 +295,14 @@ merge(struct pool *p, const struct ep_pool *ep)
 static void
 refresh_running(struct endpoints *e, const char *pool)
 {
-	struct daemon *d = e->d;
+	struct config *c = e->hooks.running(e->hooks.arg);
 	struct ep_pool *ep = ep_find(e, pool);
 	struct pool *p;
 
-	if (d->conf == NULL || ep == NULL || (p = config_find_pool(d->conf, pool)) == NULL)
+	if (c == NULL || ep == NULL || (p = config_find_pool(c, pool)) == NULL)
 		return;
 	merge(p, ep);
-	checks_apply(d->checks, d->conf);
-	daemon_dataplane_dirty(d);
+	e->hooks.changed(e->hooks.arg, pool);
 }
 
 static void
@@ -343,26 +341,33 @@ on_grace(struct ev_loop *loop, ev_timer *t, int revents)
 
 /* ------------------------------------------------------------ life cycle */
 
-void
-endpoints_apply(struct daemon *d, const struct config *old_conf, struct config *c)
+struct endpoints *
+endpoints_new(const struct endpoints_hooks *hooks)
 {
-	struct endpoints *e = d->endpoints;
+	struct endpoints *e = xcalloc(1, sizeof(*e));
+
+	e->hooks = *hooks;
+	e->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
+	ev_timer_init(&e->grace, on_grace, 1., 0.);
+	e->grace.data = e;
+	return e;
+}
+
+void
+endpoints_apply(struct endpoints *e, const struct config *old_conf, struct config *c)
+{
 	size_t i, j;
 	int r;
 
 	(void)old_conf;
-	if (e == NULL) {
+	if (!e->started) {
 		bool any = false;
 
 		for (i = 0; i < c->npools && !any; i++)
 			any = c->pools[i].endpoints_file != NULL || c->router.endpoints_dir != NULL;
 		if (!any)
 			return;
-		e = d->endpoints = xcalloc(1, sizeof(*e));
-		e->d = d;
-		e->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
-		ev_timer_init(&e->grace, on_grace, 1., 0.);
-		e->grace.data = e;
+		e->started = true;
 		e->w = epfile_watch_new(on_reading, e);
 		if (e->w == NULL)
 			log_warn("endpoint files: cannot start inotify; pools keep their static "
@@ -423,9 +428,8 @@ endpoints_apply(struct daemon *d, const struct config *old_conf, struct config *
 }
 
 void
-endpoints_stop(struct daemon *d)
+endpoints_stop(struct endpoints *e)
 {
-	struct endpoints *e = d->endpoints;
 	size_t i;
 
 	if (e == NULL)
@@ -436,17 +440,16 @@ endpoints_stop(struct daemon *d)
 		ep_release(&e->v[i]);
 	free(e->v);
 	free(e);
-	d->endpoints = NULL;
 }
 
 void
-endpoints_status(const struct daemon *d, struct tbuf *o)
+endpoints_status(const struct endpoints *e, struct tbuf *o)
 {
-	const struct endpoints *e = d->endpoints;
 	size_t i;
 
-	if (e == NULL)
+	if (e == NULL || !e->started)
 		return;
+	tbuf_puts(o, "\nendpoint files:\n");
 	for (i = 0; i < e->n; i++) {
 		const struct ep_pool *ep = &e->v[i];
 
@@ -457,12 +460,11 @@ endpoints_status(const struct daemon *d, struct tbuf *o)
 }
 
 void
-endpoints_metrics(const struct daemon *d, struct tbuf *b)
+endpoints_metrics(const struct endpoints *e, struct tbuf *b)
 {
-	const struct endpoints *e = d->endpoints;
 	size_t i;
 
-	if (e == NULL)
+	if (e == NULL || !e->started)
 		return;
 	metrics_family(b, "ipvsr_endpoints", METRIC_GAUGE, "Endpoints in the last accepted endpoints file.");
 	for (i = 0; i < e->n; i++)

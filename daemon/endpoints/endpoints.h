@@ -23,7 +23,21 @@
 #include "model.h"
 #include "util.h"
 
-struct daemon;
+struct tbuf;
+
+/* What the endpoints glue needs of the composer. */
+struct endpoints_hooks {
+	/* The running configuration: a reading between reloads changes its
+	 * pools' dynamic servers in place.  NULL before the first one. */
+	struct config *(*running)(void *arg);
+	/* Pool `pool` of the running configuration changed between reloads:
+	 * whoever follows its servers (checks, dataplane) looks again. */
+	void (*changed)(void *arg, const char *pool);
+	void *arg;
+};
+
+/* Nothing followed yet.  Pair: endpoints_stop. */
+struct endpoints *endpoints_new(const struct endpoints_hooks *hooks);
 
 /*
  * What only the running system can check before accepting a configuration:
@@ -37,15 +51,16 @@ int endpoints_check(const struct config *c, struct errlist *el);
  * current endpoint set into new_conf as dynamic servers.  Call before the
  * other subsystems apply new_conf, so that they see them.
  */
-void endpoints_apply(struct daemon *d, const struct config *old_conf, struct config *new_conf);
+void endpoints_apply(struct endpoints *e, const struct config *old_conf, struct config *new_conf);
 
-/* Stop following; NULL-safe. */
-void endpoints_stop(struct daemon *d);
+/* Stop following and free `e`; NULL-safe. */
+void endpoints_stop(struct endpoints *e);
 
-/* One line per pool with a file, for ipvs-routerctl status. */
-void endpoints_status(const struct daemon *d, struct tbuf *out);
+/* For ipvs-routerctl status: a heading and one line per pool with a file;
+ * nothing when no pool ever had one. */
+void endpoints_status(const struct endpoints *e, struct tbuf *out);
 
 /* Prometheus families ipvsr_endpoints*. */
-void endpoints_metrics(const struct daemon *d, struct tbuf *out);
+void endpoints_metrics(const struct endpoints *e, struct tbuf *out);
 
 #endif
