@@ -69,18 +69,6 @@ static struct {
 
 /* ------------------------------------------------------------ definitions */
 
-bool
-check_def_equal(const struct check *a, const struct check *b)
-{
-	struct check x = *a, y = *b;
-
-	x.rise = y.rise = 0;
-	x.fall = y.fall = 0;
-	x.line = y.line = 0;
-	x.src = y.src = NULL;
-	return check_equal(&x, &y);
-}
-
 struct check_def *
 check_def_new(const struct check *ck)
 {

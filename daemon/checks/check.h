@@ -47,9 +47,6 @@ void check_def_ref(struct check_def *def);
 /* Drop a reference; the last one frees.  NULL-safe. */
 void check_def_unref(struct check_def *def);
 
-/* Equal for probing purposes: every field but rise, fall and the source position. */
-bool check_def_equal(const struct check *a, const struct check *b);
-
 /* Called once per finished run with its result.  Never from inside probe_new/probe_free. */
 typedef void (*probe_done_fn)(void *arg, struct probe *p, const struct health_result *r);
 

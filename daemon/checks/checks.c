@@ -18,6 +18,7 @@
 
 #include "check.h"
 #include "checks.h"
+#include "hash.h"
 #include "metrics.h"
 #include "log.h"
 #include "loop.h"
@@ -55,13 +56,6 @@ struct cprobe {
 	bool kept;
 };
 
-/* Open-addressing index from a 64-bit hash to items compared by `eq`. */
-struct hidx {
-	void **slot;
-	uint64_t *hash;
-	size_t cap;
-};
-
 struct checks {
 	struct checks_hooks hooks;
 	struct cpool **pools; /* sorted by name */
@@ -86,19 +80,9 @@ struct probe_key {
 	const struct check *ck;
 };
 
-static uint64_t fnv(uint64_t h, const void *data, size_t n);
-static uint64_t fnv_str(uint64_t h, const char *s);
-static uint64_t fnv_int(uint64_t h, long long v);
-static uint64_t check_hash(const struct check *ck);
-static uint64_t target_hash(uint64_t h, const struct sockaddr_x *t);
-static void hidx_init(struct hidx *x, size_t n);
-static void hidx_fini(struct hidx *x);
-static void hidx_add(struct hidx *x, uint64_t h, void *v);
-static void *hidx_find(
-    const struct hidx *x, uint64_t h, bool (*eq)(const void *, const void *), const void *key);
-static bool def_eq(const void *item, const void *key);
-static bool cprobe_eq_free(const void *item, const void *key);
-static bool cprobe_eq(const void *item, const void *key);
+static bool def_eq(const void *ctx, uintptr_t item, const void *key);
+static bool cprobe_eq_free(const void *ctx, uintptr_t item, const void *key);
+static bool cprobe_eq(const void *ctx, uintptr_t item, const void *key);
 static int pool_cmp_name(const void *key, const void *item);
 static int ent_cmp(const void *a, const void *b);
 static int ent_key_cmp(const char *pool, const struct sockaddr_x *dest, const struct entry *e);
@@ -116,144 +100,35 @@ static void transition(
 static void count_change(struct checks *cs, struct entry *e, enum health_change ch);
 static void pool_report(struct checks *cs, struct cpool *p, bool at_apply);
 static int pool_sort_cmp(const void *a, const void *b);
-static bool ent_eq(const void *item, const void *key);
+static bool ent_eq(const void *ctx, uintptr_t item, const void *key);
 static uint64_t ent_hash(const char *pool, const struct sockaddr_x *dest);
 static void recount(struct checks *cs);
 
 /* ------------------------------------------------------------ hashing */
 
-static uint64_t
-fnv(uint64_t h, const void *data, size_t n)
+static bool
+def_eq(const void *ctx, uintptr_t item, const void *key)
 {
-	const unsigned char *p = data;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-static uint64_t
-fnv_str(uint64_t h, const char *s)
-{
-	/* NULL and "" must differ: a marker byte first */
-	unsigned char m = s == NULL ? 0 : 1;
-
-	h = fnv(h, &m, 1);
-	return s == NULL ? h : fnv(h, s, strlen(s) + 1);
-}
-
-static uint64_t
-fnv_int(uint64_t h, long long v)
-{
-	return fnv(h, &v, sizeof(v));
-}
-
-/* Over exactly the fields check_def_equal compares. */
-static uint64_t
-check_hash(const struct check *ck)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	int i;
-
-	h = fnv_int(h, ck->type);
-	h = fnv_int(h, ck->port);
-	h = fnv_int(h, ck->interval_ms);
-	h = fnv_int(h, ck->timeout_ms);
-	h = fnv_int(h, ck->verify);
-	h = fnv_int(h, ck->nexpect);
-	for (i = 0; i < ck->nexpect; i++) {
-		h = fnv_int(h, ck->expect[i].lo);
-		h = fnv_int(h, ck->expect[i].hi);
-	}
-	h = fnv_str(h, ck->method);
-	h = fnv_str(h, ck->path);
-	h = fnv_str(h, ck->host);
-	h = fnv_str(h, ck->body);
-	h = fnv_str(h, ck->sni);
-	h = fnv_str(h, ck->ca_file);
-	h = fnv_str(h, ck->client_cert);
-	h = fnv_str(h, ck->client_key);
-	h = fnv_int(h, ck->argc);
-	for (i = 0; i < ck->argc; i++)
-		h = fnv_str(h, ck->argv[i]);
-	return h;
-}
-
-static uint64_t
-target_hash(uint64_t h, const struct sockaddr_x *t)
-{
-	h = fnv_int(h, t->af);
-	h = fnv(h, &t->a, t->af == AF_INET6 ? sizeof(t->a.v6) : sizeof(t->a.v4));
-	return fnv_int(h, t->port);
-}
-
-static void
-hidx_init(struct hidx *x, size_t n)
-{
-	size_t cap = 16;
-
-	while (cap < 2 * n)
-		cap *= 2;
-	x->cap = cap;
-	x->slot = xcalloc(cap, sizeof(*x->slot));
-	x->hash = xcalloc(cap, sizeof(*x->hash));
-}
-
-static void
-hidx_fini(struct hidx *x)
-{
-	FREE_AND_NULL(x->slot);
-	FREE_AND_NULL(x->hash);
-	x->cap = 0;
-}
-
-/* The caller sized the index for every item it adds (at most half full). */
-static void
-hidx_add(struct hidx *x, uint64_t h, void *v)
-{
-	size_t i = (size_t)h & (x->cap - 1);
-
-	while (x->slot[i] != NULL)
-		i = (i + 1) & (x->cap - 1);
-	x->slot[i] = v;
-	x->hash[i] = h;
-}
-
-static void *
-hidx_find(const struct hidx *x, uint64_t h, bool (*eq)(const void *, const void *), const void *key)
-{
-	size_t i = (size_t)h & (x->cap - 1);
-
-	for (; x->slot[i] != NULL; i = (i + 1) & (x->cap - 1))
-		if (x->hash[i] == h && eq(x->slot[i], key))
-			return x->slot[i];
-	return NULL;
+	(void)ctx;
+	return check_probe_equal(&((const struct check_def *)item)->ck, key);
 }
 
 static bool
-def_eq(const void *item, const void *key)
+cprobe_eq(const void *ctx, uintptr_t item, const void *key)
 {
-	return check_def_equal(&((const struct check_def *)item)->ck, key);
-}
-
-static bool
-cprobe_eq(const void *item, const void *key)
-{
-	const struct cprobe *cp = item;
+	const struct cprobe *cp = (const struct cprobe *)item;
 	const struct probe_key *k = key;
 
+	(void)ctx;
 	return sockaddr_x_cmp(&cp->target, k->target) == 0 &&
-	       check_def_equal(&probe_def(cp->probe)->ck, k->ck);
+	       check_probe_equal(&probe_def(cp->probe)->ck, k->ck);
 }
 
 /* An old probe not claimed yet by this apply. */
 static bool
-cprobe_eq_free(const void *item, const void *key)
+cprobe_eq_free(const void *ctx, uintptr_t item, const void *key)
 {
-	return !((const struct cprobe *)item)->kept && cprobe_eq(item, key);
+	return !((const struct cprobe *)item)->kept && cprobe_eq(ctx, item, key);
 }
 
 /* ------------------------------------------------------------ lookups */
@@ -428,17 +303,18 @@ struct ent_key {
 };
 
 static bool
-ent_eq(const void *item, const void *key)
+ent_eq(const void *ctx, uintptr_t item, const void *key)
 {
 	const struct ent_key *k = key;
 
-	return ent_key_cmp(k->pool, k->dest, item) == 0;
+	(void)ctx;
+	return ent_key_cmp(k->pool, k->dest, (const void *)item) == 0;
 }
 
 static uint64_t
 ent_hash(const char *pool, const struct sockaddr_x *dest)
 {
-	return target_hash(fnv_str(0xcbf29ce484222325ULL, pool), dest);
+	return hash_sockaddr_x(hash_str(HASH_INIT, pool), dest);
 }
 
 static void
@@ -533,7 +409,7 @@ checks_apply(struct checks *cs, const struct config *c)
 
 				dest.port = ports[k];
 				h = ent_hash(p->name, &dest);
-				if (hidx_find(&entidx, h, ent_eq, &key) != NULL) {
+				if (hidx_find(&entidx, h, ent_eq, NULL, &key) != 0) {
 					/* pool port 0: a server without a port met one with it */
 					log_warnx("pool %s server %s: listed twice (once through "
 						  "a service port), checked once",
@@ -557,7 +433,7 @@ checks_apply(struct checks *cs, const struct config *c)
 				e->pool = poolmap[i];
 				e->srv = (unsigned)j;
 				e->dest = dest;
-				hidx_add(&entidx, h, e);
+				hidx_add(&entidx, h, (uintptr_t)e);
 				wants[nent].e = e;
 				wants[nent].ck = &s->check;
 				wants[nent].target = dest;
@@ -575,12 +451,12 @@ checks_apply(struct checks *cs, const struct config *c)
 	for (i = 0; i < cs->nprobes; i++) {
 		struct cprobe *cp = cs->probes[i];
 		const struct check_def *def = probe_def(cp->probe);
-		uint64_t dh = check_hash(&def->ck);
+		uint64_t dh = check_probe_hash(&def->ck);
 
 		cp->kept = false;
-		hidx_add(&oldprobes, cp->hash, cp);
-		if (hidx_find(&defidx, dh, def_eq, &def->ck) == NULL)
-			hidx_add(&defidx, dh, (void *)def);
+		hidx_add(&oldprobes, cp->hash, (uintptr_t)cp);
+		if (hidx_find(&defidx, dh, def_eq, NULL, &def->ck) == 0)
+			hidx_add(&defidx, dh, (uintptr_t)def);
 	}
 	hidx_init(&newprobes, nent);
 	nprobes = xcalloc(nent + 1, sizeof(*nprobes));
@@ -606,17 +482,17 @@ checks_apply(struct checks *cs, const struct config *c)
 			}
 			continue;
 		}
-		ch = check_hash(w->ck);
-		h = target_hash(ch, &w->target);
-		cp = hidx_find(&newprobes, h, cprobe_eq, &key);
+		ch = check_probe_hash(w->ck);
+		h = hash_sockaddr_x(ch, &w->target);
+		cp = (struct cprobe *)hidx_find(&newprobes, h, cprobe_eq, NULL, &key);
 		if (cp == NULL) {
-			cp = hidx_find(&oldprobes, h, cprobe_eq_free, &key);
+			cp = (struct cprobe *)hidx_find(&oldprobes, h, cprobe_eq_free, NULL, &key);
 			if (cp != NULL) {
 				cp->kept = true;
 				cp->nsubs = 0;
 				probe_set_jitter(cp->probe, cs->jitter);
 			} else {
-				struct check_def *def = hidx_find(&defidx, ch, def_eq, w->ck);
+				struct check_def *def = (struct check_def *)hidx_find(&defidx, ch, def_eq, NULL, w->ck);
 
 				if (def == NULL) {
 					def = check_def_new(w->ck);
@@ -625,7 +501,7 @@ checks_apply(struct checks *cs, const struct config *c)
 						    w->ck->src != NULL ? w->ck->src : "?",
 						    w->ck->line, check_type_str(w->ck->type),
 						    def->error);
-					hidx_add(&defidx, ch, def);
+					hidx_add(&defidx, ch, (uintptr_t)def);
 					fresh[nfresh++] = def;
 				}
 				cp = xcalloc(1, sizeof(*cp));
@@ -635,7 +511,7 @@ checks_apply(struct checks *cs, const struct config *c)
 				cp->probe = probe_new(&w->target, def, on_result, cp);
 				probe_schedule(cp->probe, cs->jitter);
 			}
-			hidx_add(&newprobes, h, cp);
+			hidx_add(&newprobes, h, (uintptr_t)cp);
 			nprobes[nprobe++] = cp;
 		}
 		if (!is_new[i] && was != cp) {

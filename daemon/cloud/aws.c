@@ -203,7 +203,6 @@ static void call_job_done(struct aws_client *a, struct aws_job *j);
 static void call_backoff_cb(struct ev_loop *l, ev_timer *w, int revents);
 static void call_finish(struct aws_call *c, const struct aws_result *res);
 static void call_free(struct aws_call *c);
-static bool str_eq(const char *x, const char *y);
 static bool str_ends(const char *s, const char *suffix);
 static void scopy(char *dst, size_t size, const char *src);
 
@@ -1224,14 +1223,6 @@ str_ends(const char *s, const char *suffix)
 	size_t n = strlen(s), m = strlen(suffix);
 
 	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static bool
-str_eq(const char *x, const char *y)
-{
-	if (x == NULL || y == NULL)
-		return x == y;
-	return strcmp(x, y) == 0;
 }
 
 /* Send every call that waits, now that it can go. */

@@ -16,12 +16,6 @@ struct det {
 
 static void add(struct conf_diff *, enum conf_change_kind, char *, struct det *);
 
-static bool
-streq(const char *a, const char *b)
-{
-	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
-}
-
 static void
 det_part(struct det *d, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
@@ -48,7 +42,7 @@ det_part(struct det *d, const char *fmt, ...)
 		det_part(d, "%s %s -> %s", label, (a)->f ? "true" : "false", (b)->f ? "true" : "false"); \
 	} while (0)
 #define D_STR(d, a, b, f, label) \
-	do { if (!streq((a)->f, (b)->f)) \
+	do { if (!str_eq((a)->f, (b)->f)) \
 		det_part(d, "%s %s -> %s", label, (a)->f ? (a)->f : "(none)", (b)->f ? (b)->f : "(none)"); \
 	} while (0)
 #define D_KW(d, a, b, f, label, kw) \
@@ -260,7 +254,7 @@ eip_equal(const struct eip *a, const struct eip *b)
 {
 	size_t i;
 
-	if (!streq(a->allocation_id, b->allocation_id) || a->nprivate_ips != b->nprivate_ips)
+	if (!str_eq(a->allocation_id, b->allocation_id) || a->nprivate_ips != b->nprivate_ips)
 		return false;
 	for (i = 0; i < a->nprivate_ips; i++)
 		if (strcmp(a->private_ips[i].router, b->private_ips[i].router) != 0 ||

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "model.h"
 
 struct config *
@@ -128,22 +129,19 @@ check_merge(struct check *dst, const struct check *base, const struct check *ove
 	}
 }
 
-static bool
-str_eq(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
+/*
+ * A check's identity, in one place: what the probe does (every field but
+ * rise, fall and where it was written), compared and hashed over the same
+ * fields.  A new field of struct check goes in both functions below.
+ */
 bool
-check_equal(const struct check *a, const struct check *b)
+check_probe_equal(const struct check *a, const struct check *b)
 {
 	int i;
 
 	if (a->type != b->type || a->port != b->port || a->interval_ms != b->interval_ms ||
-	    a->timeout_ms != b->timeout_ms || a->rise != b->rise || a->fall != b->fall ||
-	    a->verify != b->verify || a->nexpect != b->nexpect || a->argc != b->argc)
+	    a->timeout_ms != b->timeout_ms || a->verify != b->verify ||
+	    a->nexpect != b->nexpect || a->argc != b->argc)
 		return false;
 	if (!str_eq(a->method, b->method) || !str_eq(a->path, b->path) ||
 	    !str_eq(a->host, b->host) || !str_eq(a->body, b->body) || !str_eq(a->sni, b->sni) ||
@@ -157,6 +155,42 @@ check_equal(const struct check *a, const struct check *b)
 		if (!str_eq(a->argv[i], b->argv[i]))
 			return false;
 	return true;
+}
+
+uint64_t
+check_probe_hash(const struct check *ck)
+{
+	uint64_t h = HASH_INIT;
+	int i;
+
+	h = hash_int(h, ck->type);
+	h = hash_int(h, ck->port);
+	h = hash_int(h, ck->interval_ms);
+	h = hash_int(h, ck->timeout_ms);
+	h = hash_int(h, ck->verify);
+	h = hash_int(h, ck->nexpect);
+	for (i = 0; i < ck->nexpect; i++) {
+		h = hash_int(h, ck->expect[i].lo);
+		h = hash_int(h, ck->expect[i].hi);
+	}
+	h = hash_str(h, ck->method);
+	h = hash_str(h, ck->path);
+	h = hash_str(h, ck->host);
+	h = hash_str(h, ck->body);
+	h = hash_str(h, ck->sni);
+	h = hash_str(h, ck->ca_file);
+	h = hash_str(h, ck->client_cert);
+	h = hash_str(h, ck->client_key);
+	h = hash_int(h, ck->argc);
+	for (i = 0; i < ck->argc; i++)
+		h = hash_str(h, ck->argv[i]);
+	return h;
+}
+
+bool
+check_equal(const struct check *a, const struct check *b)
+{
+	return a->rise == b->rise && a->fall == b->fall && check_probe_equal(a, b);
 }
 
 static void

@@ -338,6 +338,10 @@ void check_merge(struct check *dst, const struct check *base, const struct check
 
 /* Equality of two resolved checks, field by field. */
 bool check_equal(const struct check *a, const struct check *b);
+/* The probe's identity: equal when two checks probe the same way (rise,
+ * fall and source position aside); the hash covers exactly those fields. */
+bool check_probe_equal(const struct check *a, const struct check *b);
+uint64_t check_probe_hash(const struct check *ck);
 
 /* Total orders used for sorting and for the diff walks. */
 int model_pool_cmp(const struct pool *a, const struct pool *b);	/* by name */

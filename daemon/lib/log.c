@@ -174,7 +174,7 @@ level_word(int pri)
 	for (i = 0; i < ARRAY_SIZE(levels); i++)
 		if (levels[i].value == pri)
 			return levels[i].name;
-	return pri < LOG_ERR ? "error" : "debug";
+	return pri < LOG_ERR ? "critical" : "debug";
 }
 
 static void
@@ -310,6 +310,41 @@ fatalx(const char *fmt, ...)
 	vlog(LOG_ERR, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
+}
+
+static unsigned long log_bugs;
+
+/* Never filtered by the level: a broken invariant is always worth a line. */
+static void
+log_crit_msg(const char *func, const char *msg)
+{
+	char buf[LOG_LINE_MAX];
+
+	snprintf(buf, sizeof(buf), "BUG: %s: %s", func, msg);
+	log_emit(LOG_CRIT, buf);
+}
+
+void
+log_bug(const char *func, const char *fmt, ...)
+{
+	char msg[512];
+	const char *abort_env;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_bugs++;
+	log_crit_msg(func, msg);
+	abort_env = getenv("IPVSR_BUG_ABORT");
+	if (abort_env != NULL && strcmp(abort_env, "1") == 0)
+		abort();
+}
+
+unsigned long
+log_bug_count(void)
+{
+	return log_bugs;
 }
 
 bool

@@ -39,6 +39,18 @@ void fatal(const char *fmt, ...) PRINTF_LIKE(1, 2) __attribute__((noreturn));
 void fatalx(const char *fmt, ...) PRINTF_LIKE(1, 2) __attribute__((noreturn));
 
 /*
+ * Invariants fail loudly (relayd's fatalx("desynchronized")): BUG(fmt, ...)
+ * logs "BUG: func: message" at LOG_CRIT, counts it (log_bug_count(), the
+ * ipvsr_bugs_total metric) and, when $IPVSR_BUG_ABORT is set to 1 (the test
+ * suite sets it), aborts so that a test cannot pass over it.  In production
+ * the daemon carries on: the caller must leave its state consistent after
+ * BUG (skip the operation that would corrupt it).
+ */
+#define BUG(...) log_bug(__func__, __VA_ARGS__)
+void log_bug(const char *func, const char *fmt, ...) PRINTF_LIKE(2, 3);
+unsigned long log_bug_count(void);
+
+/*
  * Rate limiting for messages that an outside party can trigger at will
  * (bad packets, a flapping file): at most `burst` messages per `interval_ms`
  * per limiter; the number suppressed is reported with the next message let

@@ -33,21 +33,12 @@ struct tls_conn {
 	char text[96];
 };
 
-static bool str_eq(const char *a, const char *b);
 static bool is_ip_literal(const char *s);
 static void last_ssl_error(char *buf, size_t len);
 static enum tls_rc map_error(struct tls_conn *c, int ret, bool handshake);
 static int ctx_setup(struct tls_ctx *t, char *err, size_t errlen);
 
 static struct tls_ctx *contexts;
-
-static bool
-str_eq(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
 
 static bool
 is_ip_literal(const char *s)

@@ -437,3 +437,11 @@ tbuf_steal(struct tbuf *b)
 	tbuf_init(b);
 	return s;
 }
+
+bool
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}

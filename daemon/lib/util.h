@@ -28,6 +28,13 @@ char *xvasprintf(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
 /* Free *p and set it to NULL. */
 #define FREE_AND_NULL(p) do { free(p); (p) = NULL; } while (0)
 
+/* The struct of type `type` whose member `member` is at `ptr`. */
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* Strings equal, NULL equal only to NULL. */
+bool str_eq(const char *a, const char *b);
+
 /*
  * An IPv4 or IPv6 address with a port, in the form every module passes
  * around.  `af` is AF_INET or AF_INET6 (0 = unset).  Port in host order.
