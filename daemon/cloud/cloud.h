@@ -5,7 +5,7 @@
  * associate with this router's ENI and private IP) or `move_private_ip`
  * (the VIP's address to assign to this router's ENI), it keeps one
  * cloud_fsm per address, feeds it the VIP's role (cloud_role) and
- * the results of the EC2 calls (aws.c), and carries out its decisions.
+ * the results of the EC2 calls (aws.h), and carries out its decisions.
  *
  *   MASTER:   AssociateAddress (NetworkInterfaceId + PrivateIpAddress +
  *             AllowReassociation=true, never a disassociation first) /
