@@ -312,6 +312,77 @@ fatalx(const char *fmt, ...)
 	exit(1);
 }
 
+static void
+log_printf_pri(int pri, const char *errstr, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(pri, errstr, fmt, ap);
+	va_end(ap);
+}
+
+/* "PREFIX: fmt" through vlog, the prefix formatted once. */
+static void
+vlog_obj(int pri, const char *errstr, const char *prefix, const char *fmt, va_list ap)
+{
+	char msg[LOG_LINE_MAX];
+
+	if (pri > lg.level)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_printf_pri(pri, errstr, "%s: %s", prefix, msg);
+}
+
+void
+log_vip(int pri, const char *vip, const char *fmt, ...)
+{
+	char prefix[128];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "vip %s", vip != NULL ? vip : "-");
+	va_start(ap, fmt);
+	vlog_obj(pri, NULL, prefix, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_vip_err(int pri, int err, const char *vip, const char *fmt, ...)
+{
+	char prefix[128];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "vip %s", vip != NULL ? vip : "-");
+	va_start(ap, fmt);
+	vlog_obj(pri, strerror(err < 0 ? -err : err), prefix, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_pool(int pri, const char *pool, const char *fmt, ...)
+{
+	char prefix[128];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "pool %s", pool != NULL ? pool : "-");
+	va_start(ap, fmt);
+	vlog_obj(pri, NULL, prefix, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_server(int pri, const char *pool, const struct sockaddr_x *addr, const char *fmt, ...)
+{
+	char prefix[128 + SOCKADDR_X_STRLEN], a[SOCKADDR_X_STRLEN];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "pool %s server %s", pool != NULL ? pool : "-",
+	    sockaddr_x_fmt(addr, a, sizeof(a)));
+	va_start(ap, fmt);
+	vlog_obj(pri, NULL, prefix, fmt, ap);
+	va_end(ap);
+}
+
 static unsigned long log_bugs;
 
 /* Never filtered by the level: a broken invariant is always worth a line. */

@@ -39,6 +39,21 @@ void fatal(const char *fmt, ...) PRINTF_LIKE(1, 2) __attribute__((noreturn));
 void fatalx(const char *fmt, ...) PRINTF_LIKE(1, 2) __attribute__((noreturn));
 
 /*
+ * One logger per object kind (bgpd's log_peer_warnx): the identity prefix is
+ * formatted here only, so it cannot drift between modules.
+ *   log_vip(LOG_NOTICE, "web", "BACKUP -> MASTER")      vip web: BACKUP -> MASTER
+ *   log_pool(LOG_WARNING, "api", "below min_servers")   pool api: below min_servers
+ *   log_server(LOG_INFO, "api", &addr, "up -> down")    pool api server 10.0.2.21:443: up -> down
+ * pri is a syslog level (LOG_WARNING .. LOG_DEBUG); `err` forms append the
+ * text of a negative errno as log_warnc does.
+ */
+void log_vip(int pri, const char *vip, const char *fmt, ...) PRINTF_LIKE(3, 4);
+void log_pool(int pri, const char *pool, const char *fmt, ...) PRINTF_LIKE(3, 4);
+void log_server(int pri, const char *pool, const struct sockaddr_x *addr, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
+void log_vip_err(int pri, int err, const char *vip, const char *fmt, ...) PRINTF_LIKE(4, 5);
+
+/*
  * Invariants fail loudly (relayd's fatalx("desynchronized")): BUG(fmt, ...)
  * logs "BUG: func: message" at LOG_CRIT, counts it (log_bug_count(), the
  * ipvsr_bugs_total metric) and, when $IPVSR_BUG_ABORT is set to 1 (the test
