@@ -42,7 +42,7 @@ struct probe {
 	bool queued;
 };
 
-static void timer_cb(struct ev_loop *l, ev_timer *w, int revents);
+static void check_timer_cb(struct ev_loop *l, ev_timer *w, int revents);
 static int64_t loop_base_us(void);
 static void arm(struct probe *p, int64_t delay_us);
 static int64_t next_interval_us(const struct probe *p);
@@ -150,7 +150,7 @@ probe_new(const struct sockaddr_x *target, struct check_def *def, probe_done_fn 
 	p->ops = ops_for(def->ck.type);
 	p->done = done;
 	p->arg = arg;
-	ev_init(&p->timer, timer_cb);
+	ev_init(&p->timer, check_timer_cb);
 	stats.probes++;
 	return p;
 }
@@ -282,7 +282,7 @@ note_lateness(int64_t late_us)
 }
 
 static void
-timer_cb(struct ev_loop *l, ev_timer *w, int revents)
+check_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
 	struct probe *p = (struct probe *)w;
 	struct health_result r;

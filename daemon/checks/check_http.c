@@ -56,16 +56,16 @@ static void wait_for(struct http_flight *f, int events);
 static void finish(struct http_flight *f, struct health_result *r);
 static void fail_errno(struct http_flight *f, int err);
 static void fail_tls(struct http_flight *f);
-static void release(struct http_flight *f);
+static void chttp_release(struct http_flight *f);
 static void parse_verdict(struct http_flight *f, int rc);
 static int on_headers_done(void *arg, const struct http_parser *hp);
-static int on_body(void *arg, const char *data, size_t len);
+static int chttp_on_body(void *arg, const char *data, size_t len);
 static bool body_search(struct http_flight *f, const char *d, size_t n);
 static char *host_header(const struct probe *p, char *buf, size_t len);
 
 const struct probe_ops probe_http_ops = {http_start, http_abort, http_phase};
 
-static const struct http_response_cb parser_cb = {NULL, on_headers_done, on_body};
+static const struct http_response_cb parser_cb = {NULL, on_headers_done, chttp_on_body};
 
 static char rbuf[16384]; /* single-threaded: one read buffer for every probe */
 
@@ -165,7 +165,7 @@ wait_for(struct http_flight *f, int events)
 }
 
 static void
-release(struct http_flight *f)
+chttp_release(struct http_flight *f)
 {
 	ev_io_stop(loop_ev(), &f->io);
 	tls_conn_free(f->tls);
@@ -182,7 +182,7 @@ finish(struct http_flight *f, struct health_result *r)
 {
 	struct probe *p = f->probe;
 
-	release(f);
+	chttp_release(f);
 	probe_set_flight(p, NULL);
 	probe_finish(p, r);
 }
@@ -458,7 +458,7 @@ body_search(struct http_flight *f, const char *d, size_t n)
 }
 
 static int
-on_body(void *arg, const char *data, size_t len)
+chttp_on_body(void *arg, const char *data, size_t len)
 {
 	struct http_flight *f = arg;
 
@@ -500,7 +500,7 @@ http_abort(struct probe *p)
 	struct http_flight *f = probe_flight(p);
 
 	if (f != NULL)
-		release(f);
+		chttp_release(f);
 }
 
 static enum health_phase

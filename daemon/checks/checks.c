@@ -355,7 +355,6 @@ checks_apply(struct checks *cs, const struct config *c)
 	uint16_t ports[64];
 	int64_t now = loop_now_ms(), t0 = mono_us();
 	bool any_change = false;
-	char a[SOCKADDR_X_STRLEN];
 
 	cs->jitter = c->checks.jitter_percent < 0 ? 0 : c->checks.jitter_percent;
 	for (i = 0; i < c->npools; i++)
@@ -411,9 +410,8 @@ checks_apply(struct checks *cs, const struct config *c)
 				h = ent_hash(p->name, &dest);
 				if (hidx_find(&entidx, h, ent_eq, NULL, &key) != 0) {
 					/* pool port 0: a server without a port met one with it */
-					log_warnx("pool %s server %s: listed twice (once through "
-						  "a service port), checked once",
-					    p->name, sockaddr_x_fmt(&dest, a, sizeof(a)));
+					log_server(LOG_WARNING, p->name, &dest,
+					    "listed twice (once through a service port), checked once");
 					n_dup++;
 					continue;
 				}
@@ -474,9 +472,8 @@ checks_apply(struct checks *cs, const struct config *c)
 			if (!is_new[i] && was != NULL) {
 				health_restart(&e->h);
 				if (health_force(&e->h, true, now) == HEALTH_WENT_UP) {
-					log_notice("pool %s server %s: check disabled (type none), "
-						   "down -> up",
-					    e->pool->name, sockaddr_x_fmt(&e->dest, a, sizeof(a)));
+					log_server(LOG_NOTICE, e->pool->name, &e->dest,
+					    "check disabled (type none), down -> up");
 					any_change = true;
 				}
 			}
@@ -635,7 +632,7 @@ on_result(void *arg, struct probe *p, const struct health_result *r)
 {
 	struct cprobe *cp = arg;
 	int64_t now = loop_now_ms();
-	char a[SOCKADDR_X_STRLEN], why[192];
+	char why[192];
 	size_t i;
 
 	if (!latency_init) {
@@ -652,23 +649,20 @@ on_result(void *arg, struct probe *p, const struct health_result *r)
 		if (ch != HEALTH_SAME)
 			transition(cp->cs, e, ch, r);
 		else if (r->reason != HEALTH_R_OK && !e->h.up && log_get_level() >= LOG_DEBUG)
-			log_debug("pool %s server %s: %s check failed (%s), still down",
-			    e->pool->name, sockaddr_x_fmt(&e->dest, a, sizeof(a)),
-			    check_type_str(e->type),
-			    health_result_fmt(e->type, r, why, sizeof(why)));
+			log_server(LOG_DEBUG, e->pool->name, &e->dest, "%s check failed (%s), still down",
+			    check_type_str(e->type), health_result_fmt(e->type, r, why, sizeof(why)));
 	}
 }
 
 static void
 transition(struct checks *cs, struct entry *e, enum health_change ch, const struct health_result *r)
 {
-	char a[SOCKADDR_X_STRLEN], why[192];
+	char why[192];
 	bool up = ch == HEALTH_WENT_UP;
 
-	log_notice("pool %s server %s: %s check %s (%s), %s -> %s", e->pool->name,
-	    sockaddr_x_fmt(&e->dest, a, sizeof(a)), check_type_str(e->type),
-	    up ? "passed" : "failed", health_result_fmt(e->type, r, why, sizeof(why)),
-	    up ? "down" : "up", up ? "up" : "down");
+	log_server(LOG_NOTICE, e->pool->name, &e->dest, "%s check %s (%s), %s -> %s",
+	    check_type_str(e->type), up ? "passed" : "failed",
+	    health_result_fmt(e->type, r, why, sizeof(why)), up ? "down" : "up", up ? "up" : "down");
 	count_change(cs, e, ch);
 	pool_report(cs, e->pool, false);
 	if (cs->hooks.changed != NULL)
@@ -681,10 +675,22 @@ count_change(struct checks *cs, struct entry *e, enum health_change ch)
 	struct cpool *p = e->pool;
 
 	if (ch == HEALTH_WENT_DOWN) {
-		if (p->down[e->srv]++ == 0)
+		if (p->down[e->srv]++ == 0) {
+			if (p->up == 0) {
+				/* the counts no longer describe the entries: recount */
+				BUG("pool %s: a server went down with no server counted up", p->name);
+				recount(cs);
+				return;
+			}
 			p->up--;
+		}
 	} else if (ch == HEALTH_WENT_UP) {
-		if (p->down[e->srv] > 0 && --p->down[e->srv] == 0)
+		if (p->down[e->srv] == 0) {
+			BUG("pool %s: a server came up that was not counted down", p->name);
+			recount(cs);
+			return;
+		}
+		if (--p->down[e->srv] == 0)
 			p->up++;
 	}
 }
@@ -722,13 +728,13 @@ pool_report(struct checks *cs, struct cpool *p, bool at_apply)
 	if (!healthy && p->reported != 0 && !pool_settled(cs, p))
 		return;		/* still rising: no verdict on the pool yet */
 	if (p->reported < 0)
-		log_info("pool %s: %u of %u servers up (min_servers %u)", p->name, p->up,
+		log_pool(LOG_INFO, p->name, "%u of %u servers up (min_servers %u)", p->up,
 		    p->nservers, p->min_servers);
 	else if (healthy)
-		log_notice("pool %s: %u of %u servers up, min_servers %u met", p->name, p->up,
+		log_pool(LOG_NOTICE, p->name, "%u of %u servers up, min_servers %u met", p->up,
 		    p->nservers, p->min_servers);
 	else
-		log_notice("pool %s: %u of %u servers up, below min_servers %u", p->name, p->up,
+		log_pool(LOG_NOTICE, p->name, "%u of %u servers up, below min_servers %u", p->up,
 		    p->nservers, p->min_servers);
 	p->reported = healthy;
 	if (cs->hooks.pool_health != NULL)

@@ -31,7 +31,7 @@ static void copy_str(char *dst, size_t len, const char *src);
 static void append_enc(struct tbuf *b, const char *s);
 static void skip_ws(const char **p, const char *end);
 static int put_utf8(struct jstr *s, unsigned long cp);
-static int json_string(const char **p, const char *end, struct jstr *out, size_t max);
+static int ap_json_string(const char **p, const char *end, struct jstr *out, size_t max);
 static int json_scalar(const char **p, const char *end);
 static int hex4(const char *p, const char *end, unsigned long *out);
 static int two_digits(const char *s);
@@ -484,7 +484,7 @@ hex4(const char *p, const char *end, unsigned long *out)
  * are ASCII and are checked again by their users).
  */
 static int
-json_string(const char **p, const char *end, struct jstr *out, size_t max)
+ap_json_string(const char **p, const char *end, struct jstr *out, size_t max)
 {
 	const char *s = *p;
 	unsigned long cp, lo;
@@ -620,7 +620,7 @@ aws_creds_parse(const char *json, size_t len, struct aws_creds *out, char *err, 
 	}
 	for (;;) {
 		skip_ws(&p, end);
-		r = json_string(&p, end, &key, sizeof(keybuf) - 1);
+		r = ap_json_string(&p, end, &key, sizeof(keybuf) - 1);
 		if (r < 0) {
 			snprintf(err, errlen, "bad member name");
 			r = r == -E2BIG ? -EBADMSG : r;
@@ -636,7 +636,7 @@ aws_creds_parse(const char *json, size_t len, struct aws_creds *out, char *err, 
 			if (strcmp(key.buf, names[f]) == 0)
 				break;
 		if (p < end && *p == '"') {
-			r = json_string(&p, end, &val, f < NF ? maxes[f] : AWS_TOKEN_MAX);
+			r = ap_json_string(&p, end, &val, f < NF ? maxes[f] : AWS_TOKEN_MAX);
 			if (r < 0) {
 				snprintf(err, errlen, "member \"%s\": %s", f < NF ? names[f] : "?",
 				    r == -E2BIG ? "too long" : "bad string");

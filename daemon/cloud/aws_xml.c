@@ -30,7 +30,7 @@ struct px {
 	const char *why;
 };
 
-static void fail(struct px *x, int err, const char *why);
+static void axml_fail(struct px *x, int err, const char *why);
 static bool at(const struct px *x, int depth, const char *const *path);
 static void trimmed(const struct px *x, const char **s, size_t *n);
 static void set_field(struct px *x, char *dst, size_t size);
@@ -51,7 +51,7 @@ static const char *const P_ENI_IP[] = {"DescribeNetworkInterfacesResponse", "net
     "item", "privateIpAddressesSet", "item", NULL};
 
 static void
-fail(struct px *x, int err, const char *why)
+axml_fail(struct px *x, int err, const char *why)
 {
 	if (x->err == 0) {
 		x->err = err;
@@ -99,7 +99,7 @@ set_field(struct px *x, char *dst, size_t size)
 
 	trimmed(x, &s, &n);
 	if (x->toverflow || n >= size) {
-		fail(x, -EBADMSG, "field too long");
+		axml_fail(x, -EBADMSG, "field too long");
 		return;
 	}
 	memcpy(dst, s, n);
@@ -129,14 +129,14 @@ static void XMLCALL
 on_doctype(void *arg, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
     int has_internal_subset)
 {
-	fail(arg, -EBADMSG, "DOCTYPE not allowed");
+	axml_fail(arg, -EBADMSG, "DOCTYPE not allowed");
 }
 
 static void XMLCALL
 on_entity(void *arg, const XML_Char *name, int is_param, const XML_Char *value, int value_len,
     const XML_Char *base, const XML_Char *sysid, const XML_Char *pubid, const XML_Char *notation)
 {
-	fail(arg, -EBADMSG, "entity declarations not allowed");
+	axml_fail(arg, -EBADMSG, "entity declarations not allowed");
 }
 
 static void XMLCALL
@@ -148,7 +148,7 @@ on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
 
 	local = local != NULL ? local + 1 : name;
 	if (x->depth >= DEPTH_MAX) {
-		fail(x, -E2BIG, "nested too deep");
+		axml_fail(x, -E2BIG, "nested too deep");
 		return;
 	}
 	snprintf(x->names[x->depth], NAME_MAX_, "%s", local);
@@ -163,13 +163,13 @@ on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
 		r->error = true;
 	if (at(x, x->depth, P_ADDR)) {
 		if (r->naddrs == AWS_XML_MAX_ADDRS) {
-			fail(x, -E2BIG, "too many addresses");
+			axml_fail(x, -E2BIG, "too many addresses");
 			return;
 		}
 		r->naddrs++;
 	} else if (at(x, x->depth, P_ENI)) {
 		if (r->nenis == AWS_XML_MAX_ENIS) {
-			fail(x, -E2BIG, "too many network interfaces");
+			axml_fail(x, -E2BIG, "too many network interfaces");
 			return;
 		}
 		r->nenis++;
@@ -242,7 +242,7 @@ on_end(void *arg, const XML_Char *name)
 	} else if (x->depth == 6 && at(x, 5, P_ENI_IP) && strcmp(leaf, "privateIpAddress") == 0) {
 		e = &r->enis[r->nenis - 1];
 		if (e->nips == AWS_XML_MAX_IPS) {
-			fail(x, -E2BIG, "too many private IPs");
+			axml_fail(x, -E2BIG, "too many private IPs");
 		} else {
 			set_field(x, e->private_ips[e->nips], sizeof(e->private_ips[0]));
 			e->nips++;

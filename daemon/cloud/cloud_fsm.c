@@ -11,8 +11,8 @@
 
 #define RECHECK_CAP_MS 2000
 
-static void out_init(const struct cfsm *f, struct cfsm_out *out);
-static void go(struct cfsm *f, enum cfsm_state to, struct cfsm_out *out, const char *fmt, ...)
+static void cfsm_out_init(const struct cfsm *f, struct cfsm_out *out);
+static void cfsm_go(struct cfsm *f, enum cfsm_state to, struct cfsm_out *out, const char *fmt, ...)
     PRINTF_LIKE(4, 5);
 static void start_claim(struct cfsm *f, int64_t now, struct cfsm_out *out, const char *fmt, ...)
     PRINTF_LIKE(4, 5);
@@ -21,14 +21,14 @@ static int64_t recheck_delay(const struct cfsm *f);
 static int64_t confirm_delay(const struct cfsm *f);
 
 static void
-out_init(const struct cfsm *f, struct cfsm_out *out)
+cfsm_out_init(const struct cfsm *f, struct cfsm_out *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->from = out->to = f->state;
 }
 
 static void
-go(struct cfsm *f, enum cfsm_state to, struct cfsm_out *out, const char *fmt, ...)
+cfsm_go(struct cfsm *f, enum cfsm_state to, struct cfsm_out *out, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -127,7 +127,7 @@ cfsm_set_params(struct cfsm *f, const struct cfsm_params *p, int64_t now)
 void
 cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out)
 {
-	out_init(f, out);
+	cfsm_out_init(f, out);
 	if (master == f->master)
 		return;
 	f->master = master;
@@ -138,7 +138,7 @@ cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out)
 		if (f->ready)
 			start_claim(f, now, out, "became MASTER");
 		else
-			go(f, CFSM_WAIT, out, "became MASTER, waiting for the AWS client");
+			cfsm_go(f, CFSM_WAIT, out, "became MASTER, waiting for the AWS client");
 		return;
 	}
 	if (f->state == CFSM_CLAIM || f->verify_out)
@@ -146,13 +146,13 @@ cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out)
 	f->verify_out = false;
 	f->deadline = CFSM_NEVER;
 	if (f->state != CFSM_IDLE)
-		go(f, CFSM_IDLE, out, "no longer MASTER: hands off");
+		cfsm_go(f, CFSM_IDLE, out, "no longer MASTER: hands off");
 }
 
 void
 cfsm_ready(struct cfsm *f, bool ready, int64_t now, struct cfsm_out *out)
 {
-	out_init(f, out);
+	cfsm_out_init(f, out);
 	f->ready = ready;
 	if (ready) {
 		if (f->state == CFSM_WAIT)
@@ -167,36 +167,36 @@ cfsm_ready(struct cfsm *f, bool ready, int64_t now, struct cfsm_out *out)
 		out->actions |= CFSM_ACT_CANCEL;
 	f->verify_out = false;
 	f->deadline = CFSM_NEVER;
-	go(f, CFSM_WAIT, out, "the AWS client is being replaced");
+	cfsm_go(f, CFSM_WAIT, out, "the AWS client is being replaced");
 }
 
 void
 cfsm_claim_done(struct cfsm *f, bool ok, int64_t now, struct cfsm_out *out)
 {
-	out_init(f, out);
+	cfsm_out_init(f, out);
 	if (f->state != CFSM_CLAIM)
 		return;
 	if (!ok) {
 		f->deadline = CFSM_NEVER;
-		go(f, CFSM_FAILED, out, "the claim failed for good");
+		cfsm_go(f, CFSM_FAILED, out, "the claim failed for good");
 		return;
 	}
 	f->t_claimed = now;
 	f->rechecks = 0;
-	go(f, CFSM_SETTLE, out, "claimed, reading it back");
+	cfsm_go(f, CFSM_SETTLE, out, "claimed, reading it back");
 	verify_now(f, out);
 }
 
 void
 cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm_out *out)
 {
-	out_init(f, out);
+	cfsm_out_init(f, out);
 	if (!f->verify_out || (f->state != CFSM_SETTLE && f->state != CFSM_HELD))
 		return;
 	f->verify_out = false;
 	if (found == CFSM_CANNOT) {
 		f->deadline = CFSM_NEVER;
-		go(f, CFSM_FAILED, out, "cannot read it back");
+		cfsm_go(f, CFSM_FAILED, out, "cannot read it back");
 		return;
 	}
 	if (f->state == CFSM_SETTLE) {
@@ -205,7 +205,7 @@ cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm
 			f->misses = 0;
 			f->deadline = now + f->p.verify_interval_ms;
 			out->actions |= CFSM_ACT_CONFIRMED;
-			go(f, CFSM_HELD, out, "confirmed");
+			cfsm_go(f, CFSM_HELD, out, "confirmed");
 			return;
 		}
 		if (found != CFSM_UNKNOWN && now - f->t_claimed >= f->p.settle_ms) {
@@ -244,7 +244,7 @@ cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm
 void
 cfsm_timer(struct cfsm *f, int64_t now, struct cfsm_out *out)
 {
-	out_init(f, out);
+	cfsm_out_init(f, out);
 	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD) && !f->verify_out &&
 	    now >= f->deadline)
 		verify_now(f, out);
@@ -253,7 +253,7 @@ cfsm_timer(struct cfsm *f, int64_t now, struct cfsm_out *out)
 void
 cfsm_poke(struct cfsm *f, int64_t now, struct cfsm_out *out)
 {
-	out_init(f, out);
+	cfsm_out_init(f, out);
 	if (f->state == CFSM_HELD && !f->verify_out)
 		verify_now(f, out);
 }
@@ -261,7 +261,7 @@ cfsm_poke(struct cfsm *f, int64_t now, struct cfsm_out *out)
 void
 cfsm_retarget(struct cfsm *f, int64_t now, struct cfsm_out *out)
 {
-	out_init(f, out);
+	cfsm_out_init(f, out);
 	if (!f->master || f->state == CFSM_IDLE || f->state == CFSM_WAIT)
 		return;
 	start_claim(f, now, out,

@@ -737,6 +737,10 @@ render_metrics(void *arg, struct tbuf *b)
 		    control_drained(ct, e.pool, &e.dest) ? 1 : 0);
 	}
 
+	metrics_family(b, "ipvsr_bugs_total", METRIC_COUNTER,
+	    "Broken internal invariants caught (each logged as BUG at critical level).");
+	metrics_sample_u64(b, "ipvsr_bugs_total", NULL, log_bug_count());
+
 	/* the subsystems' own families: health, election, IPVS, endpoints, cloud */
 	ct->ops.metrics(ct->ops.arg, b);
 }

@@ -152,8 +152,8 @@ refuse(struct endpoints *e, struct ep_pool *ep, const char *why)
 	ep->refusals++;
 	free(ep->refusal);
 	ep->refusal = xstrdup(why);
-	log_warnx("pool %s: endpoints file %s refused, keeping the last good set (%zu "
-	    "endpoints): %s", ep->pool, ep->path, ep->good.n, why);
+	log_pool(LOG_WARNING, ep->pool, "endpoints file %s refused, keeping the last good set "
+	    "(%zu endpoints): %s", ep->path, ep->good.n, why);
 }
 
 static void
@@ -181,8 +181,8 @@ on_reading(void *arg, const char *key, const char *path, enum epfile_status st,
 		if (!ep->have_good) {
 			/* missing at start: an empty source (endpoints_required is checked
 			 * before a configuration is accepted) */
-			log_info("pool %s: endpoints file %s does not exist yet: no endpoints "
-			    "until it does", ep->pool, path);
+			log_pool(LOG_INFO, ep->pool, "endpoints file %s does not exist yet: no "
+			    "endpoints until it does", path);
 			ep->have_good = true;
 			return;
 		}
@@ -231,8 +231,8 @@ on_reading(void *arg, const char *key, const char *path, enum epfile_status st,
 	ep->updates++;
 	ep->updated = time(NULL);
 	FREE_AND_NULL(ep->refusal);
-	log_notice("pool %s: endpoints file %s: %zu added, %zu removed, %zu changed (%zu "
-	    "endpoints%s)", ep->pool, path, dl.added, dl.removed, dl.changed, ep->good.n,
+	log_pool(LOG_NOTICE, ep->pool, "endpoints file %s: %zu added, %zu removed, %zu changed "
+	    "(%zu endpoints%s)", path, dl.added, dl.removed, dl.changed, ep->good.n,
 	    ep->ndrains ? ", removed ones draining" : "");
 	if (!e->applying)
 		refresh_running(e, ep->pool);
@@ -241,7 +241,7 @@ on_reading(void *arg, const char *key, const char *path, enum epfile_status st,
 /* ------------------------------------------------------------ the running config */
 
 static int
-server_qcmp(const void *a, const void *b)
+ep_server_qcmp(const void *a, const void *b)
 {
 	return model_server_cmp(a, b);
 }
@@ -288,7 +288,7 @@ merge(struct pool *p, const struct ep_pool *ep)
 	p->servers = v;
 	p->nservers = n;
 	if (n > 1)
-		qsort(p->servers, n, sizeof(*p->servers), server_qcmp);
+		qsort(p->servers, n, sizeof(*p->servers), ep_server_qcmp);
 }
 
 /* A pool's set changed outside a reload: the running configuration follows. */
@@ -318,10 +318,8 @@ on_grace(struct ev_loop *loop, ev_timer *t, int revents)
 
 		for (j = 0, k = 0; j < ep->ndrains; j++) {
 			if (ep->drains[j].until_ms <= now) {
-				char a[SOCKADDR_X_STRLEN];
-
-				log_info("pool %s server %s: drain grace over, removed", ep->pool,
-				    sockaddr_x_fmt(&ep->drains[j].addr, a, sizeof(a)));
+				log_server(LOG_INFO, ep->pool, &ep->drains[j].addr,
+				    "drain grace over, removed");
 				changed = true;
 				continue;
 			}
@@ -401,8 +399,8 @@ endpoints_apply(struct endpoints *e, const struct config *old_conf, struct confi
 			ep->have_good = false;
 			ep->ndrains = 0;
 			if (e->w != NULL && (r = epfile_watch_add(e->w, ep->pool, ep->path)) < 0)
-				log_warnc(r, "pool %s: cannot follow endpoints file %s", ep->pool,
-				    ep->path);
+				log_pool_err(LOG_WARNING, r, ep->pool,
+				    "cannot follow endpoints file %s", ep->path);
 		}
 		free(path);
 	}
@@ -410,7 +408,7 @@ endpoints_apply(struct endpoints *e, const struct config *old_conf, struct confi
 		if (!e->v[i].seen) {
 			if (e->w != NULL)
 				epfile_watch_remove(e->w, e->v[i].pool);
-			log_info("pool %s: no longer follows an endpoints file", e->v[i].pool);
+			log_pool(LOG_INFO, e->v[i].pool, "no longer follows an endpoints file");
 			ep_release(&e->v[i]);
 			continue;
 		}

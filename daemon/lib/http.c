@@ -35,7 +35,7 @@ enum {
 static bool is_tchar(unsigned char c);
 static bool token_ok(const char *s);
 static bool field_value_ok(const char *s);
-static int fail(struct http_parser *p, int err, const char *msg);
+static int http_fail(struct http_parser *p, int err, const char *msg);
 static int buf_append(struct http_parser *p, const char *data, size_t n, size_t limit);
 static size_t find_block_end(const char *b, size_t len, size_t from);
 static int parse_block(struct http_parser *p, char *b, size_t len);
@@ -160,7 +160,7 @@ http_parser_error(const struct http_parser *p)
 }
 
 static int
-fail(struct http_parser *p, int err, const char *msg)
+http_fail(struct http_parser *p, int err, const char *msg)
 {
 	p->state = ST_ERROR;
 	p->err = err;
@@ -222,11 +222,11 @@ parse_status_line(struct http_parser *p, const char *l, size_t n)
 
 	/* HTTP/1.x SP 3DIGIT [SP reason] */
 	if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 || l[7] < '0' || l[7] > '9' || l[8] != ' ')
-		return fail(p, -EBADMSG, "invalid status line");
+		return http_fail(p, -EBADMSG, "invalid status line");
 	if (l[9] < '1' || l[9] > '5' || l[10] < '0' || l[10] > '9' || l[11] < '0' || l[11] > '9')
-		return fail(p, -EBADMSG, "invalid status code");
+		return http_fail(p, -EBADMSG, "invalid status code");
 	if (n > 12 && l[12] != ' ')
-		return fail(p, -EBADMSG, "invalid status line");
+		return http_fail(p, -EBADMSG, "invalid status line");
 	st = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
 	p->status = st;
 	p->version_minor = l[7] - '0';
@@ -243,29 +243,29 @@ parse_content_length(struct http_parser *p, const char *v, size_t n)
 	while (i < n) {
 		cur = 0;
 		if (v[i] < '0' || v[i] > '9')
-			return fail(p, -EBADMSG, "invalid Content-Length");
+			return http_fail(p, -EBADMSG, "invalid Content-Length");
 		for (; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
 			if (cur > (INT64_MAX - 9) / 10)
-				return fail(p, -EBADMSG, "Content-Length out of range");
+				return http_fail(p, -EBADMSG, "Content-Length out of range");
 			cur = cur * 10 + (v[i] - '0');
 		}
 		while (i < n && (v[i] == ' ' || v[i] == '\t'))
 			i++;
 		if (i < n) {
 			if (v[i] != ',')
-				return fail(p, -EBADMSG, "invalid Content-Length");
+				return http_fail(p, -EBADMSG, "invalid Content-Length");
 			i++;
 			while (i < n && (v[i] == ' ' || v[i] == '\t'))
 				i++;
 			if (i == n)
-				return fail(p, -EBADMSG, "invalid Content-Length");
+				return http_fail(p, -EBADMSG, "invalid Content-Length");
 		}
 		if (val >= 0 && cur != val)
-			return fail(p, -EBADMSG, "conflicting Content-Length values");
+			return http_fail(p, -EBADMSG, "conflicting Content-Length values");
 		val = cur;
 	}
 	if (p->content_length >= 0 && p->content_length != val)
-		return fail(p, -EBADMSG, "conflicting Content-Length headers");
+		return http_fail(p, -EBADMSG, "conflicting Content-Length headers");
 	p->content_length = val;
 	return 0;
 }
@@ -297,7 +297,7 @@ parse_block(struct http_parser *p, char *b, size_t len)
 
 	for (i = 0; i < len; i++)
 		if (b[i] == '\0')
-			return fail(p, -EBADMSG, "NUL byte in the header block");
+			return http_fail(p, -EBADMSG, "NUL byte in the header block");
 	for (i = 1; i + 1 < len; i++) {
 		if (b[i] == '\n' && (b[i + 1] == ' ' || b[i + 1] == '\t')) {
 			b[i] = ' ';
@@ -328,9 +328,9 @@ parse_block(struct http_parser *p, char *b, size_t len)
 		name = b + ls;
 		for (colon = 0; colon < vlen && name[colon] != ':'; colon++)
 			if (!is_tchar((unsigned char)name[colon]))
-				return fail(p, -EBADMSG, "invalid header field name");
+				return http_fail(p, -EBADMSG, "invalid header field name");
 		if (colon == 0 || colon == vlen)
-			return fail(p, -EBADMSG, "invalid header field");
+			return http_fail(p, -EBADMSG, "invalid header field");
 		nlen = colon;
 		val = name + colon + 1;
 		vlen -= colon + 1;
@@ -342,9 +342,9 @@ parse_block(struct http_parser *p, char *b, size_t len)
 			vlen--;
 		for (i = 0; i < vlen; i++)
 			if (val[i] == '\r')
-				return fail(p, -EBADMSG, "bare CR in a header field");
+				return http_fail(p, -EBADMSG, "bare CR in a header field");
 		if (++nfields > p->lim.max_headers)
-			return fail(p, -E2BIG, "too many header fields");
+			return http_fail(p, -E2BIG, "too many header fields");
 		if (interim)
 			continue;
 		if (nlen == 14 && strncasecmp(name, "Content-Length", 14) == 0) {
@@ -415,7 +415,7 @@ feed_head(struct http_parser *p, const char *d, size_t n, size_t *used)
 	if (end == 0) {
 		*used = (size_t)took;
 		if ((size_t)took < n || p->len >= limit)
-			return fail(p, -E2BIG, "header block over the size limit");
+			return http_fail(p, -E2BIG, "header block over the size limit");
 		return HTTP_MORE;
 	}
 	*used = end - old;
@@ -434,7 +434,7 @@ feed_chunk_size(struct http_parser *p, const char *d, size_t n, size_t *used)
 	size_t i, digits = 0, l;
 
 	if ((size_t)buf_append(p, d, take, CHUNK_LINE_MAX) < take)
-		return fail(p, -EBADMSG, "chunk-size line too long");
+		return http_fail(p, -EBADMSG, "chunk-size line too long");
 	*used = take;
 	if (nl == NULL)
 		return HTTP_MORE;
@@ -454,15 +454,15 @@ feed_chunk_size(struct http_parser *p, const char *d, size_t n, size_t *used)
 		else
 			break;
 		if (++digits > 15)
-			return fail(p, -EBADMSG, "chunk size out of range");
+			return http_fail(p, -EBADMSG, "chunk size out of range");
 		size = size * 16 + (uint64_t)v;
 	}
 	if (digits == 0)
-		return fail(p, -EBADMSG, "invalid chunk size");
+		return http_fail(p, -EBADMSG, "invalid chunk size");
 	while (i < l && (p->buf[i] == ' ' || p->buf[i] == '\t'))
 		i++;
 	if (i < l && p->buf[i] != ';')
-		return fail(p, -EBADMSG, "invalid chunk size");
+		return http_fail(p, -EBADMSG, "invalid chunk size");
 	p->len = 0;
 	if (size == 0) {
 		p->state = ST_TRAILER;
@@ -484,7 +484,7 @@ feed_trailer(struct http_parser *p, const char *d, size_t n, size_t *used)
 
 	if (p->header_total >= p->lim.max_header_bytes ||
 	    (size_t)buf_append(p, d, take, limit) < take)
-		return fail(p, -E2BIG, "trailer over the size limit");
+		return http_fail(p, -E2BIG, "trailer over the size limit");
 	*used = take;
 	if (nl == NULL)
 		return HTTP_MORE;
@@ -498,7 +498,7 @@ feed_trailer(struct http_parser *p, const char *d, size_t n, size_t *used)
 		return HTTP_DONE;
 	}
 	if (p->buf[0] == ' ' || p->buf[0] == '\t' || memchr(p->buf, ':', l) == NULL)
-		return fail(p, -EBADMSG, "invalid trailer field");
+		return http_fail(p, -EBADMSG, "invalid trailer field");
 	return HTTP_MORE;
 }
 
@@ -516,7 +516,7 @@ deliver(struct http_parser *p, const char *d, size_t n)
 			p->state = ST_STOPPED;
 			return HTTP_STOP;
 		}
-		return fail(p, -EFBIG, "body over the size limit");
+		return http_fail(p, -EFBIG, "body over the size limit");
 	}
 	p->body_bytes += n;
 	if (p->cb->body != NULL && p->cb->body(p->arg, d, n) != 0) {
@@ -588,14 +588,14 @@ http_parser_feed(struct http_parser *p, const char *data, size_t len, size_t *us
 				p->state = ST_CHUNK_SIZE;
 				p->len = 0;
 			} else {
-				r = fail(p, -EBADMSG, "missing CRLF after chunk data");
+				r = http_fail(p, -EBADMSG, "missing CRLF after chunk data");
 			}
 			break;
 		case ST_TRAILER:
 			r = feed_trailer(p, d, n, &u);
 			break;
 		default:
-			r = fail(p, -EINVAL, "parser in an invalid state");
+			r = http_fail(p, -EINVAL, "parser in an invalid state");
 			break;
 		}
 		used += u;
@@ -622,10 +622,10 @@ http_parser_eof(struct http_parser *p)
 	case ST_ERROR:
 		return p->err;
 	case ST_HEAD:
-		return fail(p, -EPIPE,
+		return http_fail(p, -EPIPE,
 		    p->len == 0 && p->header_total == 0 ? "connection closed without a response"
 							: "connection closed inside the headers");
 	default:
-		return fail(p, -EPIPE, "connection closed inside the body");
+		return http_fail(p, -EPIPE, "connection closed inside the body");
 	}
 }

@@ -371,6 +371,18 @@ log_pool(int pri, const char *pool, const char *fmt, ...)
 }
 
 void
+log_pool_err(int pri, int err, const char *pool, const char *fmt, ...)
+{
+	char prefix[128];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "pool %s", pool != NULL ? pool : "-");
+	va_start(ap, fmt);
+	vlog_obj(pri, strerror(err < 0 ? -err : err), prefix, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_server(int pri, const char *pool, const struct sockaddr_x *addr, const char *fmt, ...)
 {
 	char prefix[128 + SOCKADDR_X_STRLEN], a[SOCKADDR_X_STRLEN];

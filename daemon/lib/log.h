@@ -52,6 +52,7 @@ void log_pool(int pri, const char *pool, const char *fmt, ...) PRINTF_LIKE(3, 4)
 void log_server(int pri, const char *pool, const struct sockaddr_x *addr, const char *fmt, ...)
     PRINTF_LIKE(4, 5);
 void log_vip_err(int pri, int err, const char *vip, const char *fmt, ...) PRINTF_LIKE(4, 5);
+void log_pool_err(int pri, int err, const char *pool, const char *fmt, ...) PRINTF_LIKE(4, 5);
 
 /*
  * Invariants fail loudly (relayd's fatalx("desynchronized")): BUG(fmt, ...)
