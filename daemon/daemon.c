@@ -889,6 +889,12 @@ ctl_server(void *arg, size_t i, struct control_server *out)
 	else
 		snprintf(out->result, sizeof(out->result), "%s",
 		    e.type == CHECK_NONE ? "no check" : "not checked yet");
+	if (h != NULL && h->local_err != 0) {
+		size_t n = strlen(out->result);
+
+		snprintf(out->result + n, sizeof(out->result) - n, "; probes held back: %s",
+		    h->local_err > 0 ? strerror(h->local_err) : "local error");
+	}
 	return true;
 }
 

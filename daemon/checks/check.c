@@ -37,6 +37,7 @@ struct probe {
 	int64_t start_us;	     /* when the current run started */
 	struct probe *qprev, *qnext; /* on the start queue */
 	uint8_t jitter;
+	uint8_t local_run; /* consecutive runs ended by a local fault */
 	bool running;
 	bool scheduled;
 	bool queued;
@@ -52,9 +53,19 @@ static void run_start(struct probe *p);
 static void queue_push(struct probe *p);
 static void queue_remove(struct probe *p);
 static void drain_cb(struct ev_loop *l, ev_timer *w, int revents);
+static void local_fault_note(struct probe *p, const struct health_result *r);
 
 static struct check_stats stats;
 static unsigned budget_iter, budget_used; /* starts in the current loop iteration */
+static int64_t local_since_us, local_last_us; /* the episode's first and last fault */
+static uint64_t local_base;		      /* results[LOCAL] when it started */
+
+/* An episode ends after this long without a local fault: under exhaustion some
+ * probes still get a descriptor now and then, and that is not the end of it. */
+#define LOCAL_QUIET_US (5 * 1000000LL)
+
+/* A probe ended by a local fault waits interval x 2^(n-1), at most this long. */
+#define LOCAL_BACKOFF_MAX_US (30 * 1000000LL)
 
 /*
  * Probes due but over the iteration's start budget wait here, in order,
@@ -415,11 +426,56 @@ probe_finish(struct probe *p, struct health_result *r)
 	stats.in_flight--;
 	if ((unsigned)r->reason < HEALTH_R__COUNT)
 		stats.results[r->reason]++;
+	local_fault_note(p, r);
 	if (p->scheduled) {
 		next = p->run_due_us + next_interval_us(p);
+		if (p->local_run > 1) {
+			int64_t iv = (int64_t)p->def->ck.interval_ms * 1000, cap = iv;
+			int shift = p->local_run - 1 < 16 ? p->local_run - 1 : 16;
+
+			if (cap < LOCAL_BACKOFF_MAX_US)
+				cap = LOCAL_BACKOFF_MAX_US;
+			next = p->run_due_us + (iv << shift < cap ? iv << shift : cap);
+		}
 		arm(p, next - loop_base_us());
 	}
 	p->done(p->arg, p, r);
+}
+
+/*
+ * Local faults (EMFILE, ENOMEM, no local port) are ours, not the backends':
+ * health keeps every server's state (health_report), the probe backs off,
+ * and the episode -- whichever probes it hits -- is logged once at critical
+ * when it starts and once when a probe runs again.
+ */
+static void
+local_fault_note(struct probe *p, const struct health_result *r)
+{
+	int64_t now = mono_us();
+
+	if (r->reason == HEALTH_R_LOCAL) {
+		if (p->local_run < UINT8_MAX)
+			p->local_run++;
+		local_last_us = now;
+		if (!stats.local_fault) {
+			stats.local_fault = true;
+			stats.local_episodes++;
+			local_since_us = now;
+			local_base = stats.results[HEALTH_R_LOCAL] - 1;
+			log_crit("checks: probes fail on this router (%s): every server keeps its "
+				 "state and probes back off until they can run again",
+			    strerror(r->detail));
+		}
+		return;
+	}
+	p->local_run = 0;
+	if (stats.local_fault && now - local_last_us >= LOCAL_QUIET_US) {
+		stats.local_fault = false;
+		log_notice("checks: probes run again: %.1f s of local errors ended %.1f s ago "
+			   "(%llu probe runs held back); health verdicts resume",
+		    (local_last_us - local_since_us) / 1e6, (now - local_last_us) / 1e6,
+		    (unsigned long long)(stats.results[HEALTH_R_LOCAL] - local_base));
+	}
 }
 
 const struct check_stats *

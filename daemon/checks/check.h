@@ -83,6 +83,8 @@ struct check_stats {
 	uint64_t deferred; /* starts put off to a later iteration (budget) */
 	unsigned in_flight;
 	unsigned probes; /* existing */
+	bool local_fault; /* in a local-fault episode (the last result was one) */
+	uint64_t local_episodes;
 };
 const struct check_stats *check_stats_get(void);
 void check_stats_reset(void);

@@ -614,6 +614,12 @@ checks_metrics(const struct checks *cs, struct tbuf *b)
 	metrics_sample(b, "ipvsr_check_probes", NULL, st->probes);
 	metrics_family(b, "ipvsr_check_in_flight", METRIC_GAUGE, "Probes running now.");
 	metrics_sample(b, "ipvsr_check_in_flight", NULL, st->in_flight);
+	metrics_family(b, "ipvsr_check_local_fault", METRIC_GAUGE,
+	    "1 while probes fail for a reason of this router's own (EMFILE, ENOMEM, ...).");
+	metrics_sample(b, "ipvsr_check_local_fault", NULL, st->local_fault ? 1 : 0);
+	metrics_family(b, "ipvsr_check_local_fault_episodes_total", METRIC_COUNTER,
+	    "Episodes of local probe faults (each logged once at critical level).");
+	metrics_sample_u64(b, "ipvsr_check_local_fault_episodes_total", NULL, st->local_episodes);
 	metrics_family(b, "ipvsr_check_start_late_max_seconds", METRIC_GAUGE,
 	    "Worst lateness of a probe start against its schedule (loop health).");
 	metrics_sample(b, "ipvsr_check_start_late_max_seconds", NULL, st->max_late_us / 1e6);

@@ -190,6 +190,16 @@ health_report(struct health *h, const struct health_result *r, int64_t now)
 {
 	bool ok = r->reason == HEALTH_R_OK;
 
+	/*
+	 * Our own fault (no descriptor, no memory, no local port) says nothing
+	 * about the backend: no run is counted either way and the last backend
+	 * result stays what status shows; only the fault is remembered.
+	 */
+	if (r->reason == HEALTH_R_LOCAL) {
+		h->local_err = r->detail != 0 ? r->detail : -1;
+		return HEALTH_SAME;
+	}
+	h->local_err = 0;
 	h->last = *r;
 	h->seen = true;
 	if (h->up) {

@@ -83,7 +83,8 @@ struct health {
 	uint8_t ok_run;	    /* consecutive successes while down */
 	uint8_t fail_run;   /* consecutive failures while up */
 	int64_t since_ms;   /* time of the last transition (or creation) */
-	struct health_result last;
+	struct health_result last; /* the last result that spoke of the backend */
+	int local_err;	    /* errno of a local fault since `last`, 0: none */
 };
 
 enum health_change {
@@ -114,7 +115,10 @@ void health_restart(struct health *h);
 /*
  * Apply one result: an up server goes down after `fall` consecutive
  * failures, a down server goes up after `rise` consecutive successes.
- * Returns what changed; the result is kept in h->last either way.
+ * Returns what changed; the result is kept in h->last either way -- except
+ * a local fault (HEALTH_R_LOCAL: EMFILE, ENOMEM, no local port...), which
+ * changes nothing but h->local_err: running out of descriptors must not
+ * drain every pool.
  */
 enum health_change health_report(struct health *h, const struct health_result *r, int64_t now);
 

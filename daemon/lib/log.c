@@ -228,6 +228,16 @@ vlog(int pri, const char *errstr, const char *fmt, va_list ap)
 }
 
 void
+log_crit(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_warn(const char *fmt, ...)
 {
 	int saved = errno; /* vsnprintf may clobber it */

@@ -28,6 +28,8 @@ int log_facility_from_str(const char *s);
 /* Level from "error" "warning" "notice" "info" "debug"; -1 when unknown. */
 int log_level_from_str(const char *s);
 
+/* LOG_CRIT: the daemon cannot do its job (and says what it does meanwhile). */
+void log_crit(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void log_warn(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void log_warnx(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void log_warnc(int err, const char *fmt, ...) PRINTF_LIKE(2, 3);

@@ -172,6 +172,44 @@ static const struct fmt_case fmt_cases[] = {
 	{ CHECK_TCP, HEALTH_R_LOCAL, EMFILE, 0, 0, NULL, "local error: Too many open files" },
 };
 
+/* A local fault (EMFILE...) is ours: it counts neither way and keeps the state. */
+static void
+test_local_fault_keeps_state(void **state)
+{
+	struct health_result ok, fail, local;
+	struct health h;
+	int i;
+
+	(void)state;
+	health_result_set(&ok, HEALTH_R_OK, 0, 1);
+	health_result_set(&fail, HEALTH_R_REFUSED, 0, 1);
+	health_result_set(&local, HEALTH_R_LOCAL, EMFILE, 0);
+
+	/* up, fall 1: any backend failure would take it down; 50 local faults do not */
+	health_init(&h, 2, 1, true, 0);
+	for (i = 0; i < 50; i++)
+		assert_int_equal(health_report(&h, &local, i), HEALTH_SAME);
+	assert_true(h.up);
+	assert_false(h.seen); /* nothing said about the backend yet */
+	assert_int_equal(h.local_err, EMFILE);
+	assert_int_equal(h.since_ms, 0);
+	/* a backend result clears the fault and counts as usual */
+	assert_int_equal(health_report(&h, &fail, 60), HEALTH_WENT_DOWN);
+	assert_int_equal(h.local_err, 0);
+
+	/* down, rise 2: ok, local, ok -> up (the local fault broke no run) */
+	assert_int_equal(health_report(&h, &ok, 70), HEALTH_SAME);
+	assert_int_equal(health_report(&h, &local, 71), HEALTH_SAME);
+	assert_int_equal(h.last.reason, HEALTH_R_OK); /* last backend result kept */
+	assert_int_equal(health_report(&h, &ok, 72), HEALTH_WENT_UP);
+
+	/* up, fall 2: fail, local, fail -> down (nor did it reset a failure run) */
+	health_set_thresholds(&h, 2, 2);
+	assert_int_equal(health_report(&h, &fail, 80), HEALTH_SAME);
+	assert_int_equal(health_report(&h, &local, 81), HEALTH_SAME);
+	assert_int_equal(health_report(&h, &fail, 82), HEALTH_WENT_DOWN);
+}
+
 static void
 test_format(void **state)
 {
@@ -215,6 +253,7 @@ main(void)
 		cmocka_unit_test(test_sequences),
 		cmocka_unit_test(test_thresholds_on_reload),
 		cmocka_unit_test(test_force),
+		cmocka_unit_test(test_local_fault_keeps_state),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_reason_names),
 	};
