@@ -9,9 +9,16 @@
 
 #include <ev.h>
 
+#include "list.h"
 #include "log.h"
 #include "loop.h"
 #include "srv.h"
+
+/* Out of descriptors or memory at accept(): the listener pauses this long,
+ * doubling to SRV_ACCEPT_PAUSE_MAX_MS, instead of spinning on a connection
+ * it cannot take (the listener is level-triggered: it stays readable). */
+#define SRV_ACCEPT_PAUSE_MS 50
+#define SRV_ACCEPT_PAUSE_MAX_MS 1000
 
 struct srv_client {
 	struct srv *srv;
@@ -23,21 +30,25 @@ struct srv_client {
 	struct tbuf resp;
 	size_t sent;
 	bool writing;
-	struct srv_client *next;
+	struct list_node link; /* on srv.clients */
 };
 
 struct srv {
 	struct srv_params p;
 	int fd;
 	ev_io io;
+	ev_timer pause;	 /* accept() paused by a local shortage */
+	int pause_ms;	 /* the current pause, 0: not paused */
 	srv_handler *handler;
 	void *arg;
-	struct srv_client *clients;
+	struct list_node clients;
 	int nclients;
+	unsigned long accept_pauses;
 	struct log_ratelimit rl;
 };
 
 static void	on_accept(struct ev_loop *, ev_io *, int);
+static void	on_accept_resume(struct ev_loop *, ev_timer *, int);
 static void	on_client_io(struct ev_loop *, ev_io *, int);
 static void	on_client_timeout(struct ev_loop *, ev_timer *, int);
 static void	client_free(struct srv_client *);
@@ -52,6 +63,9 @@ srv_new(int fd, const struct srv_params *p, srv_handler *h, void *arg)
 	s->handler = h;
 	s->arg = arg;
 	s->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
+	list_init(&s->clients);
+	ev_timer_init(&s->pause, on_accept_resume, 0., 0.);
+	s->pause.data = s;
 	ev_io_init(&s->io, on_accept, fd, EV_READ);
 	s->io.data = s;
 	ev_io_start(loop_ev(), &s->io);
@@ -63,11 +77,21 @@ srv_free(struct srv *s)
 {
 	if (s == NULL)
 		return;
-	while (s->clients != NULL)
-		client_free(s->clients);
+	while (!list_empty(&s->clients))
+		client_free(list_first_entry(&s->clients, struct srv_client, link));
 	ev_io_stop(loop_ev(), &s->io);
+	ev_timer_stop(loop_ev(), &s->pause);
 	close(s->fd);
 	free(s);
+}
+
+static void
+on_accept_resume(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct srv *s = t->data;
+
+	(void)revents;
+	ev_io_start(loop, &s->io); /* pause_ms stays: the next failure doubles it */
 }
 
 static void
@@ -80,10 +104,30 @@ on_accept(struct ev_loop *loop, ev_io *io, int revents)
 	for (;;) {
 		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && log_ratelimit_ok(&s->rl))
-				log_warn("%s: accept", s->p.name);
+			int err = errno;
+
+			if (err == EAGAIN || err == EINTR)
+				return;
+			if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+				/* the connection stays queued and the socket readable:
+				 * stop listening for a while instead of spinning */
+				s->pause_ms = s->pause_ms == 0 ? SRV_ACCEPT_PAUSE_MS
+				    : s->pause_ms * 2 > SRV_ACCEPT_PAUSE_MAX_MS ? SRV_ACCEPT_PAUSE_MAX_MS
+				    : s->pause_ms * 2;
+				s->accept_pauses++;
+				ev_io_stop(loop, &s->io);
+				ev_timer_set(&s->pause, s->pause_ms / 1000.0, 0.);
+				ev_timer_start(loop, &s->pause);
+				if (log_ratelimit_ok(&s->rl))
+					log_warnc(-err, "%s: cannot accept a connection; not "
+					    "listening for %d ms", s->p.name, s->pause_ms);
+				return;
+			}
+			if (log_ratelimit_ok(&s->rl))
+				log_warnc(-err, "%s: accept", s->p.name);
 			return;
 		}
+		s->pause_ms = 0;
 		if (s->nclients >= s->p.max_clients) {
 			close(fd);
 			if (log_ratelimit_ok(&s->rl))
@@ -102,8 +146,7 @@ on_accept(struct ev_loop *loop, ev_io *io, int revents)
 		ev_timer_init(&cl->timer, on_client_timeout, s->p.timeout_ms / 1000.0, 0.);
 		cl->timer.data = cl;
 		ev_timer_start(loop, &cl->timer);
-		cl->next = s->clients;
-		s->clients = cl;
+		list_append(&s->clients, &cl->link);
 		s->nclients++;
 	}
 }
@@ -112,13 +155,8 @@ static void
 client_free(struct srv_client *cl)
 {
 	struct srv *s = cl->srv;
-	struct srv_client **pp;
 
-	for (pp = &s->clients; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == cl) {
-			*pp = cl->next;
-			break;
-		}
+	list_remove(&cl->link);
 	s->nclients--;
 	ev_io_stop(loop_ev(), &cl->io);
 	ev_timer_stop(loop_ev(), &cl->timer);
