@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "reconcile.h"
 
 /* A growable list of operations: one per phase of a plan. */
@@ -22,14 +23,19 @@ struct opvec {
 	size_t n, cap;
 };
 
-/* Destination edits on one service, for rc_table_apply. */
+/*
+ * Destination edits on one service, for rc_table_apply.  Entries are never
+ * moved or removed while the editor is open: a delete marks the entry dead,
+ * and the index, which cannot remove one value, keeps it and skips it in
+ * editor_eq.  An address deleted and added again has a dead entry and a
+ * live one; only the live one is found.
+ */
 struct dest_editor {
 	struct rc_svc *svc;
 	struct rc_dest *ent; /* [0, norig): the service's list, head first; then adds */
 	bool *dead;
 	size_t nent, cap, norig;
-	size_t *slot; /* open addressing: entry index + 1, 0 = empty */
-	size_t nslot; /* a power of two */
+	struct hidx idx; /* address -> entry index + 1, dead entries included */
 };
 
 static struct rc_op *opvec_push(
@@ -45,9 +51,8 @@ static void plan_service(const struct rc_svc *want, const struct rc_svc *have,
     const struct rc_opts *opts, struct opvec *ph, size_t *moved);
 static size_t table_insert_pos(
     const struct rc_table *t, const struct rc_svc_conf *key, bool *found);
-static uint64_t addr_hash(const struct sockaddr_x *a);
 static void editor_open(struct dest_editor *e, struct rc_svc *svc);
-static void editor_rehash(struct dest_editor *e);
+static bool editor_eq(const void *ctx, uintptr_t v, const void *key);
 static long editor_find(const struct dest_editor *e, const struct sockaddr_x *key);
 static void editor_add(struct dest_editor *e, const struct rc_dest *d);
 static void editor_close(struct dest_editor *e);
@@ -538,51 +543,11 @@ rc_plan(const struct rc_table *desired, const struct rc_table *applied,
 
 /* ============================================================ simulation */
 
-static uint64_t
-addr_hash(const struct sockaddr_x *a)
-{
-	const unsigned char *b;
-	uint64_t h = 1469598103934665603ULL;
-	size_t i, n;
-
-	if (a->af == AF_INET6) {
-		b = (const unsigned char *)&a->a.v6;
-		n = sizeof(a->a.v6);
-	} else {
-		b = (const unsigned char *)&a->a.v4;
-		n = sizeof(a->a.v4);
-	}
-	for (i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
-	h = (h ^ (a->port & 0xff)) * 1099511628211ULL;
-	h = (h ^ (a->port >> 8)) * 1099511628211ULL;
-	h = (h ^ (unsigned)a->af) * 1099511628211ULL;
-	return h;
-}
-
-static void
-editor_rehash(struct dest_editor *e)
-{
-	size_t i, h, want = 16;
-
-	while (want < 2 * (e->nent + 1))
-		want *= 2;
-	free(e->slot);
-	e->nslot = want;
-	e->slot = xcalloc(want, sizeof(*e->slot));
-	for (i = 0; i < e->nent; i++) {
-		if (e->dead[i])
-			continue;
-		for (h = addr_hash(&e->ent[i].addr) & (want - 1); e->slot[h] != 0;
-		     h = (h + 1) & (want - 1))
-			;
-		e->slot[h] = i + 1;
-	}
-}
-
 static void
 editor_open(struct dest_editor *e, struct rc_svc *svc)
 {
+	size_t i;
+
 	memset(e, 0, sizeof(*e));
 	e->svc = svc;
 	e->cap = svc->ndests + 16;
@@ -591,26 +556,31 @@ editor_open(struct dest_editor *e, struct rc_svc *svc)
 	if (svc->ndests > 0)
 		memcpy(e->ent, svc->dests, svc->ndests * sizeof(*e->ent));
 	e->nent = e->norig = svc->ndests;
-	editor_rehash(e);
+	hidx_init(&e->idx, e->nent + 1);
+	for (i = 0; i < e->nent; i++)
+		hidx_add(&e->idx, hash_sockaddr_x(HASH_INIT, &e->ent[i].addr), i + 1);
+}
+
+static bool
+editor_eq(const void *ctx, uintptr_t v, const void *key)
+{
+	const struct dest_editor *e = ctx;
+
+	return !e->dead[v - 1] && sockaddr_x_cmp(&e->ent[v - 1].addr, key) == 0;
 }
 
 static long
 editor_find(const struct dest_editor *e, const struct sockaddr_x *key)
 {
-	size_t h, v;
+	uintptr_t v;
 
-	for (h = addr_hash(key) & (e->nslot - 1); (v = e->slot[h]) != 0;
-	     h = (h + 1) & (e->nslot - 1))
-		if (!e->dead[v - 1] && sockaddr_x_cmp(&e->ent[v - 1].addr, key) == 0)
-			return (long)(v - 1);
-	return -1;
+	v = hidx_find(&e->idx, hash_sockaddr_x(HASH_INIT, key), editor_eq, e, key);
+	return v != 0 ? (long)(v - 1) : -1;
 }
 
 static void
 editor_add(struct dest_editor *e, const struct rc_dest *d)
 {
-	size_t h;
-
 	if (e->nent == e->cap) {
 		e->cap *= 2;
 		e->ent = xreallocarray(e->ent, e->cap, sizeof(*e->ent));
@@ -619,14 +589,7 @@ editor_add(struct dest_editor *e, const struct rc_dest *d)
 	e->ent[e->nent] = *d;
 	e->dead[e->nent] = false;
 	e->nent++;
-	if (2 * (e->nent + 1) > e->nslot) {
-		editor_rehash(e);
-		return;
-	}
-	for (h = addr_hash(&d->addr) & (e->nslot - 1); e->slot[h] != 0;
-	     h = (h + 1) & (e->nslot - 1))
-		;
-	e->slot[h] = e->nent;
+	hidx_add(&e->idx, hash_sockaddr_x(HASH_INIT, &d->addr), e->nent);
 }
 
 /* Write the list back: the adds in reverse (each went to the head), then
@@ -655,7 +618,7 @@ editor_close(struct dest_editor *e)
 			s->dests[s->ndests++] = e->ent[i];
 	free(e->ent);
 	free(e->dead);
-	free(e->slot);
+	hidx_fini(&e->idx);
 	memset(e, 0, sizeof(*e));
 }
 
