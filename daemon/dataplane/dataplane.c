@@ -67,7 +67,7 @@ struct dataplane {
 };
 
 static void deferred_cb(void *arg);
-static void timer_cb(struct ev_loop *l, ev_timer *w, int revents);
+static void dp_timer_cb(struct ev_loop *l, ev_timer *w, int revents);
 static void arm_timer(struct dataplane *dp, bool unavailable);
 static bool ensure_ipvs(struct dataplane *dp);
 static void drop_ipvs(struct dataplane *dp, int err, const char *what);
@@ -101,7 +101,7 @@ dataplane_new(const struct dataplane_hooks *hooks)
 	dp->sched_none = true;
 	dp->sloppy_set[0] = dp->sloppy_set[1] = -1;
 	rc_table_init(&dp->applied);
-	ev_timer_init(&dp->timer, timer_cb, 0., 0.);
+	ev_timer_init(&dp->timer, dp_timer_cb, 0., 0.);
 	dp->timer.data = dp;
 	return dp;
 }
@@ -201,7 +201,7 @@ deferred_cb(void *arg)
 }
 
 static void
-timer_cb(struct ev_loop *l, ev_timer *w, int revents)
+dp_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
 	(void)l;
 	(void)revents;
