@@ -455,15 +455,17 @@ guard_report(struct dataplane *dp, const struct rc_pool_state *ps, size_t n)
 				    sockaddr_x_fmt(&ps[i].kept_addr[k], a, sizeof(a)));
 			if (ps[i].kept > RC_KEPT_SHOWN)
 				snprintf(list + off, sizeof(list) - off, " ...");
-			log_notice("pool %s: %zu of %zu servers can take traffic, fewer than "
-				   "min_servers %d: keeping %zu failed server%s in (fail open): %s",
-			    ps[i].pool->name, ps[i].live, ps[i].members, ps[i].pool->min_servers,
-			    ps[i].kept, ps[i].kept == 1 ? "" : "s", list);
+			log_pool(LOG_NOTICE, ps[i].pool->name,
+			    "%zu of %zu servers can take traffic, fewer than min_servers %d: "
+			    "keeping %zu failed server%s in (fail open): %s",
+			    ps[i].live, ps[i].members, ps[i].pool->min_servers, ps[i].kept,
+			    ps[i].kept == 1 ? "" : "s", list);
 			g->active = true;
 		} else if (ps[i].kept == 0 && g->active) {
-			log_notice("pool %s: %zu of %zu servers can take traffic, min_servers %d "
-				   "met: failed servers out again",
-			    ps[i].pool->name, ps[i].live, ps[i].members, ps[i].pool->min_servers);
+			log_pool(LOG_NOTICE, ps[i].pool->name,
+			    "%zu of %zu servers can take traffic, min_servers %d met: failed "
+			    "servers out again",
+			    ps[i].live, ps[i].members, ps[i].pool->min_servers);
 			g->active = false;
 		}
 	}
