@@ -1,7 +1,9 @@
 /*
  * conf.h - reading, checking and printing the configuration.
  *
- *   conf_load.c      file -> struct config (the only user of libconfig)
+ *   conf_load.c      file -> struct config: the schema and the entry points
+ *   conf_walk.c      the table-driven walk of a group (with conf_load.c, the
+ *                    only user of libconfig; conf_walk.h is private to them)
  *   conf_validate.c  whole-config semantic checks, defaults, inheritance
  *   conf_dump.c      struct config -> canonical, re-parseable text
  *

@@ -1,12 +1,13 @@
 /*
- * conf_load.c - configuration file -> struct config.  The only user of libconfig.
+ * conf_load.c - configuration file -> struct config.  With conf_walk.c, the
+ * only user of libconfig.
  *
- * Table-driven: each group of the language has a schema (key, type, range,
- * where to store it).  One walk over a group's settings checks every key
- * against the schema, so unknown keys, wrong types, out-of-range values and
- * missing required keys are all reported with the exact file:line of the
- * setting, and loading goes on to report the rest.  Cross-object rules
- * (references, uniqueness, inheritance) belong to conf_validate.c.
+ * The schema of the language: one table of fields per group (conf_walk.h
+ * says what a field is and how a group is walked), loaders for the few
+ * settings a table cannot describe, and the values an object starts from
+ * before its group is read.  Then the entry points, which read a file or a
+ * string and walk its root.  Cross-object rules (references, uniqueness,
+ * inheritance) belong to conf_validate.c.
  */
 #include <errno.h>
 #include <libconfig.h>
@@ -19,385 +20,9 @@
 #include <unistd.h>
 
 #include "conf.h"
-
-struct loader {
-	struct config *c;
-	struct errlist *el;
-	size_t nerr0;
-};
-
-enum ftype {
-	F_STR,		/* char * */
-	F_INT,		/* int, in [min, max] */
-	F_U32,		/* uint32_t, in [min, max] */
-	F_BOOL,		/* bool */
-	F_TBOOL,	/* int: MODEL_UNSET, 0 or 1 */
-	F_ENUM,		/* int, from a keyword via `kw` */
-	F_ADDR,		/* struct sockaddr_x, address only */
-	F_ADDRPORT,	/* struct sockaddr_x, address and port */
-	F_FUNC,		/* custom loader */
-	F_OWNER,	/* known key, read by the group's owner after the walk */
-};
-
-#define F_REQUIRED	0x1
-
-struct field;
-typedef void (*field_fn)(struct loader *, config_setting_t *, const char *path, void *obj);
-
-struct field {
-	const char *key;
-	enum ftype type;
-	size_t off;
-	long long min, max;
-	int flags;
-	int (*kw)(const char *);
-	const char *kwlist;	/* for the error message */
-	field_fn fn;
-};
-
-static void	load_group(struct loader *, config_setting_t *, const char *,
-		    const struct field *, size_t, void *);
-static void	lerr(struct loader *, config_setting_t *, const char *, const char *, ...)
-		    PRINTF_LIKE(4, 5);
-static const char *src_intern(struct loader *, config_setting_t *);
-static void	set_loc(struct loader *, config_setting_t *, int *, const char **);
-
-/* ------------------------------------------------------------ helpers */
-
-static const char *
-src_intern(struct loader *ld, config_setting_t *s)
-{
-	const char *f = s ? config_setting_source_file(s) : NULL;
-	size_t i;
-
-	if (f == NULL)
-		return ld->c->file;
-	for (i = 0; i < ld->c->nsrcfiles; i++)
-		if (strcmp(ld->c->srcfiles[i], f) == 0)
-			return ld->c->srcfiles[i];
-	ld->c->srcfiles = xreallocarray(ld->c->srcfiles, ld->c->nsrcfiles + 1,
-	    sizeof(*ld->c->srcfiles));
-	ld->c->srcfiles[ld->c->nsrcfiles] = xstrdup(f);
-	return ld->c->srcfiles[ld->c->nsrcfiles++];
-}
-
-static void
-set_loc(struct loader *ld, config_setting_t *s, int *line, const char **src)
-{
-	*line = (int)config_setting_source_line(s);
-	*src = src_intern(ld, s);
-}
-
-static void
-lerr(struct loader *ld, config_setting_t *s, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	errlist_add(ld->el, src_intern(ld, s), s ? (int)config_setting_source_line(s) : 0,
-	    path, "%s", msg);
-	free(msg);
-}
-
-static const char *
-type_name(const config_setting_t *s)
-{
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_GROUP:
-		return "a group { }";
-	case CONFIG_TYPE_ARRAY:
-		return "an array [ ]";
-	case CONFIG_TYPE_LIST:
-		return "a list ( )";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return "an integer";
-	case CONFIG_TYPE_FLOAT:
-		return "a number with a fraction";
-	case CONFIG_TYPE_STRING:
-		return "a string";
-	case CONFIG_TYPE_BOOL:
-		return "a boolean";
-	default:
-		return "an unknown type";
-	}
-}
-
-static char *
-path_join(const char *path, const char *key)
-{
-	return path && *path ? xasprintf("%s.%s", path, key) : xstrdup(key);
-}
-
-static char *
-path_index(const char *path, unsigned idx)
-{
-	return xasprintf("%s[%u]", path, idx);
-}
-
-static bool
-is_int(const config_setting_t *s)
-{
-	int t = config_setting_type(s);
-
-	return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
-}
-
-/* A string setting's value, or NULL after reporting a type error. */
-static const char *
-get_str(struct loader *ld, config_setting_t *s, const char *path)
-{
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		lerr(ld, s, path, "expected a string, got %s", type_name(s));
-		return NULL;
-	}
-	return config_setting_get_string(s);
-}
-
-static bool
-get_int(struct loader *ld, config_setting_t *s, const char *path, long long min,
-    long long max, long long *out)
-{
-	long long v;
-
-	if (!is_int(s)) {
-		lerr(ld, s, path, "expected an integer, got %s", type_name(s));
-		return false;
-	}
-	v = config_setting_get_int64(s);
-	if (v < min || v > max) {
-		lerr(ld, s, path, "%lld is out of range (%lld..%lld)", v, min, max);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
-/* Load a list ( {..}, {..} ) of groups into a growing array; calls `each` per element. */
-static void
-load_list(struct loader *ld, config_setting_t *s, const char *path, void **arr,
-    size_t *n, size_t elemsz, void (*each)(struct loader *, config_setting_t *,
-    const char *, void *))
-{
-	unsigned i, len;
-	char *ipath;
-	void *elem;
-
-	if (!config_setting_is_list(s)) {
-		lerr(ld, s, path, "expected a list ( { ... }, ... ), got %s", type_name(s));
-		return;
-	}
-	len = (unsigned)config_setting_length(s);
-	*arr = xcalloc(len ? len : 1, elemsz);
-	*n = 0;
-	for (i = 0; i < len; i++) {
-		config_setting_t *e = config_setting_get_elem(s, i);
-
-		ipath = path_index(path, i);
-		if (!config_setting_is_group(e)) {
-			lerr(ld, e, ipath, "expected a group { ... }, got %s", type_name(e));
-		} else {
-			elem = (char *)*arr + (size_t)(*n) * elemsz;
-			each(ld, e, ipath, elem);
-			(*n)++;
-		}
-		free(ipath);
-	}
-}
-
-/* An array [ "a", "b" ] of strings into argv[max+1]; returns the count, or -1 on error. */
-static int
-load_str_array(struct loader *ld, config_setting_t *s, const char *path, char **argv, int max)
-{
-	int i, len;
-
-	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
-		lerr(ld, s, path, "expected an array [ \"...\", ... ], got %s", type_name(s));
-		return -1;
-	}
-	len = config_setting_length(s);
-	if (len > max) {
-		lerr(ld, s, path, "too many elements (%d, at most %d)", len, max);
-		return -1;
-	}
-	for (i = 0; i < len; i++) {
-		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-
-		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-			lerr(ld, e, path, "element %d: expected a string, got %s", i, type_name(e));
-			while (--i >= 0)
-				FREE_AND_NULL(argv[i]);
-			return -1;
-		}
-		argv[i] = xstrdup(config_setting_get_string(e));
-	}
-	argv[len] = NULL;
-	return len;
-}
-
-/* ------------------------------------------------------------ the walker */
-
-static const struct field *
-field_find(const struct field *f, size_t n, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(f[i].key, key) == 0)
-			return &f[i];
-	return NULL;
-}
-
-/* Near-miss suggestion for an unknown key: same length +-1 and at most 2 differences. */
-static const char *
-field_suggest(const struct field *f, size_t n, const char *key)
-{
-	size_t i, la = strlen(key);
-
-	for (i = 0; i < n; i++) {
-		const char *k = f[i].key;
-		size_t lb = strlen(k), a = 0, b = 0;
-		int diff = 0;
-
-		if (la + 1 < lb || lb + 1 < la)
-			continue;
-		while (a < la && b < lb && diff <= 2) {
-			if (key[a] == k[b]) {
-				a++, b++;
-			} else if (a + 1 < la && b + 1 < lb && key[a] == k[b + 1] &&
-			    key[a + 1] == k[b]) {
-				a += 2, b += 2, diff++;	/* transposition */
-			} else if (la > lb) {
-				a++, diff++;
-			} else if (lb > la) {
-				b++, diff++;
-			} else {
-				a++, b++, diff++;
-			}
-		}
-		diff += (int)(la - a) + (int)(lb - b);
-		if (diff <= 2)
-			return k;
-	}
-	return NULL;
-}
-
-static void
-load_field(struct loader *ld, config_setting_t *s, const char *path, const struct field *f,
-    void *obj)
-{
-	char *p = (char *)obj + f->off;
-	const char *str;
-	long long v;
-	int k;
-
-	switch (f->type) {
-	case F_STR:
-		if ((str = get_str(ld, s, path)) != NULL) {
-			free(*(char **)p);
-			*(char **)p = xstrdup(str);
-		}
-		break;
-	case F_INT:
-		if (get_int(ld, s, path, f->min, f->max, &v))
-			*(int *)p = (int)v;
-		break;
-	case F_U32:
-		if (get_int(ld, s, path, f->min, f->max, &v))
-			*(uint32_t *)p = (uint32_t)v;
-		break;
-	case F_BOOL:
-	case F_TBOOL:
-		if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-			lerr(ld, s, path, "expected true or false, got %s", type_name(s));
-			break;
-		}
-		if (f->type == F_BOOL)
-			*(bool *)p = config_setting_get_bool(s);
-		else
-			*(int *)p = config_setting_get_bool(s) ? 1 : 0;
-		break;
-	case F_ENUM:
-		if ((str = get_str(ld, s, path)) == NULL)
-			break;
-		k = f->kw(str);
-		if (k == MODEL_UNSET)
-			lerr(ld, s, path, "unknown value \"%s\" (expected %s)", str, f->kwlist);
-		else
-			*(int *)p = k;
-		break;
-	case F_ADDR:
-	case F_ADDRPORT:
-		if ((str = get_str(ld, s, path)) == NULL)
-			break;
-		if (sockaddr_x_parse(str, f->type == F_ADDRPORT, (struct sockaddr_x *)p) < 0)
-			lerr(ld, s, path, "\"%s\" is not %s", str, f->type == F_ADDRPORT ?
-			    "an ADDRESS:PORT or [IPV6]:PORT" : "an IPv4 or IPv6 address");
-		else if (f->type == F_ADDRPORT && ((struct sockaddr_x *)p)->port == 0)
-			lerr(ld, s, path, "\"%s\" has no port", str);
-		break;
-	case F_FUNC:
-		f->fn(ld, s, path, obj);
-		break;
-	case F_OWNER:
-		break;
-	}
-}
-
-static void
-load_group(struct loader *ld, config_setting_t *g, const char *path, const struct field *f,
-    size_t n, void *obj)
-{
-	unsigned i, len;
-	size_t j;
-	char *cpath;
-
-	if (!config_setting_is_group(g)) {
-		lerr(ld, g, path, "expected a group { ... }, got %s", type_name(g));
-		return;
-	}
-	len = (unsigned)config_setting_length(g);
-	for (i = 0; i < len; i++) {
-		config_setting_t *s = config_setting_get_elem(g, i);
-		const char *key = config_setting_name(s);
-		const struct field *fd = field_find(f, n, key);
-
-		cpath = path_join(path, key);
-		if (fd == NULL) {
-			const char *sug = field_suggest(f, n, key);
-
-			if (sug != NULL)
-				lerr(ld, s, cpath, "unknown setting (did you mean \"%s\"?)", sug);
-			else
-				lerr(ld, s, cpath, "unknown setting");
-		} else {
-			load_field(ld, s, cpath, fd, obj);
-		}
-		free(cpath);
-	}
-	for (j = 0; j < n; j++) {
-		if (!(f[j].flags & F_REQUIRED) || config_setting_get_member(g, f[j].key) != NULL)
-			continue;
-		cpath = path_join(path, f[j].key);
-		lerr(ld, g, cpath, "missing (required)");
-		free(cpath);
-	}
-}
-
-#define FLD(st, k, t, member, lo, hi, fl) \
-	{ k, t, offsetof(struct st, member), lo, hi, fl, NULL, NULL, NULL }
-#define FENUM(st, k, member, kwfn, list) \
-	{ k, F_ENUM, offsetof(struct st, member), 0, 0, 0, kwfn, list, NULL }
-#define FFUNC(k, fn, fl) \
-	{ k, F_FUNC, 0, 0, 0, fl, NULL, NULL, fn }
-#define FOWNER(k) \
-	{ k, F_OWNER, 0, 0, 0, 0, NULL, NULL, NULL }
+#include "conf_walk.h"
 
 #define MS_MAX		3600000
-#define LOAD_GROUP(ld, s, path, tbl, obj) load_group(ld, s, path, tbl, ARRAY_SIZE(tbl), obj)
 
 /* ------------------------------------------------------------ checks */
 
@@ -408,20 +33,21 @@ ld_expect(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	int i, len;
 
 	if (!config_setting_is_array(s)) {
-		lerr(ld, s, path, "expected an array of statuses like [ 200 ] or [ \"200-299\" ], got %s",
-		    type_name(s));
+		walk_err(ld, s, path,
+		    "expected an array of statuses like [ 200 ] or [ \"200-299\" ], got %s",
+		    walk_type_name(s));
 		return;
 	}
 	len = config_setting_length(s);
 	if (len == 0 || len > CHECK_EXPECT_MAX) {
-		lerr(ld, s, path, "expected 1 to %d statuses, got %d", CHECK_EXPECT_MAX, len);
+		walk_err(ld, s, path, "expected 1 to %d statuses, got %d", CHECK_EXPECT_MAX, len);
 		return;
 	}
 	for (i = 0; i < len; i++) {
 		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		long long lo, hi;
 
-		if (is_int(e)) {
+		if (walk_is_int(e)) {
 			lo = hi = config_setting_get_int64(e);
 		} else {
 			const char *str = config_setting_get_string(e);
@@ -440,14 +66,16 @@ ld_expect(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 				goto bad;
 		}
 		if (lo < 100 || hi > 599 || lo > hi) {
-			lerr(ld, e, path, "status range %lld-%lld is not within 100..599", lo, hi);
+			walk_err(ld, e, path, "status range %lld-%lld is not within 100..599",
+			    lo, hi);
 			return;
 		}
 		ck->expect[i].lo = (int)lo;
 		ck->expect[i].hi = (int)hi;
 		continue;
 bad:
-		lerr(ld, e, path, "element %d: expected a status (200) or a range (\"200-299\")", i);
+		walk_err(ld, e, path,
+		    "element %d: expected a status (200) or a range (\"200-299\")", i);
 		return;
 	}
 	ck->nexpect = len;
@@ -457,10 +85,10 @@ static void
 ld_command(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
 	struct check *ck = obj;
-	int n = load_str_array(ld, s, path, ck->argv, CHECK_ARGV_MAX);
+	int n = walk_str_array(ld, s, path, ck->argv, CHECK_ARGV_MAX);
 
 	if (n == 0)
-		lerr(ld, s, path, "must not be empty");
+		walk_err(ld, s, path, "must not be empty");
 	if (n > 0)
 		ck->argc = n;
 }
@@ -489,8 +117,8 @@ static void
 load_check(struct loader *ld, config_setting_t *s, const char *path, struct check *ck)
 {
 	check_release(ck);
-	set_loc(ld, s, &ck->line, &ck->src);
-	LOAD_GROUP(ld, s, path, check_fields, ck);
+	walk_set_loc(ld, s, &ck->line, &ck->src);
+	WALK_GROUP(ld, s, path, check_fields, ck);
 }
 
 /* ------------------------------------------------------------ pools */
@@ -523,12 +151,12 @@ each_server(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	sv->weight = MODEL_UNSET;
 	check_init(&sv->check_override);
 	check_init(&sv->check);
-	set_loc(ld, s, &sv->line, &sv->src);
-	LOAD_GROUP(ld, s, path, server_fields, sv);
+	walk_set_loc(ld, s, &sv->line, &sv->src);
+	WALK_GROUP(ld, s, path, server_fields, sv);
 	/* The port lives inside addr; read it after the address. */
 	if ((p = config_setting_get_member(s, "port")) != NULL) {
-		ppath = path_join(path, "port");
-		if (get_int(ld, p, ppath, 0, 65535, &v))
+		ppath = walk_path_join(path, "port");
+		if (walk_get_int(ld, p, ppath, 0, 65535, &v))
 			sv->addr.port = (uint16_t)v;
 		free(ppath);
 	}
@@ -545,7 +173,7 @@ ld_servers(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
 	struct pool *p = obj;
 
-	load_list(ld, s, path, (void **)&p->servers, &p->nservers, sizeof(*p->servers),
+	walk_list(ld, s, path, (void **)&p->servers, &p->nservers, sizeof(*p->servers),
 	    each_server);
 }
 
@@ -577,8 +205,8 @@ each_pool(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	p->max_drop_percent = MODEL_UNSET;
 	p->drain_grace_ms = MODEL_UNSET;
 	check_init(&p->check);
-	set_loc(ld, s, &p->line, &p->src);
-	LOAD_GROUP(ld, s, path, pool_fields, p);
+	walk_set_loc(ld, s, &p->line, &p->src);
+	WALK_GROUP(ld, s, path, pool_fields, p);
 }
 
 /* ------------------------------------------------------------ vips */
@@ -595,11 +223,11 @@ ld_tunnel(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	config_setting_t *c;
 	char *cpath;
 
-	LOAD_GROUP(ld, s, path, tunnel_fields, sv);
+	WALK_GROUP(ld, s, path, tunnel_fields, sv);
 	if (config_setting_is_group(s) && (c = config_setting_get_member(s, "checksum")) != NULL) {
-		cpath = path_join(path, "checksum");
+		cpath = walk_path_join(path, "checksum");
 		if (config_setting_type(c) != CONFIG_TYPE_BOOL)
-			lerr(ld, c, cpath, "expected true or false, got %s", type_name(c));
+			walk_err(ld, c, cpath, "expected true or false, got %s", walk_type_name(c));
 		else
 			sv->tun_nocsum = !config_setting_get_bool(c);
 		free(cpath);
@@ -633,17 +261,17 @@ each_service(struct loader *ld, config_setting_t *s, const char *path, void *obj
 	sv->tun_type = MODEL_UNSET;
 	sv->tun_nocsum = true;
 	sv->persistence_prefix = MODEL_UNSET;
-	set_loc(ld, s, &sv->line, &sv->src);
-	LOAD_GROUP(ld, s, path, service_fields, sv);
+	walk_set_loc(ld, s, &sv->line, &sv->src);
+	WALK_GROUP(ld, s, path, service_fields, sv);
 	if ((fl = config_setting_get_member(s, "scheduler_flags")) == NULL)
 		return;
 	/* Flags depend on the scheduler, which may come after them in the group. */
-	fpath = path_join(path, "scheduler_flags");
-	n = load_str_array(ld, fl, fpath, flags, 3);
+	fpath = walk_path_join(path, "scheduler_flags");
+	n = walk_str_array(ld, fl, fpath, flags, 3);
 	for (i = 0; i < n; i++) {
 		f = sched_flag_from_str(sv->scheduler ? sv->scheduler : "wlc", flags[i]);
 		if (f == MODEL_UNSET)
-			lerr(ld, fl, fpath, "\"%s\" is not a flag of scheduler \"%s\" "
+			walk_err(ld, fl, fpath, "\"%s\" is not a flag of scheduler \"%s\" "
 			    "(sh: sh-fallback sh-port; mh: mh-fallback mh-port; any: ops)",
 			    flags[i], sv->scheduler ? sv->scheduler : "wlc");
 		else
@@ -658,7 +286,7 @@ ld_services(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
 	struct vip *v = obj;
 
-	load_list(ld, s, path, (void **)&v->services, &v->nservices, sizeof(*v->services),
+	walk_list(ld, s, path, (void **)&v->services, &v->nservices, sizeof(*v->services),
 	    each_service);
 }
 
@@ -672,8 +300,8 @@ ld_priority(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	long long pr;
 
 	if (!config_setting_is_group(s)) {
-		lerr(ld, s, path, "expected a group { ROUTER = PRIORITY; ... }, got %s",
-		    type_name(s));
+		walk_err(ld, s, path, "expected a group { ROUTER = PRIORITY; ... }, got %s",
+		    walk_type_name(s));
 		return;
 	}
 	len = (unsigned)config_setting_length(s);
@@ -681,8 +309,8 @@ ld_priority(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	for (i = 0; i < len; i++) {
 		config_setting_t *e = config_setting_get_elem(s, i);
 
-		cpath = path_join(path, config_setting_name(e));
-		if (get_int(ld, e, cpath, 1, 254, &pr)) {
+		cpath = walk_path_join(path, config_setting_name(e));
+		if (walk_get_int(ld, e, cpath, 1, 254, &pr)) {
 			v->prios[v->nprios].router = xstrdup(config_setting_name(e));
 			v->prios[v->nprios].priority = (int)pr;
 			v->nprios++;
@@ -700,8 +328,8 @@ ld_private_ip(struct loader *ld, config_setting_t *s, const char *path, void *ob
 	char *cpath;
 
 	if (!config_setting_is_group(s)) {
-		lerr(ld, s, path, "expected a group { ROUTER = \"ADDRESS\"; ... }, got %s",
-		    type_name(s));
+		walk_err(ld, s, path, "expected a group { ROUTER = \"ADDRESS\"; ... }, got %s",
+		    walk_type_name(s));
 		return;
 	}
 	len = (unsigned)config_setting_length(s);
@@ -710,10 +338,11 @@ ld_private_ip(struct loader *ld, config_setting_t *s, const char *path, void *ob
 		config_setting_t *m = config_setting_get_elem(s, i);
 		struct router_addr *ra = &e->private_ips[e->nprivate_ips];
 
-		cpath = path_join(path, config_setting_name(m));
-		if ((str = get_str(ld, m, cpath)) != NULL) {
+		cpath = walk_path_join(path, config_setting_name(m));
+		if ((str = walk_get_str(ld, m, cpath)) != NULL) {
 			if (sockaddr_x_parse(str, false, &ra->addr) < 0) {
-				lerr(ld, m, cpath, "\"%s\" is not an IPv4 or IPv6 address", str);
+				walk_err(ld, m, cpath, "\"%s\" is not an IPv4 or IPv6 address",
+				    str);
 			} else {
 				ra->router = xstrdup(config_setting_name(m));
 				e->nprivate_ips++;
@@ -732,7 +361,7 @@ ld_eip(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	};
 	struct vip *v = obj;
 
-	LOAD_GROUP(ld, s, path, eip_fields, &v->eip);
+	WALK_GROUP(ld, s, path, eip_fields, &v->eip);
 }
 
 static void
@@ -746,7 +375,7 @@ ld_garp(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	};
 	struct vip *v = obj;
 
-	LOAD_GROUP(ld, s, path, garp_fields, &v->garp);
+	WALK_GROUP(ld, s, path, garp_fields, &v->garp);
 }
 
 static const struct field vip_fields[] = {
@@ -786,12 +415,12 @@ each_vip(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	v->garp.count = MODEL_UNSET;
 	v->garp.interval_ms = MODEL_UNSET;
 	v->garp.refresh_ms = MODEL_UNSET;
-	set_loc(ld, s, &v->line, &v->src);
-	LOAD_GROUP(ld, s, path, vip_fields, v);
+	walk_set_loc(ld, s, &v->line, &v->src);
+	WALK_GROUP(ld, s, path, vip_fields, v);
 	if ((m = config_setting_get_member(s, "manage_address")) != NULL) {
-		mpath = path_join(path, "manage_address");
+		mpath = walk_path_join(path, "manage_address");
 		if (config_setting_type(m) != CONFIG_TYPE_BOOL)
-			lerr(ld, m, mpath, "expected true or false, got %s", type_name(m));
+			walk_err(ld, m, mpath, "expected true or false, got %s", walk_type_name(m));
 		else
 			v->manage_address = config_setting_get_bool(m);
 		free(mpath);
@@ -811,8 +440,8 @@ each_peer(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	struct peer *p = obj;
 
 	memset(p, 0, sizeof(*p));
-	set_loc(ld, s, &p->line, &p->src);
-	LOAD_GROUP(ld, s, path, peer_fields, p);
+	walk_set_loc(ld, s, &p->line, &p->src);
+	WALK_GROUP(ld, s, path, peer_fields, p);
 }
 
 static void
@@ -820,17 +449,17 @@ ld_peers(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
 	struct election *e = obj;
 
-	load_list(ld, s, path, (void **)&e->peers, &e->npeers, sizeof(*e->peers), each_peer);
+	walk_list(ld, s, path, (void **)&e->peers, &e->npeers, sizeof(*e->peers), each_peer);
 }
 
 static void
 ld_notify_cmd(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
 	struct election *e = obj;
-	int n = load_str_array(ld, s, path, e->notify_argv, CHECK_ARGV_MAX - 2);
+	int n = walk_str_array(ld, s, path, e->notify_argv, CHECK_ARGV_MAX - 2);
 
 	if (n == 0)
-		lerr(ld, s, path, "must not be empty");
+		walk_err(ld, s, path, "must not be empty");
 	if (n > 0)
 		e->notify_argc = n;
 }
@@ -843,7 +472,7 @@ ld_notify(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 		FLD(election, "timeout_ms", F_INT, notify_timeout_ms, 100, 600000, 0),
 	};
 
-	LOAD_GROUP(ld, s, path, notify_fields, obj);
+	WALK_GROUP(ld, s, path, notify_fields, obj);
 }
 
 static const struct field election_fields[] = {
@@ -857,23 +486,6 @@ static const struct field election_fields[] = {
 	FFUNC("notify", ld_notify, 0),
 	FFUNC("peers", ld_peers, F_REQUIRED),
 };
-
-/* Booleans that default to true are read by their owner (the zeroed struct says false). */
-static void
-owner_bool(struct loader *ld, config_setting_t *g, const char *path, const char *key, bool *out)
-{
-	config_setting_t *m;
-	char *mpath;
-
-	if (!config_setting_is_group(g) || (m = config_setting_get_member(g, key)) == NULL)
-		return;
-	mpath = path_join(path, key);
-	if (config_setting_type(m) != CONFIG_TYPE_BOOL)
-		lerr(ld, m, mpath, "expected true or false, got %s", type_name(m));
-	else
-		*out = config_setting_get_bool(m);
-	free(mpath);
-}
 
 /* ------------------------------------------------------------ top level */
 
@@ -912,7 +524,7 @@ static void
 ld_mode(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
 	struct control_conf *cc = obj;
-	const char *str = get_str(ld, s, path);
+	const char *str = walk_get_str(ld, s, path);
 	char *end;
 	long m;
 
@@ -920,7 +532,7 @@ ld_mode(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 		return;
 	m = strtol(str, &end, 8);
 	if (*str == '\0' || *end != '\0' || m < 0 || m > 0777)
-		lerr(ld, s, path, "\"%s\" is not an octal file mode like \"0660\"", str);
+		walk_err(ld, s, path, "\"%s\" is not an octal file mode like \"0660\"", str);
 	else
 		cc->mode = (int)m;
 }
@@ -941,8 +553,8 @@ ld_router(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
 	struct config *c = obj;
 
-	set_loc(ld, s, &c->router.line, &c->router.src);
-	LOAD_GROUP(ld, s, path, router_fields, &c->router);
+	walk_set_loc(ld, s, &c->router.line, &c->router.src);
+	WALK_GROUP(ld, s, path, router_fields, &c->router);
 }
 
 static void
@@ -950,8 +562,8 @@ ld_ipvs(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
 	struct config *c = obj;
 
-	set_loc(ld, s, &c->ipvs.line, &c->ipvs.src);
-	LOAD_GROUP(ld, s, path, ipvs_fields, &c->ipvs);
+	walk_set_loc(ld, s, &c->ipvs.line, &c->ipvs.src);
+	WALK_GROUP(ld, s, path, ipvs_fields, &c->ipvs);
 }
 
 static void
@@ -959,8 +571,8 @@ ld_checks(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
 	struct config *c = obj;
 
-	set_loc(ld, s, &c->checks.line, &c->checks.src);
-	LOAD_GROUP(ld, s, path, checks_fields, &c->checks);
+	walk_set_loc(ld, s, &c->checks.line, &c->checks.src);
+	WALK_GROUP(ld, s, path, checks_fields, &c->checks);
 }
 
 static void
@@ -969,10 +581,10 @@ ld_election(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	struct election *e = &((struct config *)obj)->election;
 
 	e->present = true;
-	set_loc(ld, s, &e->line, &e->src);
-	LOAD_GROUP(ld, s, path, election_fields, e);
-	owner_bool(ld, s, path, "preempt", &e->preempt);
-	owner_bool(ld, s, path, "track_interface", &e->track_interface);
+	walk_set_loc(ld, s, &e->line, &e->src);
+	WALK_GROUP(ld, s, path, election_fields, e);
+	walk_owner_bool(ld, s, path, "preempt", &e->preempt);
+	walk_owner_bool(ld, s, path, "track_interface", &e->track_interface);
 }
 
 static void
@@ -981,9 +593,9 @@ ld_aws(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	struct aws *a = &((struct config *)obj)->aws;
 
 	a->present = true;
-	set_loc(ld, s, &a->line, &a->src);
-	LOAD_GROUP(ld, s, path, aws_fields, a);
-	owner_bool(ld, s, path, "dry_run_check", &a->dry_run_check);
+	walk_set_loc(ld, s, &a->line, &a->src);
+	WALK_GROUP(ld, s, path, aws_fields, a);
+	walk_owner_bool(ld, s, path, "dry_run_check", &a->dry_run_check);
 }
 
 static void
@@ -991,8 +603,8 @@ ld_control(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
 	struct config *c = obj;
 
-	set_loc(ld, s, &c->control.line, &c->control.src);
-	LOAD_GROUP(ld, s, path, control_fields, &c->control);
+	walk_set_loc(ld, s, &c->control.line, &c->control.src);
+	WALK_GROUP(ld, s, path, control_fields, &c->control);
 }
 
 static void
@@ -1000,9 +612,9 @@ ld_metrics(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
 	struct config *c = obj;
 
-	set_loc(ld, s, &c->metrics.line, &c->metrics.src);
-	LOAD_GROUP(ld, s, path, metrics_fields, &c->metrics);
-	owner_bool(ld, s, path, "enabled", &c->metrics.enabled);
+	walk_set_loc(ld, s, &c->metrics.line, &c->metrics.src);
+	WALK_GROUP(ld, s, path, metrics_fields, &c->metrics);
+	walk_owner_bool(ld, s, path, "enabled", &c->metrics.enabled);
 }
 
 static void
@@ -1010,7 +622,7 @@ ld_vips(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
 	struct config *c = obj;
 
-	load_list(ld, s, path, (void **)&c->vips, &c->nvips, sizeof(*c->vips), each_vip);
+	walk_list(ld, s, path, (void **)&c->vips, &c->nvips, sizeof(*c->vips), each_vip);
 }
 
 static void
@@ -1018,7 +630,7 @@ ld_pools(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
 	struct config *c = obj;
 
-	load_list(ld, s, path, (void **)&c->pools, &c->npools, sizeof(*c->pools), each_pool);
+	walk_list(ld, s, path, (void **)&c->pools, &c->npools, sizeof(*c->pools), each_pool);
 }
 
 static const struct field top_fields[] = {
@@ -1068,7 +680,7 @@ load_common(config_t *cfg, int rd_ok, const char *label, struct config **out,
 	ld.c = c;
 	ld.el = el;
 	ld.nerr0 = el->n;
-	LOAD_GROUP(&ld, config_root_setting(cfg), "", top_fields, c);
+	WALK_GROUP(&ld, config_root_setting(cfg), "", top_fields, c);
 	*out = c;
 	return el->n > ld.nerr0 ? -EINVAL : 0;
 }

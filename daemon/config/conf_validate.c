@@ -193,7 +193,7 @@ check_rules(struct vctx *v, const struct check *ck, const char *path, bool allow
 /* ------------------------------------------------------------ pools */
 
 static int
-server_qcmp(const void *a, const void *b)
+validate_server_qcmp(const void *a, const void *b)
 {
 	return model_server_cmp(a, b);
 }
@@ -726,7 +726,6 @@ peer_qcmp(const void *a, const void *b)
 	return model_peer_cmp(a, b);
 }
 
-/* Sort every collection into its total order, then link services to pools. */
 /* qsort that accepts an empty (NULL) array, which the C library must not be given. */
 static void
 sort_array(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
@@ -744,7 +743,7 @@ config_sort(struct config *c)
 	sort_array(c->pools, c->npools, sizeof(*c->pools), pool_qcmp);
 	for (i = 0; i < c->npools; i++)
 		sort_array(c->pools[i].servers, c->pools[i].nservers, sizeof(struct server),
-		    server_qcmp);
+		    validate_server_qcmp);
 	sort_array(c->election.peers, c->election.npeers, sizeof(struct peer), peer_qcmp);
 	sort_array(c->vips, c->nvips, sizeof(*c->vips), vip_qcmp);
 	for (i = 0; i < c->nvips; i++) {

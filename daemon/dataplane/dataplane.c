@@ -67,7 +67,7 @@ struct dataplane {
 };
 
 static void deferred_cb(void *arg);
-static void timer_cb(struct ev_loop *l, ev_timer *w, int revents);
+static void dp_timer_cb(struct ev_loop *l, ev_timer *w, int revents);
 static void arm_timer(struct dataplane *dp, bool unavailable);
 static bool ensure_ipvs(struct dataplane *dp);
 static void drop_ipvs(struct dataplane *dp, int err, const char *what);
@@ -101,7 +101,7 @@ dataplane_new(const struct dataplane_hooks *hooks)
 	dp->sched_none = true;
 	dp->sloppy_set[0] = dp->sloppy_set[1] = -1;
 	rc_table_init(&dp->applied);
-	ev_timer_init(&dp->timer, timer_cb, 0., 0.);
+	ev_timer_init(&dp->timer, dp_timer_cb, 0., 0.);
 	dp->timer.data = dp;
 	return dp;
 }
@@ -201,7 +201,7 @@ deferred_cb(void *arg)
 }
 
 static void
-timer_cb(struct ev_loop *l, ev_timer *w, int revents)
+dp_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
 	(void)l;
 	(void)revents;
@@ -455,15 +455,17 @@ guard_report(struct dataplane *dp, const struct rc_pool_state *ps, size_t n)
 				    sockaddr_x_fmt(&ps[i].kept_addr[k], a, sizeof(a)));
 			if (ps[i].kept > RC_KEPT_SHOWN)
 				snprintf(list + off, sizeof(list) - off, " ...");
-			log_notice("pool %s: %zu of %zu servers can take traffic, fewer than "
-				   "min_servers %d: keeping %zu failed server%s in (fail open): %s",
-			    ps[i].pool->name, ps[i].live, ps[i].members, ps[i].pool->min_servers,
-			    ps[i].kept, ps[i].kept == 1 ? "" : "s", list);
+			log_pool(LOG_NOTICE, ps[i].pool->name,
+			    "%zu of %zu servers can take traffic, fewer than min_servers %d: "
+			    "keeping %zu failed server%s in (fail open): %s",
+			    ps[i].live, ps[i].members, ps[i].pool->min_servers, ps[i].kept,
+			    ps[i].kept == 1 ? "" : "s", list);
 			g->active = true;
 		} else if (ps[i].kept == 0 && g->active) {
-			log_notice("pool %s: %zu of %zu servers can take traffic, min_servers %d "
-				   "met: failed servers out again",
-			    ps[i].pool->name, ps[i].live, ps[i].members, ps[i].pool->min_servers);
+			log_pool(LOG_NOTICE, ps[i].pool->name,
+			    "%zu of %zu servers can take traffic, min_servers %d met: failed "
+			    "servers out again",
+			    ps[i].live, ps[i].members, ps[i].pool->min_servers);
 			g->active = false;
 		}
 	}

@@ -4,7 +4,9 @@
  * One merge walk per service over destinations sorted by identity, the
  * same walk whether the applied side comes from our own bookkeeping or
  * from a fresh dump of the kernel.  See reconcile.h for what a plan
- * promises; the comments here say how.
+ * promises; the comments here say how.  Here too: the tables both sides
+ * share, the simulation of a plan on a table (rc_table_apply) and the
+ * texts.  The desired table itself is built in reconcile_build.c.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "reconcile.h"
 
 /* A growable list of operations: one per phase of a plan. */
@@ -20,23 +23,26 @@ struct opvec {
 	size_t n, cap;
 };
 
-/* Destination edits on one service, for rc_table_apply. */
+/*
+ * Destination edits on one service, for rc_table_apply.  Entries are never
+ * moved or removed while the editor is open: a delete marks the entry dead,
+ * and the index, which cannot remove one value, keeps it and skips it in
+ * editor_eq.  An address deleted and added again has a dead entry and a
+ * live one; only the live one is found.
+ */
 struct dest_editor {
 	struct rc_svc *svc;
 	struct rc_dest *ent; /* [0, norig): the service's list, head first; then adds */
 	bool *dead;
 	size_t nent, cap, norig;
-	size_t *slot; /* open addressing: entry index + 1, 0 = empty */
-	size_t nslot; /* a power of two */
+	struct hidx idx; /* address -> entry index + 1, dead entries included */
 };
 
 static struct rc_op *opvec_push(
     struct opvec *ov, enum rc_op_type type, enum rc_op_why why, const struct rc_svc_conf *svc);
 static void opvec_move(struct rc_plan *p, struct opvec *ov);
 static int svc_qcmp(const void *a, const void *b);
-static int dest_qcmp(const void *a, const void *b);
 static int pos_qcmp(const void *a, const void *b, void *arg);
-static int member_qcmp(const void *a, const void *b, void *arg);
 static char *svc_attrs_fmt(const struct rc_svc_conf *s, char *buf, size_t len);
 static void sort_dest_index(const struct rc_svc *s, size_t *idx);
 static void plan_new_service(
@@ -45,14 +51,11 @@ static void plan_service(const struct rc_svc *want, const struct rc_svc *have,
     const struct rc_opts *opts, struct opvec *ph, size_t *moved);
 static size_t table_insert_pos(
     const struct rc_table *t, const struct rc_svc_conf *key, bool *found);
-static uint64_t addr_hash(const struct sockaddr_x *a);
 static void editor_open(struct dest_editor *e, struct rc_svc *svc);
-static void editor_rehash(struct dest_editor *e);
+static bool editor_eq(const void *ctx, uintptr_t v, const void *key);
 static long editor_find(const struct dest_editor *e, const struct sockaddr_x *key);
 static void editor_add(struct dest_editor *e, const struct rc_dest *d);
 static void editor_close(struct dest_editor *e);
-static int fwd_from_method(enum fwd_method m);
-static int tun_from_type(enum tun_type t);
 static const char *proto_name(int protocol);
 static char *dest_attrs_fmt(
     const struct rc_svc_conf *svc, const struct rc_dest *d, char *buf, size_t len);
@@ -256,18 +259,6 @@ rc_dest_cmp(const struct rc_dest *a, const struct rc_dest *b)
 	return sockaddr_x_cmp(&a->addr, &b->addr);
 }
 
-static int
-dest_qcmp(const void *a, const void *b)
-{
-	const struct rc_dest *x = a, *y = b;
-	int r = rc_dest_cmp(x, y);
-
-	/* a member listed twice: the higher weight first, it is the one kept */
-	if (r == 0)
-		r = x->weight > y->weight ? -1 : x->weight < y->weight;
-	return r;
-}
-
 bool
 rc_svc_conf_equal(const struct rc_svc_conf *want, const struct rc_svc_conf *have)
 {
@@ -305,240 +296,6 @@ rc_sched_order_sensitive(const char *sched)
 	 * svc->destinations to fill their tables; the others only break ties
 	 * or keep a round-robin cursor in it. */
 	return strcmp(sched, "mh") == 0 || strcmp(sched, "sh") == 0 || strcmp(sched, "dh") == 0;
-}
-
-/* ============================================================ desired state */
-
-static int
-member_qcmp(const void *a, const void *b, void *arg)
-{
-	const struct rc_member *m = arg;
-
-	return sockaddr_x_cmp(&m[*(const size_t *)a].addr, &m[*(const size_t *)b].addr);
-}
-
-size_t
-rc_pool_weights(const struct rc_member *m, size_t n, int min_servers, bool remove_failed,
-    int *weight_out, size_t *live)
-{
-	size_t i, j, k, nlive = 0, kept = 0, *order;
-
-	for (i = 0; i < n; i++) {
-		if (m[i].drain)
-			weight_out[i] = 0;
-		else if (m[i].up)
-			weight_out[i] = m[i].weight;
-		else
-			weight_out[i] = remove_failed ? RC_WEIGHT_REMOVE : 0;
-		if (weight_out[i] > 0)
-			nlive++;
-	}
-	if (live != NULL)
-		*live = nlive;
-	if (min_servers <= 0 || nlive >= (size_t)min_servers)
-		return 0;
-
-	/* Fail open, deterministically: failed members by address. */
-	order = xreallocarray(NULL, n ? n : 1, sizeof(*order));
-	for (i = 0, k = 0; i < n; i++)
-		if (!m[i].up && !m[i].drain && m[i].weight > 0)
-			order[k++] = i;
-	if (k > 1)
-		qsort_r(order, k, sizeof(*order), member_qcmp, (void *)m);
-	for (j = 0; j < k && nlive + kept < (size_t)min_servers; j++) {
-		weight_out[order[j]] = m[order[j]].weight;
-		kept++;
-	}
-	free(order);
-	return kept;
-}
-
-static int
-fwd_from_method(enum fwd_method m)
-{
-	switch (m) {
-	case FWD_TUN:
-		return RC_FWD_TUN;
-	case FWD_NAT:
-		return RC_FWD_NAT;
-	case FWD_DR:
-	default:
-		return RC_FWD_DR;
-	}
-}
-
-static int
-tun_from_type(enum tun_type t)
-{
-	switch (t) {
-	case TUN_GUE:
-		return RC_TUN_GUE;
-	case TUN_GRE:
-		return RC_TUN_GRE;
-	case TUN_IPIP:
-	default:
-		return RC_TUN_IPIP;
-	}
-}
-
-struct rc_svc *
-rc_build_service(struct rc_table *t, const struct vip *v, const struct service *s,
-    const struct sockaddr_x *addr, const struct pool *pool, const struct rc_member *m,
-    const int *weights, size_t n)
-{
-	struct rc_svc_conf conf;
-	struct rc_dest d;
-	struct rc_svc *out;
-	size_t i, j;
-
-	memset(&conf, 0, sizeof(conf));
-	conf.af = addr->af;
-	if (s->fwmark != 0) {
-		conf.fwmark = s->fwmark;
-	} else {
-		conf.protocol = s->protocol;
-		conf.addr = *addr;
-		conf.addr.port = (uint16_t)s->port;
-	}
-	snprintf(conf.sched, sizeof(conf.sched), "%s", s->scheduler ? s->scheduler : "wlc");
-	conf.flags = s->sched_flags & (SCHED_F_FALLBACK | SCHED_F_PORT | SCHED_F_ONEPACKET);
-	if (s->persistence_timeout_s > 0) {
-		conf.flags |= RC_SVC_F_PERSISTENT;
-		conf.timeout_s = (unsigned)s->persistence_timeout_s;
-		conf.netmask = s->persistence_prefix;
-	} else {
-		/* what ipvsadm sends for a plain service; IPv6 wants 1..128 */
-		conf.netmask = addr->af == AF_INET6 ? 128 : 32;
-	}
-
-	out = rc_table_add(t, &conf);
-	out->label = xasprintf("vip %s", v->name ? v->name : "?");
-	out->pool = xstrdup(pool ? pool->name : NULL);
-	for (i = 0; i < n; i++) {
-		if (weights[i] == RC_WEIGHT_REMOVE)
-			continue;
-		memset(&d, 0, sizeof(d));
-		d.addr = m[i].addr;
-		if (d.addr.port == 0)
-			d.addr.port = (uint16_t)(pool && pool->port ? pool->port : s->port);
-		d.weight = weights[i] < 0 ? 0 : weights[i];
-		d.fwd = fwd_from_method(s->method);
-		d.u_threshold = m[i].upper_threshold > 0 ? (unsigned)m[i].upper_threshold : 0;
-		d.l_threshold = m[i].lower_threshold > 0 ? (unsigned)m[i].lower_threshold : 0;
-		if (d.fwd == RC_FWD_TUN) {
-			d.tun_type = tun_from_type(s->tun_type);
-			if (d.tun_type == RC_TUN_GUE)
-				d.tun_port = (uint16_t)s->tun_port;
-			if (d.tun_type != RC_TUN_IPIP && !s->tun_nocsum)
-				d.tun_flags = RC_TUN_F_CSUM;
-		}
-		rc_svc_add_dest(out, &d);
-	}
-	/* members usually come sorted (the validator sorts servers): check first */
-	for (i = 1; i < out->ndests; i++)
-		if (dest_qcmp(&out->dests[i - 1], &out->dests[i]) > 0)
-			break;
-	if (i < out->ndests)
-		qsort(out->dests, out->ndests, sizeof(*out->dests), dest_qcmp);
-	for (i = 1, j = 1; i < out->ndests; i++) {
-		if (rc_dest_cmp(&out->dests[j - 1], &out->dests[i]) == 0)
-			continue;
-		out->dests[j++] = out->dests[i];
-	}
-	if (out->ndests > 0)
-		out->ndests = j;
-	return out;
-}
-
-int
-rc_desired_build(const struct config *c, const char *router, rc_members_fn fn, void *arg,
-    struct rc_table *out, struct rc_pool_state **pools, size_t *npools, const char **dup)
-{
-	struct rc_member **mem;
-	int **w;
-	size_t *nmem, i, j, k, np = 0;
-	bool *used;
-	struct rc_pool_state *ps = NULL;
-	int r;
-
-	rc_table_init(out);
-	mem = xcalloc(c->npools ? c->npools : 1, sizeof(*mem));
-	w = xcalloc(c->npools ? c->npools : 1, sizeof(*w));
-	nmem = xcalloc(c->npools ? c->npools : 1, sizeof(*nmem));
-	used = xcalloc(c->npools ? c->npools : 1, sizeof(*used));
-
-	for (i = 0; i < c->nvips; i++) {
-		const struct vip *v = &c->vips[i];
-
-		if (c->election.present && vip_priority(v, router) == 0)
-			continue;
-		for (j = 0; j < v->nservices; j++) {
-			const struct service *s = &v->services[j];
-			const struct pool *p = s->pool;
-			size_t pi;
-
-			if (p == NULL || p < c->pools || p >= c->pools + c->npools)
-				continue;
-			pi = (size_t)(p - c->pools);
-			if (!used[pi]) {
-				used[pi] = true;
-				nmem[pi] = fn(arg, p, &mem[pi]);
-				w[pi] = xreallocarray(NULL, nmem[pi] ? nmem[pi] : 1, sizeof(**w));
-			}
-		}
-	}
-	/* weights per pool once, then the services' destinations */
-	if (pools != NULL)
-		ps = xcalloc(c->npools ? c->npools : 1, sizeof(*ps));
-	for (i = 0; i < c->npools; i++) {
-		size_t live, kept;
-
-		if (!used[i])
-			continue;
-		kept = rc_pool_weights(mem[i], nmem[i], c->pools[i].min_servers,
-		    c->pools[i].remove_failed, w[i], &live);
-		if (ps != NULL) {
-			ps[np].pool = &c->pools[i];
-			ps[np].members = nmem[i];
-			ps[np].live = live;
-			ps[np].kept = kept;
-			for (j = 0, k = 0; j < nmem[i] && k < RC_KEPT_SHOWN && kept > 0; j++)
-				if (!mem[i][j].up && !mem[i][j].drain && w[i][j] > 0)
-					ps[np].kept_addr[k++] = mem[i][j].addr;
-			np++;
-		}
-	}
-	for (i = 0; i < c->nvips; i++) {
-		const struct vip *v = &c->vips[i];
-
-		if (c->election.present && vip_priority(v, router) == 0)
-			continue;
-		for (j = 0; j < v->nservices; j++) {
-			const struct service *s = &v->services[j];
-			size_t pi;
-
-			if (s->pool == NULL || s->pool < c->pools ||
-			    s->pool >= c->pools + c->npools)
-				continue;
-			pi = (size_t)(s->pool - c->pools);
-			rc_build_service(out, v, s, vip_service_addr(v, router), s->pool, mem[pi],
-			    w[pi], nmem[pi]);
-		}
-	}
-	r = rc_table_sort(out, dup);
-	for (i = 0; i < c->npools; i++) {
-		free(mem[i]);
-		free(w[i]);
-	}
-	free(mem);
-	free(w);
-	free(nmem);
-	free(used);
-	if (pools != NULL) {
-		*pools = ps;
-		*npools = np;
-	}
-	return r;
 }
 
 /* ============================================================ planning */
@@ -786,51 +543,11 @@ rc_plan(const struct rc_table *desired, const struct rc_table *applied,
 
 /* ============================================================ simulation */
 
-static uint64_t
-addr_hash(const struct sockaddr_x *a)
-{
-	const unsigned char *b;
-	uint64_t h = 1469598103934665603ULL;
-	size_t i, n;
-
-	if (a->af == AF_INET6) {
-		b = (const unsigned char *)&a->a.v6;
-		n = sizeof(a->a.v6);
-	} else {
-		b = (const unsigned char *)&a->a.v4;
-		n = sizeof(a->a.v4);
-	}
-	for (i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
-	h = (h ^ (a->port & 0xff)) * 1099511628211ULL;
-	h = (h ^ (a->port >> 8)) * 1099511628211ULL;
-	h = (h ^ (unsigned)a->af) * 1099511628211ULL;
-	return h;
-}
-
-static void
-editor_rehash(struct dest_editor *e)
-{
-	size_t i, h, want = 16;
-
-	while (want < 2 * (e->nent + 1))
-		want *= 2;
-	free(e->slot);
-	e->nslot = want;
-	e->slot = xcalloc(want, sizeof(*e->slot));
-	for (i = 0; i < e->nent; i++) {
-		if (e->dead[i])
-			continue;
-		for (h = addr_hash(&e->ent[i].addr) & (want - 1); e->slot[h] != 0;
-		     h = (h + 1) & (want - 1))
-			;
-		e->slot[h] = i + 1;
-	}
-}
-
 static void
 editor_open(struct dest_editor *e, struct rc_svc *svc)
 {
+	size_t i;
+
 	memset(e, 0, sizeof(*e));
 	e->svc = svc;
 	e->cap = svc->ndests + 16;
@@ -839,26 +556,31 @@ editor_open(struct dest_editor *e, struct rc_svc *svc)
 	if (svc->ndests > 0)
 		memcpy(e->ent, svc->dests, svc->ndests * sizeof(*e->ent));
 	e->nent = e->norig = svc->ndests;
-	editor_rehash(e);
+	hidx_init(&e->idx, e->nent + 1);
+	for (i = 0; i < e->nent; i++)
+		hidx_add(&e->idx, hash_sockaddr_x(HASH_INIT, &e->ent[i].addr), i + 1);
+}
+
+static bool
+editor_eq(const void *ctx, uintptr_t v, const void *key)
+{
+	const struct dest_editor *e = ctx;
+
+	return !e->dead[v - 1] && sockaddr_x_cmp(&e->ent[v - 1].addr, key) == 0;
 }
 
 static long
 editor_find(const struct dest_editor *e, const struct sockaddr_x *key)
 {
-	size_t h, v;
+	uintptr_t v;
 
-	for (h = addr_hash(key) & (e->nslot - 1); (v = e->slot[h]) != 0;
-	     h = (h + 1) & (e->nslot - 1))
-		if (!e->dead[v - 1] && sockaddr_x_cmp(&e->ent[v - 1].addr, key) == 0)
-			return (long)(v - 1);
-	return -1;
+	v = hidx_find(&e->idx, hash_sockaddr_x(HASH_INIT, key), editor_eq, e, key);
+	return v != 0 ? (long)(v - 1) : -1;
 }
 
 static void
 editor_add(struct dest_editor *e, const struct rc_dest *d)
 {
-	size_t h;
-
 	if (e->nent == e->cap) {
 		e->cap *= 2;
 		e->ent = xreallocarray(e->ent, e->cap, sizeof(*e->ent));
@@ -867,14 +589,7 @@ editor_add(struct dest_editor *e, const struct rc_dest *d)
 	e->ent[e->nent] = *d;
 	e->dead[e->nent] = false;
 	e->nent++;
-	if (2 * (e->nent + 1) > e->nslot) {
-		editor_rehash(e);
-		return;
-	}
-	for (h = addr_hash(&d->addr) & (e->nslot - 1); e->slot[h] != 0;
-	     h = (h + 1) & (e->nslot - 1))
-		;
-	e->slot[h] = e->nent;
+	hidx_add(&e->idx, hash_sockaddr_x(HASH_INIT, &d->addr), e->nent);
 }
 
 /* Write the list back: the adds in reverse (each went to the head), then
@@ -903,7 +618,7 @@ editor_close(struct dest_editor *e)
 			s->dests[s->ndests++] = e->ent[i];
 	free(e->ent);
 	free(e->dead);
-	free(e->slot);
+	hidx_fini(&e->idx);
 	memset(e, 0, sizeof(*e));
 }
 

@@ -207,7 +207,7 @@ bool rc_dest_equal(const struct rc_dest *want, const struct rc_dest *have);
 /* Whether a scheduler's lookup table depends on the destination list order. */
 bool rc_sched_order_sensitive(const char *sched);
 
-/* ------------------------------------------------------------ desired state */
+/* ------------------------------------------------------------ desired state (reconcile_build.c) */
 
 /* A pool member as the composition layer sees it now. */
 struct rc_member {
