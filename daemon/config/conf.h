@@ -33,7 +33,9 @@ int conf_load_string(const char *text, const char *label, struct config **out,
  * Check a loaded config as a whole, resolve defaults and inheritance, sort
  * every collection into its total order, and link services to pools.
  * `router_name` overrides router.name (NULL: the file's, else the host name).
- * Returns 0, or -EINVAL with every problem in `el`.
+ * Returns 0, or -EINVAL with every problem in `el`.  `el` may already hold
+ * the loader's errors: then the result is -EINVAL, objects the loader marked
+ * `bad` are not looked into, and nothing is sorted or linked.
  */
 int conf_validate(struct config *c, const char *router_name, struct errlist *el);
 

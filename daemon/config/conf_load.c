@@ -10,6 +10,7 @@
  * inheritance) belong to conf_validate.c.
  */
 #include <errno.h>
+#include <limits.h>
 #include <libconfig.h>
 #include <libgen.h>
 #include <stddef.h>
@@ -48,7 +49,9 @@ ld_expect(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 		long long lo, hi;
 
 		if (walk_is_int(e)) {
-			lo = hi = config_setting_get_int64(e);
+			if (!walk_get_int(ld, e, path, LLONG_MIN, LLONG_MAX, &lo))
+				return;
+			hi = lo;
 		} else {
 			const char *str = config_setting_get_string(e);
 			char buf[32], *dash;
@@ -142,6 +145,7 @@ static const struct field server_fields[] = {
 static void
 each_server(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
+	bool *saved_bad;
 	struct server *sv = obj;
 	config_setting_t *p;
 	char *ppath;
@@ -151,6 +155,8 @@ each_server(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	sv->weight = MODEL_UNSET;
 	check_init(&sv->check_override);
 	check_init(&sv->check);
+	saved_bad = ld->cur_bad;
+	ld->cur_bad = &sv->bad;
 	walk_set_loc(ld, s, &sv->line, &sv->src);
 	WALK_GROUP(ld, s, path, server_fields, sv);
 	/* The port lives inside addr; read it after the address. */
@@ -160,6 +166,7 @@ each_server(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 			sv->addr.port = (uint16_t)v;
 		free(ppath);
 	}
+	ld->cur_bad = saved_bad;
 }
 
 static void
@@ -196,6 +203,7 @@ static const struct field pool_fields[] = {
 static void
 each_pool(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
+	bool *saved_bad;
 	struct pool *p = obj;
 
 	memset(p, 0, sizeof(*p));
@@ -205,8 +213,11 @@ each_pool(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	p->max_drop_percent = MODEL_UNSET;
 	p->drain_grace_ms = MODEL_UNSET;
 	check_init(&p->check);
+	saved_bad = ld->cur_bad;
+	ld->cur_bad = &p->bad;
 	walk_set_loc(ld, s, &p->line, &p->src);
 	WALK_GROUP(ld, s, path, pool_fields, p);
+	ld->cur_bad = saved_bad;
 }
 
 /* ------------------------------------------------------------ vips */
@@ -250,6 +261,7 @@ static const struct field service_fields[] = {
 static void
 each_service(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
+	bool *saved_bad;
 	struct service *sv = obj;
 	config_setting_t *fl;
 	char *fpath, *flags[4];
@@ -261,24 +273,34 @@ each_service(struct loader *ld, config_setting_t *s, const char *path, void *obj
 	sv->tun_type = MODEL_UNSET;
 	sv->tun_nocsum = true;
 	sv->persistence_prefix = MODEL_UNSET;
+	saved_bad = ld->cur_bad;
+	ld->cur_bad = &sv->bad;
 	walk_set_loc(ld, s, &sv->line, &sv->src);
 	WALK_GROUP(ld, s, path, service_fields, sv);
 	if ((fl = config_setting_get_member(s, "scheduler_flags")) == NULL)
-		return;
+		goto out;
 	/* Flags depend on the scheduler, which may come after them in the group. */
 	fpath = walk_path_join(path, "scheduler_flags");
 	n = walk_str_array(ld, fl, fpath, flags, 3);
 	for (i = 0; i < n; i++) {
+		/* an unknown scheduler is its own error (conf_validate): no flag is judged
+		 * against it */
+		if (sv->scheduler != NULL && !scheduler_known(sv->scheduler)) {
+			free(flags[i]);
+			continue;
+		}
 		f = sched_flag_from_str(sv->scheduler ? sv->scheduler : "wlc", flags[i]);
 		if (f == MODEL_UNSET)
 			walk_err(ld, fl, fpath, "\"%s\" is not a flag of scheduler \"%s\" "
-			    "(sh: sh-fallback sh-port; mh: mh-fallback mh-port; any: ops)",
+			    "(sh: sh-fallback sh-port; mh: mh-fallback mh-port; udp services: ops)",
 			    flags[i], sv->scheduler ? sv->scheduler : "wlc");
 		else
 			sv->sched_flags |= (unsigned)f;
 		free(flags[i]);
 	}
 	free(fpath);
+out:
+	ld->cur_bad = saved_bad;
 }
 
 static void
@@ -400,6 +422,7 @@ static const struct field vip_fields[] = {
 static void
 each_vip(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
+	bool *saved_bad;
 	struct vip *v = obj;
 	config_setting_t *m;
 	char *mpath;
@@ -415,6 +438,8 @@ each_vip(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	v->garp.count = MODEL_UNSET;
 	v->garp.interval_ms = MODEL_UNSET;
 	v->garp.refresh_ms = MODEL_UNSET;
+	saved_bad = ld->cur_bad;
+	ld->cur_bad = &v->bad;
 	walk_set_loc(ld, s, &v->line, &v->src);
 	WALK_GROUP(ld, s, path, vip_fields, v);
 	if ((m = config_setting_get_member(s, "manage_address")) != NULL) {
@@ -425,6 +450,7 @@ each_vip(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 			v->manage_address = config_setting_get_bool(m);
 		free(mpath);
 	}
+	ld->cur_bad = saved_bad;
 }
 
 /* ------------------------------------------------------------ election */
@@ -437,11 +463,15 @@ static const struct field peer_fields[] = {
 static void
 each_peer(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
+	bool *saved_bad;
 	struct peer *p = obj;
 
 	memset(p, 0, sizeof(*p));
+	saved_bad = ld->cur_bad;
+	ld->cur_bad = &p->bad;
 	walk_set_loc(ld, s, &p->line, &p->src);
 	WALK_GROUP(ld, s, path, peer_fields, p);
+	ld->cur_bad = saved_bad;
 }
 
 static void
@@ -661,8 +691,8 @@ config_bool_defaults(struct config *c)
  * value says whether it is complete.
  */
 static int
-load_common(config_t *cfg, int rd_ok, const char *label, struct config **out,
-    struct errlist *el)
+load_common(config_t *cfg, int rd_ok, const char *label, const char *text,
+    struct config **out, struct errlist *el)
 {
 	struct loader ld;
 	struct config *c;
@@ -677,10 +707,13 @@ load_common(config_t *cfg, int rd_ok, const char *label, struct config **out,
 	}
 	c = config_new(label);
 	config_bool_defaults(c);
+	memset(&ld, 0, sizeof(ld));
 	ld.c = c;
 	ld.el = el;
 	ld.nerr0 = el->n;
+	ld.main_text = text;
 	WALK_GROUP(&ld, config_root_setting(cfg), "", top_fields, c);
+	walk_fini(&ld);
 	*out = c;
 	return el->n > ld.nerr0 ? -EINVAL : 0;
 }
@@ -715,7 +748,7 @@ load_file(const char *path, struct config **out, struct errlist *el)
 		r = -err;
 	} else {
 		/* Settings of the main stream carry no file name: they get the path. */
-		r = load_common(&cfg, r, path, out, el);
+		r = load_common(&cfg, r, path, NULL, out, el);
 	}
 	fclose(f);
 	free(dir);
@@ -743,7 +776,7 @@ conf_load_string(const char *text, const char *label, struct config **out, struc
 
 	config_init(&cfg);
 	r = config_read_string(&cfg, text);
-	r = load_common(&cfg, r, label ? label : "(string)", out, el);
+	r = load_common(&cfg, r, label ? label : "(string)", text, out, el);
 	config_destroy(&cfg);
 	if (r < 0) {
 		config_free(*out);

@@ -4,8 +4,14 @@
  * Runs after conf_load.c has checked types and ranges.  Here: references,
  * uniqueness, rules that tie several settings together, timers that cannot
  * work, defaults and inheritance.  Every problem is collected, so that one
- * `ipvs-router -t` shows them all.  A loaded config may be partial (the
- * loader reported errors but went on), so every field may still be unset.
+ * `ipvs-router -t` shows them all.
+ *
+ * A loaded config may be partial: the loader reported errors and went on.
+ * Every object whose loading reported an error (a missing required key, a
+ * value refused) carries `bad`, and no check here looks into it or through
+ * it: its own error is the one to fix, and checks on a half-loaded object
+ * would only add errors about values that are not in the file (one mistake,
+ * one error).  So no code after the loader meets a NULL required field.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -54,10 +60,6 @@ static void verr(struct vctx *, const char *, int, const char *, const char *, .
     PRINTF_LIKE(5, 6);
 static void check_duplicate_servers(struct vctx *, struct pool *, size_t);
 
-static const char *const schedulers[] = {
-	"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf",
-	"mh", "twos",
-};
 
 static void
 verr(struct vctx *v, const char *src, int line, const char *path, const char *fmt, ...)
@@ -86,16 +88,6 @@ def_str(char **f, const char *def)
 		*f = xstrdup(def);
 }
 
-static bool
-known_scheduler(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(schedulers); i++)
-		if (strcmp(s, schedulers[i]) == 0)
-			return true;
-	return false;
-}
 
 static bool
 is_abs_path(const char *s)
@@ -104,6 +96,55 @@ is_abs_path(const char *s)
 }
 
 /* Names must be usable in logs, metrics labels and file names. */
+/* "path.field" in buf: errors name the setting, not only its object. */
+static const char *
+fpath(char *buf, size_t len, const char *path, const char *field)
+{
+	snprintf(buf, len, "%s.%s", path, field);
+	return buf;
+}
+
+/*
+ * Why `a` cannot be the address of a VIP, a peer or a server, or NULL.
+ * IPVS and the election need a unicast host address; loopback is refused
+ * where it cannot work (a VIP or a peer: nobody else can reach it) and
+ * taken for a server (IPVS forwards to a local real server).
+ */
+static const char *
+addr_unusable(const struct sockaddr_x *a, bool loopback_ok)
+{
+	if (a->af == AF_INET) {
+		uint32_t h = ntohl(a->a.v4.s_addr);
+
+		if ((h >> 24) == 0)
+			return h == 0 ? "the unspecified address" : "in 0.0.0.0/8 (\"this network\")";
+		if (h == 0xffffffffu)
+			return "the broadcast address";
+		if ((h >> 28) == 0xe)
+			return "a multicast address";
+		if ((h >> 28) == 0xf)
+			return "reserved (240.0.0.0/4)";
+		if ((h >> 24) == 127 && !loopback_ok)
+			return "a loopback address";
+	} else if (a->af == AF_INET6) {
+		if (IN6_IS_ADDR_UNSPECIFIED(&a->a.v6))
+			return "the unspecified address";
+		if (IN6_IS_ADDR_MULTICAST(&a->a.v6))
+			return "a multicast address";
+		if (IN6_IS_ADDR_LOOPBACK(&a->a.v6) && !loopback_ok)
+			return "a loopback address";
+	}
+	return NULL;
+}
+
+/* An absolute path setting: the one check every path goes through. */
+static void
+check_abs_path(struct vctx *v, const char *src, int line, const char *path, const char *s)
+{
+	if (s != NULL && !is_abs_path(s))
+		verr(v, src, line, path, "\"%s\" must be an absolute path", s);
+}
+
 static void
 check_name(struct vctx *v, const char *src, int line, const char *base, const char *name)
 {
@@ -147,47 +188,66 @@ static void
 check_rules(struct vctx *v, const struct check *ck, const char *path, bool allow_exec)
 {
 	bool http = ck->type == CHECK_HTTP || ck->type == CHECK_HTTPS;
-	const char *t = check_type_str(ck->type);
+	const char *t = check_type_str(ck->type), *src = ck->src, *f;
+	int line = ck->line;
+	char fp[256];
 
 	if (!http) {
-		if (ck->method || ck->path || ck->host || ck->nexpect || ck->body)
-			verr(v, ck->src, ck->line, path, "method, path, host, expect and body "
-			    "apply to http and https checks only (type is \"%s\")", t);
+		f = ck->method ? "method" : ck->path ? "path" : ck->host ? "host" :
+		    ck->nexpect ? "expect" : ck->body ? "body" : NULL;
+		if (f != NULL)
+			verr(v, src, line, fpath(fp, sizeof(fp), path, f), "method, path, host, "
+			    "expect and body apply to http and https checks only (type is \"%s\")", t);
 	} else {
 		if (ck->method && strcmp(ck->method, "GET") != 0 && strcmp(ck->method, "HEAD") != 0)
-			verr(v, ck->src, ck->line, path, "method \"%s\": use GET or HEAD", ck->method);
+			verr(v, src, line, fpath(fp, sizeof(fp), path, "method"),
+			    "\"%s\": use GET or HEAD", ck->method);
 		if (ck->path && ck->path[0] != '/')
-			verr(v, ck->src, ck->line, path, "path \"%s\" must start with /", ck->path);
+			verr(v, src, line, fpath(fp, sizeof(fp), path, "path"),
+			    "\"%.64s%s\" must start with /", ck->path, strlen(ck->path) > 64 ? "..." : "");
+		else if (ck->path && strpbrk(ck->path, " \r\n") != NULL)
+			verr(v, src, line, fpath(fp, sizeof(fp), path, "path"),
+			    "must not contain spaces or line breaks");
 		if (ck->body && ck->method && strcmp(ck->method, "HEAD") == 0)
-			verr(v, ck->src, ck->line, path, "body cannot match a HEAD response");
-		if (ck->path && strpbrk(ck->path, " \r\n") != NULL)
-			verr(v, ck->src, ck->line, path, "path must not contain spaces or line breaks");
-		if (ck->host && strpbrk(ck->host, " \r\n") != NULL)
-			verr(v, ck->src, ck->line, path, "host must not contain spaces or line breaks");
+			verr(v, src, line, fpath(fp, sizeof(fp), path, "body"),
+			    "cannot match a HEAD response");
+		if (ck->host && (ck->host[0] == '\0' || strpbrk(ck->host, " \r\n") != NULL))
+			verr(v, src, line, fpath(fp, sizeof(fp), path, "host"),
+			    "must not be empty or contain spaces or line breaks");
 	}
-	if (ck->type != CHECK_HTTPS && (ck->verify != MODEL_UNSET || ck->sni || ck->ca_file ||
-	    ck->client_cert || ck->client_key))
-		verr(v, ck->src, ck->line, path, "verify, sni, ca_file, client_cert and client_key "
-		    "apply to https checks only (type is \"%s\")", t);
+	if (ck->type != CHECK_HTTPS) {
+		f = ck->verify != MODEL_UNSET ? "verify" : ck->sni ? "sni" : ck->ca_file ? "ca_file" :
+		    ck->client_cert ? "client_cert" : ck->client_key ? "client_key" : NULL;
+		if (f != NULL)
+			verr(v, src, line, fpath(fp, sizeof(fp), path, f), "verify, sni, ca_file, "
+			    "client_cert and client_key apply to https checks only (type is \"%s\")", t);
+	}
 	if (ck->type == CHECK_HTTPS && (!ck->client_cert != !ck->client_key))
-		verr(v, ck->src, ck->line, path, "client_cert and client_key go together");
+		verr(v, src, line, fpath(fp, sizeof(fp), path, ck->client_cert ? "client_key" :
+		    "client_cert"), "client_cert and client_key go together");
+	check_abs_path(v, src, line, fpath(fp, sizeof(fp), path, "ca_file"), ck->ca_file);
+	check_abs_path(v, src, line, fpath(fp, sizeof(fp), path, "client_cert"), ck->client_cert);
+	check_abs_path(v, src, line, fpath(fp, sizeof(fp), path, "client_key"), ck->client_key);
 	if (ck->type != CHECK_EXEC && ck->argc > 0)
-		verr(v, ck->src, ck->line, path, "command applies to exec checks only");
+		verr(v, src, line, fpath(fp, sizeof(fp), path, "command"),
+		    "applies to exec checks only");
 	if (ck->type == CHECK_EXEC) {
 		if (!allow_exec)
-			verr(v, ck->src, ck->line, path, "exec checks are disabled "
-			    "(set checks.allow_exec = true to run commands)");
+			verr(v, src, line, fpath(fp, sizeof(fp), path, "type"), "exec checks are "
+			    "disabled (set checks.allow_exec = true to run commands)");
 		if (ck->argc == 0)
-			verr(v, ck->src, ck->line, path, "exec check needs a command");
-		else if (!is_abs_path(ck->argv[0]))
-			verr(v, ck->src, ck->line, path, "command \"%s\" must be an absolute path",
+			verr(v, src, line, fpath(fp, sizeof(fp), path, "command"),
+			    "an exec check needs a command");
+		else
+			check_abs_path(v, src, line, fpath(fp, sizeof(fp), path, "command"),
 			    ck->argv[0]);
 	}
 	if (ck->type == CHECK_NONE && ck->port > 0)
-		verr(v, ck->src, ck->line, path, "port has no effect on a check of type none");
+		verr(v, src, line, fpath(fp, sizeof(fp), path, "port"),
+		    "has no effect on a check of type none");
 	if (ck->timeout_ms > ck->interval_ms)
-		verr(v, ck->src, ck->line, path, "timeout_ms %d exceeds interval_ms %d: "
-		    "probes would overlap", ck->timeout_ms, ck->interval_ms);
+		verr(v, src, line, fpath(fp, sizeof(fp), path, "timeout_ms"), "%d exceeds "
+		    "interval_ms %d: probes would overlap", ck->timeout_ms, ck->interval_ms);
 }
 
 /* ------------------------------------------------------------ pools */
@@ -206,7 +266,6 @@ validate_pool(struct vctx *v, struct pool *p, size_t idx)
 	size_t i;
 
 	snprintf(path, sizeof(path), "pools[%zu]", idx);
-	check_name(v, p->src, p->line, path, p->name);
 	def_int(&p->weight, DEF_POOL_WEIGHT);
 	def_int(&p->min_servers, DEF_MIN_SERVERS);
 	def_int(&p->max_drop_percent, DEF_MAX_DROP_PCT);
@@ -214,30 +273,43 @@ validate_pool(struct vctx *v, struct pool *p, size_t idx)
 	if (p->initial_state == INIT_UNSET)
 		p->initial_state = INIT_DOWN;
 	check_defaults(&p->check);
+	if (p->bad)
+		return; /* its own error is the one to fix */
+	check_name(v, p->src, p->line, path, p->name);
 	snprintf(spath, sizeof(spath), "%s.check", path);
 	check_rules(v, &p->check, spath, c->checks.allow_exec);
 
-	if (p->endpoints_file != NULL && !is_abs_path(p->endpoints_file))
-		verr(v, p->src, p->line, path, "endpoints_file \"%s\" must be an absolute path",
-		    p->endpoints_file);
+	check_abs_path(v, p->src, p->line, fpath(spath, sizeof(spath), path, "endpoints_file"),
+	    p->endpoints_file);
 	if (p->nservers == 0 && p->endpoints_file == NULL && c->router.endpoints_dir == NULL)
-		verr(v, p->src, p->line, path, "pool \"%s\" has no servers and no endpoints_file",
-		    p->name ? p->name : "?");
+		verr(v, p->src, p->line, fpath(spath, sizeof(spath), path, "servers"), "pool \"%s\" "
+		    "has no servers and no endpoints_file", p->name);
 	if (p->endpoints_file == NULL && c->router.endpoints_dir == NULL &&
 	    p->nservers > 0 && (size_t)p->min_servers > p->nservers)
-		verr(v, p->src, p->line, path, "min_servers %d is more than the pool's %zu servers",
-		    p->min_servers, p->nservers);
+		verr(v, p->src, p->line, fpath(spath, sizeof(spath), path, "min_servers"), "%d is "
+		    "more than the pool's %zu servers", p->min_servers, p->nservers);
 
 	for (i = 0; i < p->nservers; i++) {
 		struct server *s = &p->servers[i];
+		const char *why;
+		char fp[200];
 
 		snprintf(spath, sizeof(spath), "%s.servers[%zu]", path, i);
 		def_int(&s->weight, p->weight);
-		if (s->upper_threshold > 0 && s->lower_threshold > s->upper_threshold)
-			verr(v, s->src, s->line, spath, "lower_threshold %d exceeds upper_threshold %d",
-			    s->lower_threshold, s->upper_threshold);
 		check_merge(&s->check, &p->check, &s->check_override);
 		check_defaults(&s->check);
+		if (s->bad)
+			continue;
+		if ((why = addr_unusable(&s->addr, true)) != NULL) {
+			char a[SOCKADDR_X_STRLEN];
+
+			verr(v, s->src, s->line, fpath(fp, sizeof(fp), spath, "address"), "%s is %s: "
+			    "a server needs a unicast host address",
+			    sockaddr_x_fmt_addr(&s->addr, a, sizeof(a)), why);
+		}
+		if (s->upper_threshold > 0 && s->lower_threshold > s->upper_threshold)
+			verr(v, s->src, s->line, fpath(fp, sizeof(fp), spath, "lower_threshold"),
+			    "%d exceeds upper_threshold %d", s->lower_threshold, s->upper_threshold);
 		if (s->check_override.line > 0) {
 			char cpath[200];
 
@@ -274,7 +346,8 @@ check_duplicate_servers(struct vctx *v, struct pool *p, size_t idx)
 		sp[i] = &p->servers[i];
 	qsort(sp, p->nservers, sizeof(*sp), server_ptr_qcmp);
 	for (i = 1; i < p->nservers; i++) {
-		if (sp[i]->addr.af == 0 || sockaddr_x_cmp(&sp[i - 1]->addr, &sp[i]->addr) != 0)
+		if (sp[i]->bad || sp[i - 1]->bad || sp[i]->addr.af == 0 ||
+		    sockaddr_x_cmp(&sp[i - 1]->addr, &sp[i]->addr) != 0)
 			continue;
 		snprintf(spath, sizeof(spath), "pools[%zu].servers[%zu]", idx,
 		    (size_t)(sp[i] - p->servers));
@@ -292,32 +365,40 @@ static void
 validate_service(struct vctx *v, struct vip *vp, size_t vi, struct service *s, size_t si)
 {
 	struct config *c = v->c;
-	char path[128];
+	char path[128], fp[192];
 	size_t k;
 
 	snprintf(path, sizeof(path), "vips[%zu].services[%zu]", vi, si);
 	if (s->fwmark != 0) {
 		if (s->port != 0 || s->protocol != (enum proto)MODEL_UNSET)
-			verr(v, s->src, s->line, path, "a fwmark service has no port or protocol");
+			verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, s->port != 0 ? "port" :
+			    "protocol"), "a fwmark service has no port or protocol");
 		s->port = 0;
 		s->protocol = PROTO_TCP;
 	} else {
-		if (s->port == 0)
-			verr(v, s->src, s->line, path, "needs a port (or a fwmark)");
+		if (s->port == 0 && !s->bad)
+			verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "port"),
+			    "a service needs a port (or a fwmark)");
 		if (s->protocol == (enum proto)MODEL_UNSET)
 			s->protocol = PROTO_TCP;
 	}
 	def_str(&s->scheduler, DEF_SCHEDULER);
-	if (!known_scheduler(s->scheduler))
-		verr(v, s->src, s->line, path, "unknown scheduler \"%s\" (rr wrr lc wlc lblc lblcr "
-		    "dh sh sed nq fo ovf mh twos)", s->scheduler);
+	if (s->bad)
+		return; /* its own error is the one to fix */
+	if (!scheduler_known(s->scheduler))
+		verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "scheduler"), "unknown "
+		    "scheduler \"%.64s\" (rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos)",
+		    s->scheduler);
 	if ((s->sched_flags & SCHED_F_ONEPACKET) && (s->fwmark != 0 || s->protocol != PROTO_UDP))
-		verr(v, s->src, s->line, path, "scheduler flag ops is for udp services only");
+		verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "scheduler_flags"),
+		    "ops (one-packet scheduling) is for udp services only (protocol is %s)",
+		    s->fwmark != 0 ? "any, a fwmark service" : proto_str(s->protocol));
 	if (s->method == (enum fwd_method)MODEL_UNSET)
 		s->method = FWD_DR;
 	if (s->method != FWD_TUN) {
 		if (s->tun_type != (enum tun_type)MODEL_UNSET || s->tun_port != 0)
-			verr(v, s->src, s->line, path, "tunnel applies to method \"tun\" only");
+			verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "tunnel"),
+			    "applies to method \"tun\" only");
 		s->tun_type = TUN_IPIP;
 		s->tun_port = 0;
 		s->tun_nocsum = true;
@@ -325,43 +406,52 @@ validate_service(struct vctx *v, struct vip *vp, size_t vi, struct service *s, s
 		if (s->tun_type == (enum tun_type)MODEL_UNSET)
 			s->tun_type = TUN_IPIP;
 		if (s->tun_type == TUN_GUE && s->tun_port == 0)
-			verr(v, s->src, s->line, path, "a gue tunnel needs tunnel.port");
+			verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "tunnel.port"),
+			    "a gue tunnel needs one");
 		if (s->tun_type != TUN_GUE && s->tun_port != 0)
-			verr(v, s->src, s->line, path, "tunnel.port applies to gue tunnels only");
+			verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "tunnel.port"),
+			    "applies to gue tunnels only (tunnel.type is \"%s\")",
+			    tun_type_str(s->tun_type));
 		if (s->tun_type == TUN_IPIP)
 			s->tun_nocsum = true;
 	}
 	if (s->persistence_prefix == MODEL_UNSET)
 		s->persistence_prefix = vp->addr.af == AF_INET6 ? 128 : 32;
 	else if (vp->addr.af == AF_INET && s->persistence_prefix > 32)
-		verr(v, s->src, s->line, path, "persistence_prefix %d is longer than an IPv4 "
-		    "address (0..32)", s->persistence_prefix);
+		verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "persistence_prefix"), "%d is "
+		    "longer than an IPv4 address (0..32)", s->persistence_prefix);
 
 	/* unique within the VIP; fwmarks unique across VIPs of a family */
 	for (k = 0; k < si; k++) {
 		struct service *o = &vp->services[k];
 
+		if (o->bad)
+			continue;
 		if (o->fwmark == s->fwmark && (s->fwmark != 0 ||
 		    (o->protocol == s->protocol && o->port == s->port))) {
 			if (s->fwmark)
-				verr(v, s->src, s->line, path, "fwmark %u is declared twice in vip "
+				verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "fwmark"),
+				    "fwmark %u is declared twice in vip "
 				    "\"%s\" (also line %d)", s->fwmark, vp->name ? vp->name : "?",
 				    o->line);
 			else
-				verr(v, s->src, s->line, path, "%s port %d is declared twice in vip "
+				verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "port"),
+				    "%s port %d is declared twice in vip "
 				    "\"%s\" (also line %d)", proto_str(s->protocol), s->port,
 				    vp->name ? vp->name : "?", o->line);
 		}
 	}
 
-	if (s->pool_name == NULL)
-		return;
 	s->pool = config_find_pool(c, s->pool_name);
 	if (s->pool == NULL) {
 		if (v->pools_named)
-			verr(v, s->src, s->line, path, "pool \"%s\" is not defined", s->pool_name);
+			verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "pool"),
+			    "\"%.64s%s\" is not defined", s->pool_name,
+			    strlen(s->pool_name) > 64 ? "..." : "");
 		return;
 	}
+	if (s->pool->bad)
+		return; /* nothing to check through a pool that did not load */
 	/* Destinations must be reachable the way the method forwards. */
 	for (k = 0; k < s->pool->nservers; k++) {
 		struct server *sv = &s->pool->servers[k];
@@ -439,29 +529,43 @@ validate_vip(struct vctx *v, struct vip *vp, size_t idx)
 {
 	struct config *c = v->c;
 	struct election *e = &c->election;
-	char path[64], a[SOCKADDR_X_STRLEN];
+	char path[64], a[SOCKADDR_X_STRLEN], fp[128];
+	const char *why;
 	size_t i, j;
 
 	snprintf(path, sizeof(path), "vips[%zu]", idx);
+	if (vp->bad) {
+		/* its own error is the one to fix; its services depend on its address */
+		for (i = 0; i < vp->nservices; i++)
+			vp->services[i].bad = true;
+		return;
+	}
 	check_name(v, vp->src, vp->line, path, vp->name);
+	if ((why = addr_unusable(&vp->addr, false)) != NULL)
+		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "address"), "%s is %s: "
+		    "a VIP needs a unicast host address", sockaddr_x_fmt_addr(&vp->addr, a,
+		    sizeof(a)), why);
 	if (e->present && vp->vrid == MODEL_UNSET)
-		verr(v, vp->src, vp->line, path, "needs a vrid (1..255) for the election");
+		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "vrid"),
+		    "needed (1..255) for the election");
 	if (vp->vrid == MODEL_UNSET)
 		vp->vrid = 0;
 	if (vp->interface == NULL && c->router.interface != NULL)
 		vp->interface = xstrdup(c->router.interface);
 	if (vp->interface != NULL && (strlen(vp->interface) == 0 ||
 	    strlen(vp->interface) > IFNAME_MAX || strchr(vp->interface, '/') != NULL))
-		verr(v, vp->src, vp->line, path, "interface \"%s\" is not a valid interface name",
-		    vp->interface);
+		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "interface"),
+		    "\"%.64s\" is not a valid interface name", vp->interface);
 	if (vp->manage_address && vp->interface == NULL)
-		verr(v, vp->src, vp->line, path, "no interface for the address: set "
+		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "interface"),
+		    "no interface for the address: set "
 		    "vips[%zu].interface or router.interface (or manage_address = false)", idx);
 
 	/* election parameters, inherited (an inherited value was checked at its source) */
 	if (vp->advert_interval_ms != MODEL_UNSET && vp->advert_interval_ms % 10 != 0)
-		verr(v, vp->src, vp->line, path, "advert_interval_ms %d is not a multiple of 10 "
-		    "(VRRPv3 counts centiseconds)", vp->advert_interval_ms);
+		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "advert_interval_ms"),
+		    "%d is not a multiple of 10 (VRRPv3 counts centiseconds)",
+		    vp->advert_interval_ms);
 	def_int(&vp->advert_interval_ms, e->advert_interval_ms);
 	def_int(&vp->preempt, e->preempt ? 1 : 0);
 	def_int(&vp->preempt_delay_ms, e->preempt_delay_ms);
@@ -472,14 +576,18 @@ validate_vip(struct vctx *v, struct vip *vp, size_t idx)
 	def_int(&vp->garp.interval_ms, DEF_GARP_INTERVAL_MS);
 	def_int(&vp->garp.refresh_ms, 0);
 	if (vp->garp.refresh_ms != 0 && vp->garp.refresh_ms < 1000)
-		verr(v, vp->src, vp->line, path, "garp.refresh_ms %d: use 0 (off) or at least 1000",
-		    vp->garp.refresh_ms);
+		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "garp.refresh_ms"),
+		    "%d: use 0 (off) or at least 1000", vp->garp.refresh_ms);
 
 	/* priorities: keys are peers; none given = every peer at the default */
 	for (i = 0; i < vp->nprios; i++) {
-		if (e->present && config_find_peer(c, vp->prios[i].router) == NULL)
-			verr(v, vp->src, vp->line, path, "priority for \"%s\", which is not one of "
-			    "election.peers", vp->prios[i].router);
+		if (e->present && config_find_peer(c, vp->prios[i].router) == NULL) {
+			char pp[160];
+
+			snprintf(pp, sizeof(pp), "%s.priority.%s", path, vp->prios[i].router);
+			verr(v, vp->src, vp->line, pp, "\"%s\" is not one of election.peers",
+			    vp->prios[i].router);
+		}
 	}
 	if (vp->nprios == 0 && e->present && e->npeers > 0) {
 		vp->prios = xcalloc(e->npeers, sizeof(*vp->prios));
@@ -500,57 +608,54 @@ validate_vip(struct vctx *v, struct vip *vp, size_t idx)
 	if (vp->eip.allocation_id != NULL) {
 		if (strncmp(vp->eip.allocation_id, "eipalloc-", 9) != 0 ||
 		    vp->eip.allocation_id[9] == '\0')
-			verr(v, vp->src, vp->line, path, "eip.allocation_id \"%s\" does not look "
-			    "like eipalloc-...", vp->eip.allocation_id);
+			verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "eip.allocation_id"),
+			    "\"%.64s\" does not look like eipalloc-...", vp->eip.allocation_id);
 		if (vp->addr.af == AF_INET6)
-			verr(v, vp->src, vp->line, path, "an Elastic IP is IPv4: it cannot front "
-			    "IPv6 vip %s", sockaddr_x_fmt_addr(&vp->addr, a, sizeof(a)));
+			verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "eip"), "an Elastic "
+			    "IP is IPv4: it cannot front IPv6 vip %s",
+			    sockaddr_x_fmt_addr(&vp->addr, a, sizeof(a)));
 		c->aws.present = true;
 	}
 	for (i = 0; i < vp->eip.nprivate_ips; i++) {
 		struct router_addr *ra = &vp->eip.private_ips[i];
 
+		char pp[160];
+
+		snprintf(pp, sizeof(pp), "%s.eip.private_ip.%s", path, ra->router);
 		if (e->present && config_find_peer(c, ra->router) == NULL)
-			verr(v, vp->src, vp->line, path, "eip.private_ip for \"%s\", which is not one "
-			    "of election.peers", ra->router);
-		if (ra->addr.af != AF_INET)
-			verr(v, vp->src, vp->line, path, "eip.private_ip.%s must be an IPv4 address",
+			verr(v, vp->src, vp->line, pp, "\"%s\" is not one of election.peers",
 			    ra->router);
+		if (ra->addr.af != AF_INET)
+			verr(v, vp->src, vp->line, pp, "must be an IPv4 address");
 	}
 	if (vp->move_private_ip) {
 		if (vp->addr.af != AF_INET)
-			verr(v, vp->src, vp->line, path, "move_private_ip needs an IPv4 vip address");
+			verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "move_private_ip"),
+			    "needs an IPv4 vip address");
 		c->aws.present = true;
 	}
 
 	if (vp->nservices == 0)
-		verr(v, vp->src, vp->line, path, "services: a vip needs at least one service");
+		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "services"),
+		    "a vip needs at least one service");
 	for (i = 0; i < vp->nservices; i++)
 		validate_service(v, vp, idx, &vp->services[i], i);
 
-	/* the same address and port in two VIPs */
+	/*
+	 * One address, one VIP: two elections owning one address would each add
+	 * and remove it (one can delete it while the other is master).  Another
+	 * port on the same address is another service of the same VIP.
+	 */
 	for (j = 0; j < idx; j++) {
 		struct vip *o = &c->vips[j];
-		size_t k, l;
 
-		if (o->addr.af == 0 || sockaddr_x_cmp_addr(&o->addr, &vp->addr) != 0)
+		if (o->bad || o->addr.af == 0 || sockaddr_x_cmp_addr(&o->addr, &vp->addr) != 0)
 			continue;
-		for (k = 0; k < vp->nservices; k++)
-			for (l = 0; l < o->nservices; l++) {
-				struct service *s1 = &vp->services[k], *s2 = &o->services[l];
-
-				if (s1->fwmark == 0 && s2->fwmark == 0 && s1->port == s2->port &&
-				    s1->protocol == s2->protocol) {
-					char spath[96];
-
-					snprintf(spath, sizeof(spath), "%s.services[%zu]", path, k);
-					verr(v, s1->src, s1->line, spath, "%s %s:%d is also declared "
-					    "by vip \"%s\" (line %d)", proto_str(s1->protocol),
-					    sockaddr_x_fmt_addr(&vp->addr, a, sizeof(a)), s1->port,
-					    o->name ? o->name : "?", s2->line);
-					break;
-				}
-			}
+		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "address"),
+		    "vip %s: address %s is already vip %s's (line %d); add the port as a "
+		    "service of vip %s", vp->name, sockaddr_x_fmt_addr(&vp->addr, a, sizeof(a)),
+		    o->name, o->line, o->name);
+		break;
 	}
 }
 
@@ -564,17 +669,23 @@ validate_vip_set(struct vctx *v)
 
 	for (i = 0; i < c->nvips; i++) {
 		struct vip *a = &c->vips[i];
+		char fp[96];
 
+		if (a->bad)
+			continue;
 		snprintf(path, sizeof(path), "vips[%zu]", i);
 		for (j = 0; j < i; j++) {
 			struct vip *b = &c->vips[j];
 
-			if (a->name && b->name && strcmp(a->name, b->name) == 0)
-				verr(v, a->src, a->line, path, "vip name \"%s\" is used twice "
-				    "(also line %d)", a->name, b->line);
+			if (b->bad)
+				continue;
+			if (strcmp(a->name, b->name) == 0)
+				verr(v, a->src, a->line, fpath(fp, sizeof(fp), path, "name"),
+				    "vip name \"%s\" is used twice (also line %d)", a->name, b->line);
 			if (c->election.present && a->vrid > 0 && a->vrid == b->vrid &&
 			    a->addr.af == b->addr.af)
-				verr(v, a->src, a->line, path, "vrid %d is used twice for IPv%c "
+				verr(v, a->src, a->line, fpath(fp, sizeof(fp), path, "vrid"),
+				    "vrid %d is used twice for IPv%c "
 				    "(also vip \"%s\", line %d)", a->vrid,
 				    a->addr.af == AF_INET6 ? '6' : '4', b->name ? b->name : "?",
 				    b->line);
@@ -582,10 +693,14 @@ validate_vip_set(struct vctx *v)
 				for (l = 0; l < b->nservices; l++)
 					if (a->services[k].fwmark != 0 &&
 					    a->services[k].fwmark == b->services[l].fwmark &&
-					    a->addr.af == b->addr.af)
-						verr(v, a->services[k].src, a->services[k].line, path,
+					    a->addr.af == b->addr.af) {
+						char sp[128];
+
+						snprintf(sp, sizeof(sp), "%s.services[%zu].fwmark", path, k);
+						verr(v, a->services[k].src, a->services[k].line, sp,
 						    "fwmark %u is also used by vip \"%s\"",
-						    a->services[k].fwmark, b->name ? b->name : "?");
+						    a->services[k].fwmark, b->name);
+					}
 		}
 	}
 }
@@ -616,28 +731,34 @@ validate_election(struct vctx *v)
 	if (e->auth == AUTH_NONE && e->auth_key_file != NULL)
 		verr(v, e->src, e->line, "election.auth_key_file", "is set but auth is \"none\": "
 		    "remove one of them");
-	if (e->auth_key_file != NULL && !is_abs_path(e->auth_key_file))
-		verr(v, e->src, e->line, "election.auth_key_file", "\"%s\" must be an absolute path",
-		    e->auth_key_file);
-	if (e->notify_argc > 0 && !is_abs_path(e->notify_argv[0]))
-		verr(v, e->src, e->line, "election.notify.command", "\"%s\" must be an absolute "
-		    "path", e->notify_argv[0]);
+	check_abs_path(v, e->src, e->line, "election.auth_key_file", e->auth_key_file);
+	if (e->notify_argc > 0)
+		check_abs_path(v, e->src, e->line, "election.notify.command", e->notify_argv[0]);
 	if (e->npeers == 0)
 		verr(v, e->src, e->line, "election.peers", "list at least this router");
 	for (i = 0; i < e->npeers; i++) {
 		struct peer *p = &e->peers[i];
+		char a[SOCKADDR_X_STRLEN], fp[96];
+		const char *why;
 
+		if (p->bad)
+			continue;
 		snprintf(path, sizeof(path), "election.peers[%zu]", i);
 		check_name(v, p->src, p->line, path, p->name);
+		if ((why = addr_unusable(&p->addr, false)) != NULL)
+			verr(v, p->src, p->line, fpath(fp, sizeof(fp), path, "address"), "%s is %s: "
+			    "a peer needs a unicast host address",
+			    sockaddr_x_fmt_addr(&p->addr, a, sizeof(a)), why);
 		for (j = 0; j < i; j++) {
-			char a[SOCKADDR_X_STRLEN];
-
-			if (p->name && e->peers[j].name && strcmp(p->name, e->peers[j].name) == 0)
-				verr(v, p->src, p->line, path, "peer \"%s\" is listed twice", p->name);
-			if (p->addr.af && sockaddr_x_cmp(&p->addr, &e->peers[j].addr) == 0)
-				verr(v, p->src, p->line, path, "address %s is also peer \"%s\"",
-				    sockaddr_x_fmt(&p->addr, a, sizeof(a)),
-				    e->peers[j].name ? e->peers[j].name : "?");
+			if (e->peers[j].bad)
+				continue;
+			if (strcmp(p->name, e->peers[j].name) == 0)
+				verr(v, p->src, p->line, fpath(fp, sizeof(fp), path, "name"),
+				    "peer \"%s\" is listed twice", p->name);
+			if (sockaddr_x_cmp(&p->addr, &e->peers[j].addr) == 0)
+				verr(v, p->src, p->line, fpath(fp, sizeof(fp), path, "address"),
+				    "%s is also peer \"%s\"", sockaddr_x_fmt(&p->addr, a, sizeof(a)),
+				    e->peers[j].name);
 		}
 	}
 	if (c->router.name != NULL && e->npeers > 0 && config_find_peer(c, c->router.name) == NULL)
@@ -664,9 +785,8 @@ validate_sections(struct vctx *v)
 	    strlen(c->router.interface) > IFNAME_MAX))
 		verr(v, c->router.src, c->router.line, "router.interface", "\"%s\" is not a valid "
 		    "interface name", c->router.interface);
-	if (c->router.endpoints_dir != NULL && !is_abs_path(c->router.endpoints_dir))
-		verr(v, c->router.src, c->router.line, "router.endpoints_dir", "\"%s\" must be an "
-		    "absolute path", c->router.endpoints_dir);
+	check_abs_path(v, c->router.src, c->router.line, "router.endpoints_dir",
+	    c->router.endpoints_dir);
 	def_str(&c->router.syslog_facility, "daemon");
 	if (log_facility_from_str(c->router.syslog_facility) < 0)
 		verr(v, c->router.src, c->router.line, "router.syslog_facility", "unknown facility "
@@ -686,6 +806,7 @@ validate_sections(struct vctx *v)
 	if (c->aws.imds_endpoint != NULL && !url_has_scheme(c->aws.imds_endpoint, true))
 		verr(v, c->aws.src, c->aws.line, "aws.imds_endpoint", "\"%s\" must be an http:// "
 		    "or https:// URL", c->aws.imds_endpoint);
+	check_abs_path(v, c->aws.src, c->aws.line, "aws.ca_file", c->aws.ca_file);
 	if (c->aws.network_interface_id != NULL &&
 	    strncmp(c->aws.network_interface_id, "eni-", 4) != 0)
 		verr(v, c->aws.src, c->aws.line, "aws.network_interface_id", "\"%s\" does not look "
@@ -697,8 +818,8 @@ validate_sections(struct vctx *v)
 	def_str(&c->control.socket, DEF_CONTROL_SOCKET);
 	def_int(&c->control.mode, DEF_CONTROL_MODE);
 	if (!is_abs_path(c->control.socket))
-		verr(v, c->control.src, c->control.line, "control.socket", "\"%s\" must be an "
-		    "absolute path", c->control.socket);
+		check_abs_path(v, c->control.src, c->control.line, "control.socket",
+		    c->control.socket);
 	else if (strlen(c->control.socket) >= 108)
 		verr(v, c->control.src, c->control.line, "control.socket", "path is longer than a "
 		    "unix socket allows (107 bytes)");
@@ -762,25 +883,30 @@ int
 conf_validate(struct config *c, const char *router_name, struct errlist *el)
 {
 	struct vctx v = { c, el, true };
-	size_t nerr0 = el->n, i, j;
+	size_t i, j;
 	char path[64];
 
 	if (router_name != NULL) {
 		free(c->router.name);
 		c->router.name = xstrdup(router_name);
 	}
+	/*
+	 * The required pass was the loader's: an object missing a required key
+	 * (or with any other load error) is `bad`, and nothing below looks into
+	 * it.  A reference to an undefined pool means something only when
+	 * every pool loaded: the one that did not may be the one meant.
+	 */
 	for (i = 0; i < c->npools; i++)
-		if (c->pools[i].name == NULL)
+		if (c->pools[i].bad)
 			v.pools_named = false;
 
 	validate_sections(&v);
 	validate_election(&v);
 	for (i = 0; i < c->npools; i++) {
 		validate_pool(&v, &c->pools[i], i);
-		snprintf(path, sizeof(path), "pools[%zu]", i);
-		for (j = 0; j < i; j++)
-			if (c->pools[i].name && c->pools[j].name &&
-			    strcmp(c->pools[i].name, c->pools[j].name) == 0)
+		snprintf(path, sizeof(path), "pools[%zu].name", i);
+		for (j = 0; j < i && !c->pools[i].bad; j++)
+			if (!c->pools[j].bad && strcmp(c->pools[i].name, c->pools[j].name) == 0)
 				verr(&v, c->pools[i].src, c->pools[i].line, path, "pool name \"%s\" "
 				    "is used twice (also line %d)", c->pools[i].name,
 				    c->pools[j].line);
@@ -789,7 +915,9 @@ conf_validate(struct config *c, const char *router_name, struct errlist *el)
 		validate_vip(&v, &c->vips[i], i);
 	validate_vip_set(&v);
 
-	if (el->n > nerr0)
+	/* sorting resolves references: only a configuration without any error,
+	 * the loader's (already in el) included */
+	if (el->n > 0)
 		return -EINVAL;
 	config_sort(c);
 	return 0;

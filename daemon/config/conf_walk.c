@@ -3,8 +3,11 @@
  * per group checks every setting against the group's schema (conf_walk.h).
  * The schema itself, the groups of the language, is in conf_load.c.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +59,200 @@ walk_err(struct loader *ld, config_setting_t *s, const char *path, const char *f
 	errlist_add(ld->el, src_intern(ld, s), s ? (int)config_setting_source_line(s) : 0,
 	    path, "%s", msg);
 	free(msg);
+	if (ld->cur_bad != NULL)
+		*ld->cur_bad = true;
+}
+
+/* ------------------------------------------------------------ exact integers */
+
+/* The source text of setting s's file (read once per load), or NULL. */
+static const struct walk_src *
+src_text(struct loader *ld, config_setting_t *s)
+{
+	const char *name = config_setting_source_file(s);
+	struct walk_src *w;
+	size_t i, n;
+	char *text = NULL;
+	FILE *f;
+
+	for (i = 0; i < ld->nsrcs; i++)
+		if (str_eq(ld->srcs[i].name, name))
+			return ld->srcs[i].text != NULL ? &ld->srcs[i] : NULL;
+	if (name == NULL && ld->main_text != NULL) {
+		text = xstrdup(ld->main_text);
+	} else if ((f = fopen(name != NULL ? name : ld->c->file, "r")) != NULL) {
+		struct tbuf b;
+		char chunk[4096];
+		size_t got;
+
+		tbuf_init(&b);
+		while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			tbuf_append(&b, chunk, got);
+		fclose(f);
+		text = b.s != NULL ? b.s : xstrdup("");
+	}
+	ld->srcs = xreallocarray(ld->srcs, ld->nsrcs + 1, sizeof(*ld->srcs));
+	w = &ld->srcs[ld->nsrcs++];
+	memset(w, 0, sizeof(*w));
+	w->name = xstrdup(name);
+	w->text = text;
+	if (text == NULL)
+		return NULL;
+	for (n = 0, i = 0; text[i] != '\0'; i++)
+		n += text[i] == '\n';
+	w->off = xreallocarray(NULL, n + 2, sizeof(*w->off));
+	w->off[0] = 0;
+	for (n = 0, i = 0; text[i] != '\0'; i++)
+		if (text[i] == '\n')
+			w->off[++n] = i + 1;
+	w->nlines = n + 1;
+	w->off[w->nlines] = i;
+	return w;
+}
+
+void
+walk_fini(struct loader *ld)
+{
+	size_t i;
+
+	for (i = 0; i < ld->nsrcs; i++) {
+		free(ld->srcs[i].name);
+		free(ld->srcs[i].text);
+		free(ld->srcs[i].off);
+	}
+	free(ld->srcs);
+	ld->srcs = NULL;
+	ld->nsrcs = 0;
+}
+
+/* One integer literal of a source line. */
+struct int_lit {
+	long long v;
+	bool suffixed; /* L or LL: libconfig read it as 64 bits */
+	bool overflow; /* does not fit in 64 bits */
+	char name[64]; /* the setting name before "=" or ":", "" when none */
+};
+
+/* Every integer literal of line [p, end), outside strings and comments. */
+static size_t
+line_int_literals(const char *p, const char *end, struct int_lit *out, size_t max)
+{
+	const char *q, *t;
+	size_t n = 0;
+
+	for (q = p; q < end && n < max;) {
+		if (*q == '"') {
+			for (q++; q < end && *q != '"'; q++)
+				if (*q == '\\' && q + 1 < end)
+					q++;
+			q++;
+			continue;
+		}
+		if (*q == '#' || (*q == '/' && q + 1 < end && (q[1] == '/' || q[1] == '*')))
+			break;
+		if ((isdigit((unsigned char)*q) || ((*q == '-' || *q == '+') && q + 1 < end &&
+		    isdigit((unsigned char)q[1]))) &&
+		    (q == p || !(isalnum((unsigned char)q[-1]) || q[-1] == '_' || q[-1] == '.'))) {
+			struct int_lit *l = &out[n];
+			char *e;
+
+			memset(l, 0, sizeof(*l));
+			errno = 0;
+			l->v = strtoll(q, &e, 0);
+			l->overflow = errno == ERANGE;
+			if (e < end && (*e == '.' || *e == 'e' || *e == 'E')) { /* a float */
+				for (q = e; q < end && (isalnum((unsigned char)*q) || *q == '.' ||
+				    *q == '-' || *q == '+'); q++)
+					;
+				continue;
+			}
+			t = e;
+			while (t < end && *t == 'L')
+				t++;
+			l->suffixed = t > e;
+			/* the name before: NAME = value / NAME : value */
+			{
+				const char *b = q;
+
+				while (b > p && (b[-1] == ' ' || b[-1] == '\t'))
+					b--;
+				if (b > p && (b[-1] == '=' || b[-1] == ':')) {
+					const char *ne;
+
+					b--;
+					while (b > p && (b[-1] == ' ' || b[-1] == '\t'))
+						b--;
+					ne = b;
+					while (b > p && (isalnum((unsigned char)b[-1]) || b[-1] == '_' ||
+					    b[-1] == '-' || b[-1] == '*'))
+						b--;
+					if (ne > b && (size_t)(ne - b) < sizeof(l->name))
+						memcpy(l->name, b, (size_t)(ne - b));
+				}
+			}
+			n++;
+			q = t;
+			continue;
+		}
+		q++;
+	}
+	return n;
+}
+
+/*
+ * The value of an integer setting as written.  For a 32-bit setting, find
+ * its literal on its line (by name, else any unnamed one) among those that
+ * read as libconfig's value in 32 bits; one full value among them is the
+ * answer, several are reported (which one is meant cannot be told).
+ */
+static bool
+walk_int_exact(struct loader *ld, config_setting_t *s, const char *path, long long *out)
+{
+	const struct walk_src *w;
+	struct int_lit lits[64];
+	const char *name = config_setting_name(s);
+	long long got = config_setting_get_int64(s), val = got;
+	size_t n, i, k, nmatch = 0;
+	bool named = false, found = false;
+	unsigned line;
+
+	*out = got;
+	if (config_setting_type(s) != CONFIG_TYPE_INT)
+		return true;
+	line = config_setting_source_line(s);
+	if ((w = src_text(ld, s)) == NULL || line == 0 || line > w->nlines)
+		return true;
+	n = line_int_literals(w->text + w->off[line - 1], w->text + w->off[line], lits,
+	    ARRAY_SIZE(lits));
+	for (i = 0; i < n && name != NULL; i++)
+		named |= strcmp(lits[i].name, name) == 0;
+	for (k = 0; k < 2 && !found; k++) {
+		for (i = 0; i < n; i++) {
+			struct int_lit *l = &lits[i];
+
+			if (l->suffixed)
+				continue;
+			if (k == 0 && !(named ? strcmp(l->name, name) == 0 : l->name[0] == '\0'))
+				continue;
+			if (!l->overflow && (int32_t)(uint32_t)(unsigned long long)l->v != got)
+				continue;
+			if (l->overflow) {
+				walk_err(ld, s, path, "the number written does not fit in 64 bits");
+				return false;
+			}
+			if (nmatch > 0 && l->v != val) {
+				walk_err(ld, s, path, "%lld and %lld on this line read alike in 32 "
+				    "bits: write %lldL, or put it on a line of its own", val, l->v,
+				    val != got ? val : l->v);
+				return false;
+			}
+			val = l->v;
+			nmatch++;
+			found = true;
+		}
+	}
+	*out = val;
+	return true;
 }
 
 const char *
@@ -123,7 +320,8 @@ walk_get_int(struct loader *ld, config_setting_t *s, const char *path, long long
 		walk_err(ld, s, path, "expected an integer, got %s", walk_type_name(s));
 		return false;
 	}
-	v = config_setting_get_int64(s);
+	if (!walk_int_exact(ld, s, path, &v))
+		return false;
 	if (v < min || v > max) {
 		walk_err(ld, s, path, "%lld is out of range (%lld..%lld)", v, min, max);
 		return false;

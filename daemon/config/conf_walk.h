@@ -19,12 +19,34 @@
 
 #include "conf.h"
 
+/* A source file's text, for reading integer literals exactly (see walk_get_int). */
+struct walk_src {
+	char *name;	/* as libconfig names it; NULL: the main stream */
+	char *text;
+	size_t *off;	/* start of line i + 1; off[nlines] = strlen(text) */
+	size_t nlines;
+};
+
 /* One load: the config it fills and where its errors go. */
 struct loader {
 	struct config *c;
 	struct errlist *el;
 	size_t nerr0;
+	/*
+	 * The object being loaded (a vip, service, pool, server or peer): every
+	 * error reported while it loads sets its `bad` flag, so that no semantic
+	 * check meets a half-loaded object (a missing required key, a value
+	 * refused and left unset).  Each object's loader sets it for its walk
+	 * and puts the outer one back.
+	 */
+	bool *cur_bad;
+	const char *main_text; /* the main stream's text when loaded from a string */
+	struct walk_src *srcs;
+	size_t nsrcs;
 };
+
+/* Free the source texts read for integer literals. */
+void	walk_fini(struct loader *ld);
 
 enum ftype {
 	F_STR,		/* char * */
@@ -106,7 +128,13 @@ char	*walk_path_join(const char *path, const char *key);
 bool	walk_is_int(const config_setting_t *s);
 /* A string setting's value, or NULL after reporting a type error. */
 const char *walk_get_str(struct loader *ld, config_setting_t *s, const char *path);
-/* An integer setting in [min, max] into *out, or false after reporting. */
+/*
+ * An integer setting in [min, max] into *out, or false after reporting.
+ * The value is the one written: libconfig 1.5 keeps an unsuffixed literal
+ * in 32 bits (4294967376 reads back as 80, 2147483648 as -2147483648), so
+ * a 32-bit setting's literal is read again from its source line and taken
+ * whole; a literal that does not fit in 64 bits is refused.
+ */
 bool	walk_get_int(struct loader *ld, config_setting_t *s, const char *path,
 	    long long min, long long max, long long *out);
 

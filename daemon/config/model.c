@@ -319,6 +319,8 @@ config_find_pool(const struct config *c, const char *name)
 {
 	size_t i;
 
+	if (name == NULL)
+		return NULL;
 	for (i = 0; i < c->npools; i++)
 		if (c->pools[i].name != NULL && strcmp(c->pools[i].name, name) == 0)
 			return &c->pools[i];
@@ -330,6 +332,8 @@ config_find_vip(const struct config *c, const char *name)
 {
 	size_t i;
 
+	if (name == NULL)
+		return NULL;
 	for (i = 0; i < c->nvips; i++)
 		if (c->vips[i].name != NULL && strcmp(c->vips[i].name, name) == 0)
 			return &c->vips[i];
@@ -341,6 +345,8 @@ config_find_peer(const struct config *c, const char *name)
 {
 	size_t i;
 
+	if (name == NULL)
+		return NULL;
 	for (i = 0; i < c->election.npeers; i++)
 		if (c->election.peers[i].name != NULL &&
 		    strcmp(c->election.peers[i].name, name) == 0)
@@ -457,6 +463,23 @@ status_range_match(const struct status_range *r, int n, int status)
 
 	for (i = 0; i < n; i++)
 		if (status >= r[i].lo && status <= r[i].hi)
+			return true;
+	return false;
+}
+
+/* The kernel's IPVS schedulers (net/netfilter/ipvs/ip_vs_*.c, Linux 6.1). */
+static const char *const model_schedulers[] = {
+	"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf",
+	"mh", "twos",
+};
+
+bool
+scheduler_known(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < sizeof(model_schedulers) / sizeof(model_schedulers[0]); i++)
+		if (strcmp(s, model_schedulers[i]) == 0)
 			return true;
 	return false;
 }

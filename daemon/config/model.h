@@ -129,6 +129,7 @@ struct server {
 	struct check check_override;
 	struct check check;	/* effective, after validation */
 	int line;
+	bool bad;		/* its loading reported an error: no semantic check looks at it */
 	const char *src;	/* file of `line` (interned in config->srcfiles) */
 };
 
@@ -148,6 +149,7 @@ struct pool {
 	bool allow_empty;	/* accept an empty endpoints file / empty pool */
 	int drain_grace_ms;	/* removed endpoint: weight 0 for this long */
 	int line;
+	bool bad;		/* its loading reported an error: no semantic check looks at it */
 	const char *src;	/* file of `line` (interned in config->srcfiles) */
 };
 
@@ -167,6 +169,7 @@ struct service {
 	int persistence_timeout_s; /* 0 = not persistent */
 	int persistence_prefix;	/* prefix length for persistence granularity */
 	int line;
+	bool bad;		/* its loading reported an error: no semantic check looks at it */
 	const char *src;	/* file of `line` (interned in config->srcfiles) */
 };
 
@@ -215,6 +218,7 @@ struct vip {
 	struct service *services;
 	size_t nservices;
 	int line;
+	bool bad;		/* its loading reported an error: no semantic check looks at it */
 	const char *src;	/* file of `line` (interned in config->srcfiles) */
 };
 
@@ -222,6 +226,7 @@ struct peer {
 	char *name;
 	struct sockaddr_x addr;	/* port 0 */
 	int line;
+	bool bad;		/* its loading reported an error: no semantic check looks at it */
 	const char *src;	/* file of `line` (interned in config->srcfiles) */
 };
 
@@ -378,6 +383,8 @@ const char *auth_mode_str(enum auth_mode a);
 int auth_mode_from_str(const char *s);
 /* Scheduler flag keyword ("mh-port", "sh-fallback", "ops", ...) for `sched`; MODEL_UNSET if invalid. */
 int sched_flag_from_str(const char *sched, const char *flag);
+/* One of the kernel's IPVS schedulers (rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos). */
+bool scheduler_known(const char *s);
 /* Write the flag keywords of `flags` for `sched` to out[] (at most 3); returns the count. */
 int sched_flags_strs(const char *sched, unsigned flags, const char *out[3]);
 

@@ -229,21 +229,25 @@ def variants(text, ranges):
     walk(root, "", "", nodes)
     for kind, path, shape, name, st, en, val, parent in nodes:
         line = text.count("\n", 0, st) + 1
+        # a parser error about the mutation points within it, or within its copy
+        endline = line + 2 * text.count("\n", st, en) + 1
         removed = text[st:en]
         if kind == "setting":
-            yield (path, shape, line, "removed", text[:st] + text[en:], None, removed)
-            yield (path, shape, line, "duplicated", text[:en] + " " + text[st:en] + text[en:],
-                   None, None)
+            yield (path, shape, line, endline, "removed", text[:st] + text[en:], None, removed)
+            yield (path, shape, line, endline, "duplicated",
+                   text[:en] + " " + text[st:en] + text[en:], None, None)
         else:
             # removing an element: the list shrinks (a valid edit, or a clear error)
             end = en
             m = re.compile(r"\s*,").match(text, end)
             if m:
                 end = m.end()
-            yield (path, shape, line, "element removed", text[:st] + text[end:], None, removed)
+            yield (path, shape, line, endline, "element removed", text[:st] + text[end:], None,
+                   removed)
 
         def repl(v, what, number=None):
-            return (path, shape, line, what, text[:val.start] + v + text[val.end:], number, None)
+            return (path, shape, line, endline, what, text[:val.start] + v + text[val.end:],
+                    number, None)
 
         if val.kind == "int":
             yield repl('"x"', "a string for a number")
@@ -268,14 +272,16 @@ def variants(text, ranges):
         elif val.kind == "group":
             yield repl("( )", "a list for a group")
             yield repl("42", "a number for a group")
-            yield repl("{ }", "an empty group")
+            # emptying a group removes what it held, like a removal
+            yield (path, shape, line, endline, "an empty group",
+                   text[:val.start] + "{ }" + text[val.end:], None, text[val.start:val.end])
         elif val.kind in ("list", "array"):
             yield repl("{ }", "a group for a list")
             yield repl('"x"', "a string for a list")
             # emptying a list removes what it defined, like a removal
             empty = "( )" if val.kind == "list" else "[ ]"
-            yield (path, shape, line, "an empty list", text[:val.start] + empty + text[val.end:],
-                   None, text[val.start:val.end])
+            yield (path, shape, line, endline, "an empty list",
+                   text[:val.start] + empty + text[val.end:], None, text[val.start:val.end])
 
 
 # ------------------------------------------------------------------ oracle
@@ -286,31 +292,42 @@ ERR_RE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): (?P<path>[^\s:]+)[:\s]")
 SYNTAX_RE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): (syntax error|duplicate setting)")
 
 
-def names_path(out, vfile, path, line, removed):
+def names_path(out, vfile, path, line, endline, removed):
     """Does some error name the mutated setting?  Its path (or a path inside
-    it); for a removal, its parent naming the removed key, or an error about a
-    name the removed text defined (a reference left dangling); for an error
-    the parser raises (no path exists yet), the mutated line."""
-    want = [path]
+    it); for a removal, a message naming the removed setting (its path, or
+    its key under the same parent: "set router.interface", "needs a port (or
+    a fwmark)"), the list it was an element of, or a name the removed text
+    defined (a reference left dangling); for an error the parser raises (no
+    path exists yet), a line within the mutated text."""
     key = None
-    if removed is not None and ("." in path or "[" in path):
-        want.append(re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path))
-        m = re.search(r"\.([^.\[]+)$", path)
+    parent = None
+    if removed is not None:
+        m = re.search(r"(?:^|\.)([^.\[]+)$", path)
         key = m.group(1) if m else None
+        if "." in path or "[" in path:
+            parent = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path)
     defined = set(re.findall(r'name\s*[=:]\s*"([^"]+)"', removed or ""))
     base = os.path.basename(vfile)
     for ln in out.splitlines():
         m = SYNTAX_RE.match(ln)
-        if m and os.path.basename(m.group("file")) == base and int(m.group("line")) in (line, line + 1):
+        if m and os.path.basename(m.group("file")) == base and line <= int(m.group("line")) <= endline:
             return True
         m = ERR_RE.match(ln)
         if not m or os.path.basename(m.group("file")) != base:
             continue
         p = m.group("path")
+        msg = ln[m.end():]
         if p == path or p.startswith(path + ".") or p.startswith(path + "["):
             return True
-        if len(want) > 1 and p == want[1] and key and re.search(r"\b%s\b" % re.escape(key), ln):
+        if removed is None:
+            continue
+        if re.search(r"(?<![\w.])%s\b" % re.escape(re.sub(r"\[\d+\]", "", path)), msg):
             return True
+        if parent is not None and key is None and (p == parent or p.startswith(parent + ".")
+                                                   or p.startswith(parent + "[")):
+            return True  # an element removed: the list it was in
+        if key is not None and re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(key), msg):
+            return True  # what the removal left inconsistent, naming the key
         if any('"%s"' % d in ln for d in defined):
             return True
     return False
@@ -353,7 +370,7 @@ def main():
         seen = set()
         jobs = []
         for v in variants(base, ranges):
-            path, shape, line, what, text, number, removed = v
+            path, shape, line, endline, what, text, number, removed = v
             if (shape, what) in seen:      # one of each mutation per shape and file
                 continue
             seen.add((shape, what))
@@ -362,7 +379,7 @@ def main():
             jobs = jobs[:max(0, a.max - total)]
 
         def one(k_v):
-            k, (path, shape, line, what, text, number, removed) = k_v
+            k, (path, shape, line, endline, what, text, number, removed) = k_v
             vfile = os.path.join(tmp, "%d-%s" % (k, os.path.basename(f)))
             with open(vfile, "w", encoding="utf-8") as w:
                 w.write(text)
@@ -386,7 +403,7 @@ def main():
             elif rc == 1:
                 if not out.strip():
                     kind, bad = "mute", "refused without a word"
-                elif not names_path(out, vfile, path, line, removed):
+                elif not names_path(out, vfile, path, line, endline, removed):
                     kind, bad = "unnamed", "refused without naming %s" % path
             else:
                 kind, bad = "other", "exit %d" % rc

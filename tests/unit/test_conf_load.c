@@ -266,7 +266,7 @@ test_read_reports_load_and_semantic_errors(void **state)
 	assert_int_equal(conf_read(path, NULL, &c, &el), -EINVAL);
 	assert_null(c);
 	assert_true(t_has(&el, ":1: router.colour: unknown setting"));
-	assert_true(t_has(&el, ":2: pools[0].check: method, path"));
+	assert_true(t_has(&el, ":2: pools[0].check.path: method, path"));
 	errlist_clear(&el);
 	unlink(path);
 }

@@ -21,6 +21,8 @@ struct vcase {
 #define ELECTION2 \
 	"election = { peers = ( { name = \"a\"; address = \"192.0.2.1\"; }, " \
 	"{ name = \"b\"; address = \"192.0.2.2\"; } ); };\n"
+#define VIP_AT(addr) "vips = ( { name = \"v\"; address = \"" addr "\"; interface = \"e\";" \
+	" services = ( { port = 80; pool = \"web\"; } ); } );\n"
 #define VIPS(svc) \
 	"vips = ( { name = \"v1\"; address = \"198.51.100.10\"; interface = \"eth0\"; " \
 	"services = ( " svc " ); } );\n"
@@ -33,12 +35,12 @@ static const struct vcase vcases[] = {
 	{ "duplicate vip name", T_POOL "vips = ( { name = \"v\"; address = \"198.51.100.1\"; "
 	  "interface = \"e\"; services = ( { port = 80; pool = \"web\"; } ); }, { name = \"v\"; "
 	  "address = \"198.51.100.2\"; interface = \"e\"; services = ( { port = 80; pool = \"web\"; } ); } );\n",
-	  NULL, "vips[1]: vip name \"v\" is used twice" },
+	  NULL, "vips[1].name: vip name \"v\" is used twice" },
 	{ "duplicate pool name", T_POOL "pools = ( { name = \"web\"; servers = ( { address = \"192.0.2.9\"; } ); } );\n",
 	  NULL, "duplicate setting name" },
 	{ "duplicate pool in list", "pools = ( { name = \"p\"; servers = ( { address = \"192.0.2.9\"; } ); },"
 	  " { name = \"p\"; servers = ( { address = \"192.0.2.8\"; } ); } );\n", NULL,
-	  "pools[1]: pool name \"p\" is used twice" },
+	  "pools[1].name: pool name \"p\" is used twice" },
 	{ "duplicate server", "pools = ( { name = \"p\"; servers = ( { address = \"192.0.2.9\"; },"
 	  " { address = \"192.0.2.9\"; } ); } );\n", NULL, "server 192.0.2.9 is listed twice" },
 	{ "duplicate service port", T_POOL VIPS("{ port = 80; pool = \"web\"; }, { port = 80; pool = \"web\"; }"),
@@ -46,7 +48,40 @@ static const struct vcase vcases[] = {
 	{ "same vip address and port twice", T_POOL "vips = ( { name = \"x\"; address = \"198.51.100.1\";"
 	  " interface = \"e\"; services = ( { port = 80; pool = \"web\"; } ); }, { name = \"y\";"
 	  " address = \"198.51.100.1\"; interface = \"e\"; services = ( { port = 80; pool = \"web\"; } ); } );\n",
-	  NULL, "tcp 198.51.100.1:80 is also declared by vip \"x\"" },
+	  NULL, "vips[1].address: vip y: address 198.51.100.1 is already vip x's (line 2); add the port "
+	  "as a service of vip x" },
+	/* one address, one VIP: another port is another service of the same VIP (issue #15) */
+	{ "same vip address, other port", T_POOL "vips = ( { name = \"x\"; address = \"198.51.100.1\";"
+	  " interface = \"e\"; services = ( { port = 80; pool = \"web\"; } ); }, { name = \"y\"; vrid = 9;"
+	  " address = \"198.51.100.1\"; interface = \"e\"; services = ( { port = 443; pool = \"web\"; } ); } );\n",
+	  NULL, "vips[1].address: vip y: address 198.51.100.1 is already vip x's" },
+	/* unicast host addresses only (issue #15) */
+	{ "vip unspecified", T_POOL VIP_AT("0.0.0.0"), NULL,
+	  "vips[0].address: 0.0.0.0 is the unspecified address" },
+	{ "vip unspecified v6", "pools = ( { name = \"web\"; servers = ( { address = \"2001:db8::5\"; } ); } );\n"
+	  VIP_AT("::"), NULL, "vips[0].address: :: is the unspecified address" },
+	{ "vip multicast", T_POOL VIP_AT("224.0.0.18"), NULL, "vips[0].address: 224.0.0.18 is a multicast address" },
+	{ "vip broadcast", T_POOL VIP_AT("255.255.255.255"), NULL,
+	  "vips[0].address: 255.255.255.255 is the broadcast address" },
+	{ "vip loopback", T_POOL VIP_AT("127.0.0.2"), NULL, "vips[0].address: 127.0.0.2 is a loopback address" },
+	{ "server multicast", "pools = ( { name = \"web\"; servers = ( { address = \"239.1.1.1\"; } ); } );\n", NULL,
+	  "pools[0].servers[0].address: 239.1.1.1 is a multicast address: a server needs a unicast host address" },
+	{ "server unspecified", "pools = ( { name = \"web\"; servers = ( { address = \"0.0.0.0\"; } ); } );\n", NULL,
+	  "pools[0].servers[0].address: 0.0.0.0 is the unspecified address" },
+	{ "peer multicast", T_POOL "election = { peers = ( { name = \"a\"; address = \"224.0.0.18\"; } ); };\n" T_VIP,
+	  "a", "election.peers[0].address: 224.0.0.18 is a multicast address" },
+	/* every path goes through the one absolute-path check (issue #15) */
+	{ "relative ca_file", "pools = ( { name = \"p\"; check = { type = \"https\"; ca_file = \"ca.pem\"; };"
+	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL,
+	  "pools[0].check.ca_file: \"ca.pem\" must be an absolute path" },
+	{ "relative client cert", "pools = ( { name = \"p\"; check = { type = \"https\"; client_cert = \"c\";"
+	  " client_key = \"/k\"; }; servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL,
+	  "pools[0].check.client_cert: \"c\" must be an absolute path" },
+	{ "relative client key", "pools = ( { name = \"p\"; check = { type = \"https\"; client_cert = \"/c\";"
+	  " client_key = \"k\"; }; servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL,
+	  "pools[0].check.client_key: \"k\" must be an absolute path" },
+	{ "relative aws ca_file", "aws = { ca_file = \"ca.pem\"; };\n", NULL,
+	  "aws.ca_file: \"ca.pem\" must be an absolute path" },
 	{ "duplicate fwmark across vips", T_POOL "vips = ( { name = \"x\"; address = \"198.51.100.1\";"
 	  " interface = \"e\"; services = ( { fwmark = 5; pool = \"web\"; } ); }, { name = \"y\";"
 	  " address = \"198.51.100.2\"; interface = \"e\"; services = ( { fwmark = 5; pool = \"web\"; } ); } );\n",
@@ -57,20 +92,20 @@ static const struct vcase vcases[] = {
 	  "a", "vrid 7 is used twice for IPv4" },
 	/* references */
 	{ "undefined pool", T_POOL VIPS("{ port = 80; pool = \"nope\"; }"), NULL,
-	  "t.conf:2: vips[0].services[0]: pool \"nope\" is not defined" },
+	  "t.conf:2: vips[0].services[0].pool: \"nope\" is not defined" },
 	{ "router not a peer", T_POOL ELECTION2 "vips = ( { name = \"v\"; vrid = 1; address = \"198.51.100.1\";"
 	  " interface = \"e\"; services = ( { port = 80; pool = \"web\"; } ); } );\n", "c",
 	  "this router (\"c\") is not among the peers" },
 	{ "priority for unknown router", T_POOL ELECTION2 "vips = ( { name = \"v\"; vrid = 1;"
 	  " address = \"198.51.100.1\"; interface = \"e\"; priority = { a = 1; z = 2; };"
 	  " services = ( { port = 80; pool = \"web\"; } ); } );\n", "a",
-	  "priority for \"z\", which is not one of election.peers" },
+	  "vips[0].priority.z: \"z\" is not one of election.peers" },
 	{ "duplicate peer", T_POOL "election = { peers = ( { name = \"a\"; address = \"192.0.2.1\"; },"
 	  " { name = \"a\"; address = \"192.0.2.2\"; } ); };\n" T_VIP, "a", "peer \"a\" is listed twice" },
 	{ "duplicate peer address", T_POOL "election = { peers = ( { name = \"a\"; address = \"192.0.2.1\"; },"
-	  " { name = \"b\"; address = \"192.0.2.1\"; } ); };\n" T_VIP, "a", "address 192.0.2.1 is also peer" },
+	  " { name = \"b\"; address = \"192.0.2.1\"; } ); };\n" T_VIP, "a", "election.peers[1].address: 192.0.2.1 is also peer" },
 	{ "no peers", T_POOL "election = { peers = ( ); };\n" T_VIP, "a", "election.peers: list at least" },
-	{ "vrid missing with election", T_POOL ELECTION2 T_VIP, "a", "vips[0]: needs a vrid" },
+	{ "vrid missing with election", T_POOL ELECTION2 T_VIP, "a", "vips[0].vrid: needed (1..255) for the election" },
 	/* election rules */
 	{ "hmac without key", T_POOL "election = { auth = \"hmac-sha256\"; peers = ( { name = \"a\";"
 	  " address = \"192.0.2.1\"; } ); };\n", "a", "hmac-sha256 needs auth_key_file" },
@@ -82,7 +117,7 @@ static const struct vcase vcases[] = {
 	  " { name = \"a\"; address = \"192.0.2.1\"; } ); };\n", "a", "15 is not a multiple of 10" },
 	{ "vip advert not centiseconds", T_POOL "vips = ( { name = \"v\"; address = \"198.51.100.1\";"
 	  " interface = \"e\"; advert_interval_ms = 25; services = ( { port = 80; pool = \"web\"; } ); } );\n",
-	  NULL, "advert_interval_ms 25 is not a multiple of 10" },
+	  NULL, "vips[0].advert_interval_ms: 25 is not a multiple of 10" },
 	{ "relative notify", T_POOL "election = { notify = { command = [ \"notify.sh\" ]; }; peers = ("
 	  " { name = \"a\"; address = \"192.0.2.1\"; } ); };\n", "a", "\"notify.sh\" must be an absolute path" },
 	/* vips */
@@ -96,7 +131,7 @@ static const struct vcase vcases[] = {
 	  " services = ( ); } );\n", NULL, "a vip needs at least one service" },
 	{ "garp refresh too short", T_POOL "vips = ( { name = \"v\"; address = \"198.51.100.1\"; interface = \"e\";"
 	  " garp = { refresh_ms = 10; }; services = ( { port = 80; pool = \"web\"; } ); } );\n", NULL,
-	  "garp.refresh_ms 10: use 0 (off) or at least 1000" },
+	  "vips[0].garp.refresh_ms: 10: use 0 (off) or at least 1000" },
 	{ "bad eip id", T_POOL "vips = ( { name = \"v\"; address = \"198.51.100.1\"; interface = \"e\";"
 	  " eip = { allocation_id = \"eip-1\"; }; services = ( { port = 80; pool = \"web\"; } ); } );\n",
 	  NULL, "does not look like eipalloc-" },
@@ -107,11 +142,11 @@ static const struct vcase vcases[] = {
 	{ "eip private ip of unknown router", T_POOL ELECTION2 "vips = ( { name = \"v\"; vrid = 1;"
 	  " address = \"198.51.100.1\"; interface = \"e\"; eip = { allocation_id = \"eipalloc-1\";"
 	  " private_ip = { q = \"10.0.0.1\"; }; }; services = ( { port = 80; pool = \"web\"; } ); } );\n",
-	  "a", "eip.private_ip for \"q\", which is not one of election.peers" },
+	  "a", "vips[0].eip.private_ip.q: \"q\" is not one of election.peers" },
 	{ "move private ip on ipv6", "pools = ( { name = \"web\"; servers = ( { address = \"2001:db8::5\"; } ); } );\n"
 	  "vips = ( { name = \"v\"; address = \"2001:db8::1\"; interface = \"e\"; move_private_ip = true;"
 	  " services = ( { port = 80; pool = \"web\"; } ); } );\n", NULL,
-	  "move_private_ip needs an IPv4 vip address" },
+	  "vips[0].move_private_ip: needs an IPv4 vip address" },
 	/* services */
 	{ "no port", T_POOL VIPS("{ pool = \"web\"; }"), NULL, "needs a port (or a fwmark)" },
 	{ "fwmark with port", T_POOL VIPS("{ fwmark = 1; port = 80; pool = \"web\"; }"), NULL,
@@ -119,15 +154,15 @@ static const struct vcase vcases[] = {
 	{ "unknown scheduler", T_POOL VIPS("{ port = 80; pool = \"web\"; scheduler = \"fastest\"; }"),
 	  NULL, "unknown scheduler \"fastest\"" },
 	{ "ops on tcp", T_POOL VIPS("{ port = 80; pool = \"web\"; scheduler_flags = [ \"ops\" ]; }"),
-	  NULL, "scheduler flag ops is for udp services only" },
+	  NULL, "scheduler_flags: ops (one-packet scheduling) is for udp services only (protocol is tcp)" },
 	{ "tunnel without tun", T_POOL VIPS("{ port = 80; pool = \"web\"; tunnel = { type = \"gue\"; port = 1; }; }"),
-	  NULL, "tunnel applies to method \"tun\" only" },
+	  NULL, "services[0].tunnel: applies to method \"tun\" only" },
 	{ "gue without port", T_POOL VIPS("{ port = 80; pool = \"web\"; method = \"tun\"; tunnel = { type = \"gue\"; }; }"),
-	  NULL, "a gue tunnel needs tunnel.port" },
+	  NULL, "services[0].tunnel.port: a gue tunnel needs one" },
 	{ "ipip with port", T_POOL VIPS("{ port = 80; pool = \"web\"; method = \"tun\"; tunnel = { port = 9; }; }"),
-	  NULL, "tunnel.port applies to gue tunnels only" },
+	  NULL, "services[0].tunnel.port: applies to gue tunnels only (tunnel.type is \"ipip\")" },
 	{ "persistence prefix too long", T_POOL VIPS("{ port = 80; pool = \"web\"; persistence_prefix = 64; }"),
-	  NULL, "persistence_prefix 64 is longer than an IPv4 address" },
+	  NULL, "persistence_prefix: 64 is longer than an IPv4 address" },
 	{ "dr changes port (server)", "pools = ( { name = \"web\"; servers = ( { address = \"192.0.2.11\"; port = 8080; } ); } );\n"
 	  VIPS("{ port = 80; pool = \"web\"; }"), NULL, "server 192.0.2.11:8080 (line 1) listens on another port than 80" },
 	{ "dr changes port (pool)", "pools = ( { name = \"web\"; port = 8080; servers = ( { address = \"192.0.2.11\"; } ); } );\n"
@@ -141,17 +176,17 @@ static const struct vcase vcases[] = {
 	{ "pool without servers", "pools = ( { name = \"p\"; } );\n", NULL,
 	  "pool \"p\" has no servers and no endpoints_file" },
 	{ "relative endpoints file", "pools = ( { name = \"p\"; endpoints_file = \"ep\"; } );\n", NULL,
-	  "endpoints_file \"ep\" must be an absolute path" },
+	  "pools[0].endpoints_file: \"ep\" must be an absolute path" },
 	{ "min_servers above servers", "pools = ( { name = \"p\"; min_servers = 3; servers = ("
-	  " { address = \"192.0.2.1\"; } ); } );\n", NULL, "min_servers 3 is more than the pool's 1 servers" },
+	  " { address = \"192.0.2.1\"; } ); } );\n", NULL, "pools[0].min_servers: 3 is more than the pool's 1 servers" },
 	{ "thresholds inverted", "pools = ( { name = \"p\"; servers = ( { address = \"192.0.2.1\";"
-	  " upper_threshold = 5; lower_threshold = 9; } ); } );\n", NULL, "lower_threshold 9 exceeds upper_threshold 5" },
+	  " upper_threshold = 5; lower_threshold = 9; } ); } );\n", NULL, "servers[0].lower_threshold: 9 exceeds upper_threshold 5" },
 	{ "timeout above interval", "pools = ( { name = \"p\"; check = { interval_ms = 100; timeout_ms = 200; };"
 	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL,
-	  "timeout_ms 200 exceeds interval_ms 100: probes would overlap" },
+	  "pools[0].check.timeout_ms: 200 exceeds interval_ms 100: probes would overlap" },
 	{ "server override timer", "pools = ( { name = \"p\"; servers = ( { address = \"192.0.2.1\";\n"
 	  " check = { timeout_ms = 5000; }; } ); } );\n", NULL,
-	  "t.conf:2: pools[0].servers[0].check: timeout_ms 5000 exceeds interval_ms 1000" },
+	  "t.conf:2: pools[0].servers[0].check.timeout_ms: 5000 exceeds interval_ms 1000" },
 	{ "http field on tcp", "pools = ( { name = \"p\"; check = { path = \"/x\"; };"
 	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL, "apply to http and https checks only" },
 	{ "tls field on http", "pools = ( { name = \"p\"; check = { type = \"http\"; sni = \"x\"; };"
@@ -159,11 +194,11 @@ static const struct vcase vcases[] = {
 	{ "cert without key", "pools = ( { name = \"p\"; check = { type = \"https\"; client_cert = \"/c\"; };"
 	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL, "client_cert and client_key go together" },
 	{ "bad http method", "pools = ( { name = \"p\"; check = { type = \"http\"; method = \"POST\"; };"
-	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL, "method \"POST\": use GET or HEAD" },
+	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL, "check.method: \"POST\": use GET or HEAD" },
 	{ "relative http path", "pools = ( { name = \"p\"; check = { type = \"http\"; path = \"x\"; };"
-	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL, "path \"x\" must start with /" },
+	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL, "check.path: \"x\" must start with /" },
 	{ "body with head", "pools = ( { name = \"p\"; check = { type = \"http\"; method = \"HEAD\"; body = \"ok\"; };"
-	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL, "body cannot match a HEAD response" },
+	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL, "check.body: cannot match a HEAD response" },
 	{ "exec not allowed", "pools = ( { name = \"p\"; check = { type = \"exec\"; command = [ \"/bin/true\" ]; };"
 	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL, "exec checks are disabled" },
 	{ "exec without command", "checks = { allow_exec = true; };\n"
@@ -171,7 +206,7 @@ static const struct vcase vcases[] = {
 	  NULL, "exec check needs a command" },
 	{ "exec relative command", "checks = { allow_exec = true; };\n"
 	  "pools = ( { name = \"p\"; check = { type = \"exec\"; command = [ \"true\" ]; };"
-	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL, "command \"true\" must be an absolute path" },
+	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL, "check.command: \"true\" must be an absolute path" },
 	/* sections */
 	{ "bad facility", "router = { syslog_facility = \"kern\"; };\n", NULL, "unknown facility \"kern\"" },
 	{ "relative endpoints dir", "router = { endpoints_dir = \"x\"; };\n", NULL, "\"x\" must be an absolute path" },
