@@ -395,6 +395,64 @@ test_response_too_many_headers(void **state)
 	http_parser_fini(&p);
 }
 
+/*
+ * A chunk-size line (with its extensions) is buffered up to 1,024 bytes
+ * including the CRLF, whatever max_header_bytes says (512 here), and a
+ * longer one is refused, fed whole or a byte at a time (issue #22).
+ */
+static int
+feed_chunk_line(size_t linelen, size_t step, struct http_parser *p, uint64_t *body)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+	static const char tail[] = "hello\r\n0\r\n\r\n";
+	struct http_limits lim = { 512, 10, 4096 };
+	char in[2048];
+	size_t n = 0, off, k;
+	int rc = HTTP_MORE;
+
+	memcpy(in, head, sizeof(head) - 1);
+	n = sizeof(head) - 1;
+	memcpy(in + n, "5;x=", 4);
+	memset(in + n + 4, 'a', linelen - 6);
+	memcpy(in + n + linelen - 2, "\r\n", 2);
+	n += linelen;
+	memcpy(in + n, tail, sizeof(tail) - 1);
+	n += sizeof(tail) - 1;
+	http_parser_init(p, &lim, false, NULL, NULL);
+	for (off = 0; off < n && rc == HTTP_MORE; off += k) {
+		k = step == 0 || n - off < step ? n - off : step;
+		rc = http_parser_feed(p, in + off, k, NULL);
+		assert_true(p->cap <= 1025);
+	}
+	*body = p->body_bytes;
+	return rc;
+}
+
+static void
+test_response_chunk_line_limit(void **state)
+{
+	static const size_t steps[] = { 0, 1, 7 };
+	struct http_parser p;
+	uint64_t body;
+	size_t i;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		assert_int_equal(feed_chunk_line(706, steps[i], &p, &body), HTTP_DONE);
+		assert_int_equal(body, 5);
+		http_parser_fini(&p);
+		assert_int_equal(feed_chunk_line(1024, steps[i], &p, &body), HTTP_DONE);
+		assert_int_equal(body, 5);
+		http_parser_fini(&p);
+		assert_int_equal(feed_chunk_line(1025, steps[i], &p, &body), -EBADMSG);
+		assert_string_equal(http_parser_error(&p), "chunk-size line too long");
+		assert_int_equal(body, 0);
+		http_parser_fini(&p);
+		assert_int_equal(feed_chunk_line(1100, steps[i], &p, &body), -EBADMSG);
+		assert_string_equal(http_parser_error(&p), "chunk-size line too long");
+		http_parser_fini(&p);
+	}
+}
+
 /* Endless chunked body: cut at max_body_bytes, never buffered. */
 static void
 test_response_endless_chunks(void **state)
@@ -484,6 +542,7 @@ main(void)
 		cmocka_unit_test(test_response_header_values),
 		cmocka_unit_test(test_response_endless_headers),
 		cmocka_unit_test(test_response_too_many_headers),
+		cmocka_unit_test(test_response_chunk_line_limit),
 		cmocka_unit_test(test_response_endless_chunks),
 		cmocka_unit_test(test_response_garbage),
 		cmocka_unit_test(test_status_expected),
