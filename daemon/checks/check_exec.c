@@ -1,23 +1,18 @@
 /*
  * check_exec.c - the exec probe: run a command, exit status 0 is a pass.
  *
- * posix_spawn rather than fork: glibc spawns with CLONE_VM|CLONE_VFORK,
- * so starting a command costs the same whatever the daemon's size, where
- * fork() would copy the page tables of a daemon holding 10,000 servers
- * while the loop waits.  The child gets a clean signal state (libev keeps
- * signals blocked for its signalfd, and the daemon ignores SIGPIPE: both
- * would be inherited), its own process group (so a timeout kills the
- * command and whatever it started), /dev/null for stdin, stdout and
- * stderr, and no other descriptor.  (glibc 2.36's posix_spawn leaves its
- * internal signals 32 and 33 ignored in the child; they are glibc's own and
- * harmless - tests/integration/checks-exec pins signals 1-31.)  The exit is collected by ev_child;
- * the probe's deadline kills the group.  A killed child that has not been reaped yet stays on a
- * list until it is, so the next run never waits.
+ * Started by spawn_cmd (lib/spawn_cmd.h: posix_spawn, a clean signal state,
+ * a process group of its own so that a timeout kills the command and
+ * whatever it started, no descriptor above stderr), with /dev/null for
+ * stdin, stdout and stderr.  (glibc 2.36's posix_spawn leaves its internal
+ * signals 32 and 33 ignored in the child; they are glibc's own and
+ * harmless - tests/integration/checks-exec pins signals 1-31.)  The exit is
+ * collected by ev_child; the probe's deadline kills the group.  A killed
+ * child that has not been reaped yet stays on a list until it is, so the
+ * next run never waits.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +22,10 @@
 #include <ev.h>
 
 #include "check.h"
+#include "list.h"
 #include "log.h"
 #include "loop.h"
+#include "spawn_cmd.h"
 
 extern char **environ;
 
@@ -36,24 +33,24 @@ struct exec_flight {
 	ev_child child;	     /* first: the watcher's address is the flight's */
 	struct probe *probe; /* NULL once abandoned (timeout, probe freed) */
 	pid_t pid;
-	struct exec_flight *next; /* on the abandoned list */
+	struct list_node link; /* on exec_abandoned */
 };
 
 static void exec_start(struct probe *p);
 static void exec_abort(struct probe *p);
 static enum health_phase exec_phase(const struct probe *p);
-static void child_cb(struct ev_loop *l, ev_child *w, int revents);
-static int spawn(const struct probe *p, pid_t *pid);
-static char **make_env(const struct probe *p);
-static void free_env(char **env);
+static void exec_child_cb(struct ev_loop *l, ev_child *w, int revents);
+static int exec_spawn(const struct probe *p, pid_t *pid);
+static char **exec_make_env(const struct probe *p);
+static void exec_free_env(char **env);
 
 const struct probe_ops probe_exec_ops = {exec_start, exec_abort, exec_phase};
 
-static struct exec_flight *abandoned;
+static struct list_node exec_abandoned = LIST_INIT(exec_abandoned);
 
 /* The environment plus IPVSR_CHECK_ADDRESS and IPVSR_CHECK_PORT (the target). */
 static char **
-make_env(const struct probe *p)
+exec_make_env(const struct probe *p)
 {
 	const struct sockaddr_x *t = probe_target(p);
 	char a[SOCKADDR_X_STRLEN];
@@ -75,7 +72,7 @@ make_env(const struct probe *p)
 }
 
 static void
-free_env(char **env)
+exec_free_env(char **env)
 {
 	size_t i;
 
@@ -85,49 +82,16 @@ free_env(char **env)
 }
 
 static int
-spawn(const struct probe *p, pid_t *pid)
+exec_spawn(const struct probe *p, pid_t *pid)
 {
 	const struct check *ck = &probe_def(p)->ck;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dflt;
 	char **env;
 	int r;
 
-	sigemptyset(&none);
-	sigfillset(&dflt);
-	sigdelset(&dflt, SIGKILL);
-	sigdelset(&dflt, SIGSTOP);
-	if ((r = posix_spawnattr_init(&attr)) != 0)
-		return -r;
-	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
-		posix_spawnattr_destroy(&attr);
-		return -r;
-	}
-	r = posix_spawnattr_setflags(
-	    &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-	if (r == 0)
-		r = posix_spawnattr_setsigmask(&attr, &none);
-	if (r == 0)
-		r = posix_spawnattr_setsigdefault(&attr, &dflt);
-	if (r == 0)
-		r = posix_spawnattr_setpgroup(&attr, 0);
-	if (r == 0)
-		r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	if (r == 0)
-		r = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	if (r == 0)
-		r = posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-	if (r == 0)
-		r = posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-	if (r == 0) {
-		env = make_env(p);
-		r = posix_spawn(pid, ck->argv[0], &fa, &attr, ck->argv, env);
-		free_env(env);
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	return -r;
+	env = exec_make_env(p);
+	r = spawn_cmd(ck->argv, env, SPAWN_CMD_NULL_OUTPUT, pid);
+	exec_free_env(env);
+	return r;
 }
 
 static void
@@ -138,7 +102,7 @@ exec_start(struct probe *p)
 	pid_t pid;
 	int err;
 
-	err = spawn(p, &pid);
+	err = exec_spawn(p, &pid);
 	if (err < 0) {
 		health_result_set(&r, HEALTH_R_EXEC_FAILED, -err, 0);
 		probe_finish(p, &r);
@@ -147,28 +111,23 @@ exec_start(struct probe *p)
 	f = xcalloc(1, sizeof(*f));
 	f->probe = p;
 	f->pid = pid;
-	ev_child_init(&f->child, child_cb, pid, 0);
+	ev_child_init(&f->child, exec_child_cb, pid, 0);
 	ev_set_priority(&f->child, PROBE_IO_PRIORITY);
 	ev_child_start(loop_ev(), &f->child);
 	probe_set_flight(p, f);
 }
 
 static void
-child_cb(struct ev_loop *l, ev_child *w, int revents)
+exec_child_cb(struct ev_loop *l, ev_child *w, int revents)
 {
-	struct exec_flight *f = (struct exec_flight *)w, **pp;
+	struct exec_flight *f = (struct exec_flight *)w;
 	struct probe *p = f->probe;
 	struct health_result r;
 	int st = w->rstatus;
 
 	ev_child_stop(l, w);
 	if (p == NULL) {
-		for (pp = &abandoned; *pp != NULL; pp = &(*pp)->next) {
-			if (*pp == f) {
-				*pp = f->next;
-				break;
-			}
-		}
+		list_remove(&f->link);
 		free(f);
 		return;
 	}
@@ -195,8 +154,7 @@ exec_abort(struct probe *p)
 		log_warn("exec check %s: cannot kill process group %ld", probe_def(p)->ck.argv[0],
 		    (long)f->pid);
 	f->probe = NULL;
-	f->next = abandoned;
-	abandoned = f;
+	list_prepend(&exec_abandoned, &f->link);
 }
 
 static enum health_phase
@@ -208,10 +166,10 @@ exec_phase(const struct probe *p)
 void
 check_exec_forget(void)
 {
-	struct exec_flight *f;
+	struct exec_flight *f, *tmp;
 
-	while ((f = abandoned) != NULL) {
-		abandoned = f->next;
+	list_for_each_entry_safe(f, tmp, &exec_abandoned, link) {
+		list_remove(&f->link);
 		if (loop_ev() != NULL)
 			ev_child_stop(loop_ev(), &f->child);
 		free(f);

@@ -11,9 +11,9 @@
 
 #include "elect.h"
 
-static void out_init(const struct elect *e, struct elect_out *out);
-static void go(struct elect *e, enum elect_state to, struct elect_out *out, const char *fmt, ...)
-    PRINTF_LIKE(4, 5);
+static void elect_out_init(const struct elect *e, struct elect_out *out);
+static void elect_go(struct elect *e, enum elect_state to, struct elect_out *out, const char *fmt,
+    ...) PRINTF_LIKE(4, 5);
 static void become_master(struct elect *e, int64_t now, struct elect_out *out);
 static void become_backup(struct elect *e, int64_t now, struct elect_out *out);
 static void follow(struct elect *e, const struct elect_event *ev, int64_t now);
@@ -90,14 +90,14 @@ elect_deadline(const struct elect *e)
 /* ------------------------------------------------------------ helpers */
 
 static void
-out_init(const struct elect *e, struct elect_out *out)
+elect_out_init(const struct elect *e, struct elect_out *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->from = out->to = e->state;
 }
 
 static void
-go(struct elect *e, enum elect_state to, struct elect_out *out, const char *fmt, ...)
+elect_go(struct elect *e, enum elect_state to, struct elect_out *out, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -225,7 +225,7 @@ on_advert(struct elect *e, const struct elect_event *ev, int64_t now, struct ele
 		out->actions |= ELECT_ACT_RELEASE;
 		e->advert_at = ELECT_NEVER;
 		follow(e, ev, now);
-		go(e, ELECT_BACKUP, out, "%s %s advertises priority %d, ours is %d",
+		elect_go(e, ELECT_BACKUP, out, "%s %s advertises priority %d, ours is %d",
 		    ev->priority == elect_priority(e) ? "equal priority, and" : "master",
 		    sockaddr_x_fmt_addr(&ev->from, a, sizeof(a)), ev->priority, elect_priority(e));
 		return;
@@ -245,16 +245,17 @@ on_timer(struct elect *e, int64_t now, struct elect_out *out)
 		if (now < e->master_down_at)
 			return;
 		if (e->lower.af != 0)
-			go(e, ELECT_MASTER, out, "preempting %s (priority %d, ours %d)",
+			elect_go(e, ELECT_MASTER, out, "preempting %s (priority %d, ours %d)",
 			    sockaddr_x_fmt_addr(&e->lower, a, sizeof(a)), e->lower_priority,
 			    elect_priority(e));
 		else if (e->last_advert_ms < 0)
-			go(e, ELECT_MASTER, out, "no master heard for %lld ms",
+			elect_go(e, ELECT_MASTER, out, "no master heard for %lld ms",
 			    (long long)elect_master_down_ms(e));
 		else if (e->master.af == 0)
-			go(e, ELECT_MASTER, out, "the master released the VIP");
+			elect_go(e, ELECT_MASTER, out, "the master released the VIP");
 		else
-			go(e, ELECT_MASTER, out, "no advert from %s (priority %d) for %lld ms",
+			elect_go(e, ELECT_MASTER, out,
+			    "no advert from %s (priority %d) for %lld ms",
 			    sockaddr_x_fmt_addr(&e->master, a, sizeof(a)), e->master_priority,
 			    (long long)(now - e->last_advert_ms));
 		become_master(e, now, out);
@@ -285,11 +286,11 @@ on_track(struct elect *e, const struct elect_event *ev, int64_t now, struct elec
 	if (e->state == ELECT_INIT || e->state == ELECT_FAULT) {
 		if (e->state == ELECT_FAULT && !e->fault) {
 			if (e->conf.standalone) {
-				go(e, ELECT_MASTER, out, "tracking recovered");
+				elect_go(e, ELECT_MASTER, out, "tracking recovered");
 				become_master(e, now, out);
 			} else {
 				become_backup(e, now, out);
-				go(e, ELECT_BACKUP, out, "tracking recovered");
+				elect_go(e, ELECT_BACKUP, out, "tracking recovered");
 			}
 		}
 		return;
@@ -302,7 +303,7 @@ on_track(struct elect *e, const struct elect_event *ev, int64_t now, struct elec
 		}
 		e->advert_at = ELECT_NEVER;
 		e->master_down_at = ELECT_NEVER;
-		go(e, ELECT_FAULT, out, "tracking failed");
+		elect_go(e, ELECT_FAULT, out, "tracking failed");
 		return;
 	}
 	/* a new priority: a master tells the others at once */
@@ -315,7 +316,7 @@ on_track(struct elect *e, const struct elect_event *ev, int64_t now, struct elec
 void
 elect_input(struct elect *e, const struct elect_event *ev, int64_t now, struct elect_out *out)
 {
-	out_init(e, out);
+	elect_out_init(e, out);
 	switch (ev->type) {
 	case ELECT_EV_START:
 		if (e->state != ELECT_INIT)
@@ -323,14 +324,14 @@ elect_input(struct elect *e, const struct elect_event *ev, int64_t now, struct e
 		e->started_ms = now;
 		if (e->fault) {
 			out->actions |= ELECT_ACT_RELEASE;
-			go(e, ELECT_FAULT, out, "tracking failed at start");
+			elect_go(e, ELECT_FAULT, out, "tracking failed at start");
 		} else if (e->conf.standalone) {
-			go(e, ELECT_MASTER, out, "standalone");
+			elect_go(e, ELECT_MASTER, out, "standalone");
 			become_master(e, now, out);
 		} else {
 			become_backup(e, now, out);
 			out->actions |= ELECT_ACT_RELEASE;
-			go(e, ELECT_BACKUP, out, "start: waiting %d ms for a master",
+			elect_go(e, ELECT_BACKUP, out, "start: waiting %d ms for a master",
 			    elect_master_down_ms(e));
 		}
 		return;
@@ -351,7 +352,7 @@ elect_input(struct elect *e, const struct elect_event *ev, int64_t now, struct e
 		}
 		e->advert_at = e->master_down_at = ELECT_NEVER;
 		if (e->state != ELECT_INIT)
-			go(e, ELECT_INIT, out, "shutting down");
+			elect_go(e, ELECT_INIT, out, "shutting down");
 		return;
 	}
 }
@@ -362,7 +363,7 @@ elect_reconfigure(struct elect *e, const struct elect_conf *c, int64_t now, stru
 	struct elect_conf old = e->conf;
 	int before = elect_priority(e);
 
-	out_init(e, out);
+	elect_out_init(e, out);
 	e->conf = *c;
 	switch (e->state) {
 	case ELECT_MASTER:
@@ -376,7 +377,7 @@ elect_reconfigure(struct elect *e, const struct elect_conf *c, int64_t now, stru
 		return;
 	case ELECT_BACKUP:
 		if (c->standalone) {
-			go(e, ELECT_MASTER, out, "now standalone");
+			elect_go(e, ELECT_MASTER, out, "now standalone");
 			become_master(e, now, out);
 		} else if (e->master.af == 0 && c->advert_interval_ms != old.advert_interval_ms) {
 			/* no master heard yet: our own interval is the one to wait on */

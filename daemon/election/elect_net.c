@@ -51,7 +51,7 @@ static int bind_dev(int fd, const char *ifname);
 static int64_t arrival_ms(const struct timespec *ts);
 static int rx_one(struct elect_net *n, int fd, uint8_t *buf, size_t size, struct elect_rx *rx);
 static void rx_cb(struct ev_loop *l, ev_io *w, int revents);
-static void timer_cb(struct ev_loop *l, ev_timer *w, int revents);
+static void elect_net_timer_cb(struct ev_loop *l, ev_timer *w, int revents);
 
 static int
 bind_dev(int fd, const char *ifname)
@@ -387,7 +387,7 @@ rx_cb(struct ev_loop *l, ev_io *w, int revents)
 /* ------------------------------------------------------------ timers */
 
 static void
-timer_cb(struct ev_loop *l, ev_timer *w, int revents)
+elect_net_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
 	struct elect_timer *t = w->data;
 
@@ -401,7 +401,7 @@ elect_timer_new(void (*cb)(void *arg), void *arg)
 {
 	struct elect_timer *t = xcalloc(1, sizeof(*t));
 
-	ev_init(&t->w, timer_cb);
+	ev_init(&t->w, elect_net_timer_cb);
 	/* Adverts and the master-down deadline run before anything else that is
 	 * ready in the same loop iteration (a burst of probe results, a large
 	 * control-socket answer): a late advert is a spurious failover. */

@@ -3,127 +3,40 @@
  * VIP addresses, subscribers and the notify command.
  *
  * The state machine (elect.c) decides; this file only carries out its
- * actions and feeds it events: adverts (verified by elect_proto.c), its
- * deadlines (elect_net.c timers), tracking (vip.c link events and
- * election_pool_health).  Runtime state is kept per instance and matched by
+ * actions and feeds it events: adverts (election_advert.c, verified by
+ * elect_proto.c), its deadlines (elect_net.c timers), tracking
+ * (election_track.c: vip.c link events and election_pool_health).  It owns
+ * the instances' life cycle and role changes; the notify commands run in
+ * election_notify.c.  Runtime state is kept per instance and matched by
  * identity on reload, like the rest of the daemon.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <ev.h>
-
-#include "elect.h"
-#include "elect_net.h"
-#include "elect_proto.h"
-#include "election.h"
+#include "election_int.h"
 #include "metrics.h"
 #include "log.h"
 #include "loop.h"
 #include "vip.h"
 
-extern char **environ;
+#define ELECTION_NICE (-10) /* see sched_raise_priority() */
 
-#define MAX_SUBS	     8
-#define NOTIFY_PENDING_MAX   64	  /* queued, per daemon */
-#define NOTIFY_KILL_GRACE_MS 1000 /* TERM, then KILL this much later */
-#define NOTIFY_ARGV_MAX	     (CHECK_ARGV_MAX + 3)
-#define ELECTION_NICE	     (-10) /* see raise_priority() */
-
-struct peer_rt {
-	char *name;
-	struct sockaddr_x addr; /* where our adverts go, where theirs come from */
-	struct sockaddr_x src;	/* our source address towards it */
-	bool src_ok;
-	uint64_t last_counter; /* replay history (authenticated mode) */
-	uint8_t hash[ELECT_HASH_LEN];
-	bool hash_seen;	   /* hash[] holds the last one it sent */
-	bool hash_differs; /* and it differs from ours (logged once) */
-};
-
-struct inst {
-	struct election_rt *rt;
-	char *name; /* identity: VIP name, vrid, family */
-	int vrid, af;
-	const struct vip *v; /* in rt->conf */
-	struct elect m;
-	struct elect_timer *timer;
-	struct elect_timer *garp_timer;
-	int garp_left; /* announcements still due for this takeover */
-	unsigned long transitions; /* role changes (metrics) */
-	unsigned long reasserts;   /* rival claims answered while MASTER */
-	bool owns;     /* we put own_addr on own_if */
-	char *own_if;
-	struct sockaddr_x own_addr;
-	bool link_down;
-	int64_t last_ms; /* the last time fed to the machine */
-	bool fault;	 /* last tracking fed to the machine */
-	int decrement;
-	uint8_t hash[ELECT_HASH_LEN];
-	struct peer_rt *peers;
-	size_t npeers;
-};
-
-struct sub {
-	election_role_fn cb;
-	void *arg;
-};
-
-struct notify_job {
-	struct notify_job *next;
-	struct election_rt *rt;
-	char *vip;
-	char *argv[NOTIFY_ARGV_MAX + 1];
-	int timeout_ms;
-	pid_t pid;
-	bool running; /* false: pending (counted in npending) */
-	bool term_sent, kill_sent;
-	int64_t started_ms;
-	ev_child child;
-	ev_timer timer;
-};
-
-struct election_rt {
-	const struct config *conf;
-	struct inst **insts;
-	size_t ninsts;
-	struct elect_net *net;
-	struct elect_key key;
-	bool vip_open;
-	uint64_t counter; /* last authenticated counter sent */
-	char **pools_down;
-	size_t npools_down;
-	struct sub subs[MAX_SUBS];
-	size_t nsubs;
-	struct notify_job *jobs; /* FIFO */
-	size_t npending;
-	/* per reason, so that a flood of one kind cannot hide another */
-	struct log_ratelimit rl_rx[ELECT_PKT_STALE + 2];
-	struct log_ratelimit rl_tx, rl_notify, rl_late;
-	int64_t run_delay_ms; /* at the last advert timer, -1: unknown */
-	int schedstat_fd;     /* -1: not open yet, -2: unavailable */
-};
-
-static void raise_priority(void);
-static void set_autogroup_nice(void);
 static int key_read(const char *path, struct elect_key *out);
 static void key_free(struct elect_key *k);
-static const struct elect_key *key_of(const struct election_rt *rt);
 
-static const struct peer *self_peer(const struct config *c);
-static bool participates(const struct config *c, const struct vip *v);
-static void conf_of(const struct config *c, const struct vip *v, struct elect_conf *ec);
+static void sched_raise_priority(void);
+static void sched_autogroup_nice(void);
+static int64_t sched_run_delay_ms(struct election_rt *rt);
+
+static bool election_participates(const struct config *c, const struct vip *v);
+static void election_conf_of(const struct config *c, const struct vip *v, struct elect_conf *ec);
 static bool net_conf_of(
     const struct election_rt *rt, const struct config *c, struct elect_net_conf *nc);
 static void net_apply(struct election_rt *rt, const struct config *c);
@@ -133,37 +46,14 @@ static void inst_free(struct inst *in);
 static struct inst *inst_find(struct election_rt *rt, const char *name, int vrid, int af);
 static void inst_peers(struct inst *in, const struct config *c);
 static void inst_sources(struct inst *in);
-static void inst_feed(struct inst *in, const struct elect_event *ev);
-static void inst_feed_at(struct inst *in, const struct elect_event *ev, int64_t at);
 static void inst_act(struct inst *in, const struct elect_out *o);
 static void inst_timer_cb(void *arg);
-static int64_t run_delay_ms(struct election_rt *rt);
-static void inst_track(struct inst *in, bool force);
-static void inst_link_refresh(struct inst *in);
 
-static void send_adverts(struct inst *in, int prio);
-static int take(struct inst *in);
-static void release(struct inst *in, bool quiet);
-static bool addr_used_elsewhere(
+static int inst_take(struct inst *in);
+static void inst_release(struct inst *in, bool quiet);
+static bool inst_addr_used_elsewhere(
     const struct inst *in, const char *ifname, const struct sockaddr_x *a);
-static void garp_cb(void *arg);
-
-static void on_rx(void *arg, const struct elect_rx *rx);
-static struct log_ratelimit *rl_for(struct election_rt *rt, int reason);
-static void on_link(void *arg, const char *ifname, bool up);
-static bool pool_down(const struct election_rt *rt, const char *pool);
-
-static void notify_queue(
-    struct election_rt *rt, const struct config *c, const char *vip, const char *state);
-static void notify_pump(struct election_rt *rt);
-static int notify_spawn(struct notify_job *j);
-static void notify_finish(struct notify_job *j, int status);
-static void notify_child_cb(struct ev_loop *l, ev_child *w, int revents);
-static void notify_timer_cb(struct ev_loop *l, ev_timer *w, int revents);
-static void notify_drain(struct election_rt *rt);
-static void notify_unlink_free(struct notify_job *j);
-static const char *job_state(const struct notify_job *j);
-static void hex8(const uint8_t h[ELECT_HASH_LEN], char out[2 * ELECT_HASH_LEN + 1]);
+static void inst_garp_cb(void *arg);
 
 /* ------------------------------------------------------------ key */
 
@@ -246,14 +136,6 @@ key_free(struct elect_key *k)
 	k->len = 0;
 }
 
-static const struct elect_key *
-key_of(const struct election_rt *rt)
-{
-	if (rt->conf == NULL || rt->conf->election.auth != AUTH_HMAC || rt->key.bytes == NULL)
-		return NULL;
-	return &rt->key;
-}
-
 int
 election_check(const struct config *c)
 {
@@ -268,7 +150,7 @@ election_check(const struct config *c)
 	return r;
 }
 
-/* ------------------------------------------------------------ config mapping */
+/* ------------------------------------------------------------ scheduling */
 
 /*
  * A backup declares the master dead after 3 advert intervals plus a skew:
@@ -277,7 +159,7 @@ election_check(const struct config *c)
  * than that, and a healthy master loses its VIP (tests/integration/
  * election-load: 50 ms adverts, two CPU hogs per core, failed without this).
  * Nice -10 (weight 9548 against 1024), for the process and for its
- * autogroup (see set_autogroup_nice), lets the loop run promptly when it
+ * autogroup (see sched_autogroup_nice), lets the loop run promptly when it
  * wakes, without the risk of a real-time policy (a runaway loop cannot
  * starve the machine).  An administrator's stronger setting is kept.
  * Measured with both: the longest gap between two adverts under that load
@@ -291,7 +173,7 @@ election_check(const struct config *c)
  * nice 0, a 445 ms wait for a CPU under four hogs.
  */
 static void
-set_autogroup_nice(void)
+sched_autogroup_nice(void)
 {
 	char buf[64];
 	int fd, n, cur = 0;
@@ -316,11 +198,11 @@ set_autogroup_nice(void)
 }
 
 static void
-raise_priority(void)
+sched_raise_priority(void)
 {
 	int cur;
 
-	set_autogroup_nice();
+	sched_autogroup_nice();
 	errno = 0;
 	cur = getpriority(PRIO_PROCESS, 0);
 	if ((cur == -1 && errno != 0) || cur <= ELECTION_NICE)
@@ -348,11 +230,14 @@ election_new(void)
 	rt->rl_late = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
 	rt->run_delay_ms = -1;
 	rt->schedstat_fd = -1;
+	list_init(&rt->jobs);
 	return rt;
 }
 
-static const struct peer *
-self_peer(const struct config *c)
+/* ------------------------------------------------------------ config mapping */
+
+const struct peer *
+election_self_peer(const struct config *c)
 {
 	if (!c->election.present || c->router.name == NULL)
 		return NULL;
@@ -360,7 +245,7 @@ self_peer(const struct config *c)
 }
 
 static bool
-participates(const struct config *c, const struct vip *v)
+election_participates(const struct config *c, const struct vip *v)
 {
 	if (!c->election.present)
 		return true;
@@ -368,9 +253,9 @@ participates(const struct config *c, const struct vip *v)
 }
 
 static void
-conf_of(const struct config *c, const struct vip *v, struct elect_conf *ec)
+election_conf_of(const struct config *c, const struct vip *v, struct elect_conf *ec)
 {
-	const struct peer *self = self_peer(c);
+	const struct peer *self = election_self_peer(c);
 	int prio = c->router.name != NULL ? vip_priority(v, c->router.name) : 0;
 
 	memset(ec, 0, sizeof(*ec));
@@ -388,7 +273,7 @@ conf_of(const struct config *c, const struct vip *v, struct elect_conf *ec)
 static bool
 net_conf_of(const struct election_rt *rt, const struct config *c, struct elect_net_conf *nc)
 {
-	const struct peer *self = self_peer(c);
+	const struct peer *self = election_self_peer(c);
 	size_t i;
 
 	memset(nc, 0, sizeof(*nc));
@@ -425,7 +310,7 @@ net_apply(struct election_rt *rt, const struct config *c)
 	}
 	if (rt->net != NULL && elect_net_same(rt->net, &nc))
 		return;
-	if (elect_net_open(&nc, on_rx, rt, &n) < 0) {
+	if (elect_net_open(&nc, advert_on_rx, rt, &n) < 0) {
 		log_warnx("election: keeping the previous advert sockets");
 		return;
 	}
@@ -458,7 +343,7 @@ inst_find(struct election_rt *rt, const char *name, int vrid, int af)
 static void
 inst_peers(struct inst *in, const struct config *c)
 {
-	const struct peer *self = self_peer(c);
+	const struct peer *self = election_self_peer(c);
 	struct peer_rt *np;
 	size_t i, j, n = 0;
 
@@ -505,8 +390,9 @@ inst_sources(struct inst *in)
 			continue;
 		r = elect_net_source(in->rt->net, &p->addr, &p->src);
 		if (r < 0)
-			log_warnc(r, "vip %s: peer %s (%s): no source address to reach it",
-			    in->name, p->name, sockaddr_x_fmt_addr(&p->addr, a, sizeof(a)));
+			log_vip_err(LOG_WARNING, r, in->name,
+			    "peer %s (%s): no source address to reach it", p->name,
+			    sockaddr_x_fmt_addr(&p->addr, a, sizeof(a)));
 		else
 			p->src_ok = true;
 	}
@@ -523,10 +409,10 @@ inst_new(struct election_rt *rt, const struct config *c, const struct vip *v)
 	in->vrid = v->vrid;
 	in->af = v->addr.af;
 	in->v = v;
-	conf_of(c, v, &ec);
+	election_conf_of(c, v, &ec);
 	elect_init(&in->m, &ec);
 	in->timer = elect_timer_new(inst_timer_cb, in);
-	in->garp_timer = elect_timer_new(garp_cb, in);
+	in->garp_timer = elect_timer_new(inst_garp_cb, in);
 	elect_config_hash(c, v, in->hash);
 	inst_peers(in, c);
 	return in;
@@ -549,14 +435,14 @@ inst_free(struct inst *in)
 	free(in);
 }
 
-static void
+void
 inst_feed(struct inst *in, const struct elect_event *ev)
 {
 	inst_feed_at(in, ev, loop_now_ms());
 }
 
 /* The machine wants a time that never goes back: an earlier arrival counts as the last time fed. */
-static void
+void
 inst_feed_at(struct inst *in, const struct elect_event *ev, int64_t at)
 {
 	struct elect_out o;
@@ -583,17 +469,18 @@ inst_timer_cb(void *arg)
 	 * margin; say so, and whether the CPU or the loop was the cause.
 	 */
 	if (master && late > in->m.conf.advert_interval_ms && log_ratelimit_ok(&in->rt->rl_late)) {
-		int64_t rd = run_delay_ms(in->rt);
+		int64_t rd = sched_run_delay_ms(in->rt);
 
 		if (rd >= 0 && in->rt->run_delay_ms >= 0)
 			snprintf(why, sizeof(why), "%lld ms of it waiting for a CPU",
 			    (long long)(rd - in->rt->run_delay_ms));
 		else
 			snprintf(why, sizeof(why), "no scheduler statistics");
-		log_warnx("vip %s: advert sent %lld ms late (%s)", in->name, (long long)late, why);
+		log_vip(
+		    LOG_WARNING, in->name, "advert sent %lld ms late (%s)", (long long)late, why);
 	}
 	if (in->m.state == ELECT_MASTER)
-		in->rt->run_delay_ms = run_delay_ms(in->rt);
+		in->rt->run_delay_ms = sched_run_delay_ms(in->rt);
 }
 
 /*
@@ -601,7 +488,7 @@ inst_timer_cb(void *arg)
  * /proc/self/schedstat (kept open: one pread per advert); -1: unknown.
  */
 static int64_t
-run_delay_ms(struct election_rt *rt)
+sched_run_delay_ms(struct election_rt *rt)
 {
 	unsigned long long run, wait;
 	char buf[96];
@@ -638,33 +525,34 @@ inst_act(struct inst *in, const struct elect_out *o)
 
 	/* the time-critical part first: logging can block (a slow syslog) */
 	if (o->actions & ELECT_ACT_SEND)
-		send_adverts(in, o->advert_priority);
+		advert_send(in, o->advert_priority);
 	if (o->actions & ELECT_ACT_TAKE)
-		took = take(in);
+		took = inst_take(in);
 	if ((o->actions & ELECT_ACT_ANNOUNCE) && in->v->garp.enabled) {
 		/* a rival claimed the VIP: point the neighbours back at us */
 		in->garp_left = in->v->garp.count;
-		garp_cb(in);
-		log_notice("vip %s: another router claimed it while we are MASTER; advertised "
-		    "and announced the address again", in->name);
+		inst_garp_cb(in);
+		log_vip(LOG_NOTICE, in->name,
+		    "another router claimed it while we are MASTER; advertised and announced "
+		    "the address again");
 	}
 	if (o->actions & ELECT_ACT_ANNOUNCE)
 		in->reasserts++;
 	if (o->to != o->from) {
 		in->transitions++;
-		log_notice("vip %s: %s -> %s (%s)", in->name, elect_state_str(o->from),
+		log_vip(LOG_NOTICE, in->name, "%s -> %s (%s)", elect_state_str(o->from),
 		    elect_state_str(o->to), o->reason);
 	}
 	if (took <= 0) {
 		sockaddr_x_fmt_addr(&in->v->addr, a, sizeof(a));
 		if (took < 0)
-			log_warnc(
-			    took, "vip %s: cannot add %s to %s", in->name, a, in->v->interface);
+			log_vip_err(LOG_WARNING, took, in->name, "cannot add %s to %s", a,
+			    in->v->interface);
 		else
-			log_info("vip %s: %s added to %s", in->name, a, in->v->interface);
+			log_vip(LOG_INFO, in->name, "%s added to %s", a, in->v->interface);
 	}
 	if (o->actions & ELECT_ACT_RELEASE)
-		release(in, o->from == ELECT_INIT);
+		inst_release(in, o->from == ELECT_INIT);
 	if (o->to != o->from) {
 		for (i = 0; i < rt->nsubs; i++)
 			rt->subs[i].cb(rt->subs[i].arg, in->v, o->from, o->to);
@@ -674,107 +562,10 @@ inst_act(struct inst *in, const struct elect_out *o)
 	elect_timer_at(in->timer, elect_deadline(&in->m));
 }
 
-/* Tracking: the VIP's interface, and its pools against min_servers. */
-static void
-inst_track(struct inst *in, bool force)
-{
-	const struct config *c = in->rt->conf;
-	const struct vip *v = in->v;
-	struct elect_event ev = {.type = ELECT_EV_TRACK};
-	char why[160] = "";
-	size_t i;
-	int n = 0;
-
-	if (c->election.track_interface && in->link_down) {
-		ev.fault = true;
-		n +=
-		    snprintf(why + n, sizeof(why) - (size_t)n, "interface %s down; ", v->interface);
-	}
-	for (i = 0; i < v->nservices && n < (int)sizeof(why) - 1; i++) {
-		const char *p = v->services[i].pool_name;
-
-		if (p == NULL || !pool_down(in->rt, p) || v->on_pool_failure == TRACK_IGNORE)
-			continue;
-		if (strstr(why, p) == NULL)
-			n += snprintf(
-			    why + n, sizeof(why) - (size_t)n, "pool %s below min_servers; ", p);
-		if (v->on_pool_failure == TRACK_FAULT)
-			ev.fault = true;
-		else
-			ev.decrement = v->priority_decrement;
-	}
-	if (!force && ev.fault == in->fault && ev.decrement == in->decrement)
-		return;
-	if (ev.fault != in->fault || ev.decrement != in->decrement) {
-		if (n > 2)
-			why[n - 2] = '\0';
-		if (ev.fault)
-			log_warnx("vip %s: tracking: %s: giving the VIP up", in->name, why);
-		else if (ev.decrement > 0)
-			log_warnx("vip %s: tracking: %s: advertising priority %d - %d", in->name,
-			    why, in->m.conf.priority, ev.decrement);
-		else if (in->fault || in->decrement > 0)
-			log_notice("vip %s: tracking: all good again", in->name);
-	}
-	in->fault = ev.fault;
-	in->decrement = ev.decrement;
-	inst_feed(in, &ev);
-}
-
-static void
-inst_link_refresh(struct inst *in)
-{
-	int r;
-
-	if (in->v->interface == NULL) {
-		in->link_down = false;
-		return;
-	}
-	r = vip_link_up(in->v->interface);
-	in->link_down = r != 1;
-}
-
 /* ------------------------------------------------------------ actions */
 
-static void
-send_adverts(struct inst *in, int prio)
-{
-	struct election_rt *rt = in->rt;
-	const struct elect_key *key = key_of(rt);
-	struct elect_advert a;
-	char d[SOCKADDR_X_STRLEN];
-	uint8_t buf[ELECT_PKT_MAX];
-	size_t i;
-	int n, r;
-
-	if (rt->net == NULL || in->npeers == 0)
-		return;
-	memset(&a, 0, sizeof(a));
-	a.vrid = in->vrid;
-	a.priority = prio;
-	a.interval_ms = in->m.conf.advert_interval_ms;
-	a.af = in->v->addr.af;
-	a.naddrs = 1;
-	a.addrs[0] = in->v->addr;
-	a.addrs[0].port = 0;
-	memcpy(a.config_hash, in->hash, ELECT_HASH_LEN);
-	for (i = 0; i < in->npeers; i++) {
-		struct peer_rt *p = &in->peers[i];
-
-		if (!p->src_ok)
-			continue;
-		if (key != NULL)
-			a.counter = elect_counter_next(&rt->counter, elect_wallclock_us());
-		n = elect_encode(&a, &p->src, &p->addr, key, buf, sizeof(buf));
-		r = n < 0 ? n : elect_net_send(rt->net, &p->addr, buf, (size_t)n);
-		if (r < 0 && log_ratelimit_ok(&rt->rl_tx))
-			log_warnc(r, "vip %s: advert to %s (%s)", in->name, p->name,
-			    sockaddr_x_fmt_addr(&p->addr, d, sizeof(d)));
-	}
-}
-
 static bool
-addr_used_elsewhere(const struct inst *in, const char *ifname, const struct sockaddr_x *a)
+inst_addr_used_elsewhere(const struct inst *in, const char *ifname, const struct sockaddr_x *a)
 {
 	size_t i;
 
@@ -794,7 +585,7 @@ addr_used_elsewhere(const struct inst *in, const char *ifname, const struct sock
  * manage, 0: done, or a negative errno from adding it.
  */
 static int
-take(struct inst *in)
+inst_take(struct inst *in)
 {
 	const struct vip *v = in->v;
 	int r;
@@ -810,13 +601,13 @@ take(struct inst *in)
 	in->own_addr = v->addr;
 	if (v->garp.enabled) {
 		in->garp_left = v->garp.count;
-		garp_cb(in);
+		inst_garp_cb(in);
 	}
 	return 0;
 }
 
 static void
-release(struct inst *in, bool quiet)
+inst_release(struct inst *in, bool quiet)
 {
 	const struct vip *v = in->v;
 	char a[SOCKADDR_X_STRLEN];
@@ -826,33 +617,33 @@ release(struct inst *in, bool quiet)
 	in->garp_left = 0;
 	if (in->owns) {
 		sockaddr_x_fmt_addr(&in->own_addr, a, sizeof(a));
-		if (addr_used_elsewhere(in, in->own_if, &in->own_addr)) {
-			log_info("vip %s: %s stays on %s (another VIP owns it)", in->name, a,
+		if (inst_addr_used_elsewhere(in, in->own_if, &in->own_addr)) {
+			log_vip(LOG_INFO, in->name, "%s stays on %s (another VIP owns it)", a,
 			    in->own_if);
 		} else {
 			r = vip_addr_del(in->own_if, &in->own_addr);
 			if (r < 0)
-				log_warnc(
-				    r, "vip %s: cannot remove %s from %s", in->name, a, in->own_if);
+				log_vip_err(LOG_WARNING, r, in->name, "cannot remove %s from %s", a,
+				    in->own_if);
 			else
-				log_info("vip %s: %s removed from %s", in->name, a, in->own_if);
+				log_vip(LOG_INFO, in->name, "%s removed from %s", a, in->own_if);
 		}
 		in->owns = false;
 		return;
 	}
 	/* leaving INIT: an address a crashed predecessor left behind goes too */
 	if (quiet && v->manage_address && v->interface != NULL &&
-	    !addr_used_elsewhere(in, v->interface, &v->addr)) {
+	    !inst_addr_used_elsewhere(in, v->interface, &v->addr)) {
 		r = vip_addr_del(v->interface, &v->addr);
 		if (r < 0 && r != -ENODEV)
-			log_warnc(r, "vip %s: cannot remove a stale %s from %s", in->name,
+			log_vip_err(LOG_WARNING, r, in->name, "cannot remove a stale %s from %s",
 			    sockaddr_x_fmt_addr(&v->addr, a, sizeof(a)), v->interface);
 	}
 }
 
 /* Gratuitous ARP / NA: garp.count on takeover, then every refresh_ms. */
 static void
-garp_cb(void *arg)
+inst_garp_cb(void *arg)
 {
 	struct inst *in = arg;
 	const struct vip *v = in->v;
@@ -864,7 +655,7 @@ garp_cb(void *arg)
 		return;
 	r = vip_announce(in->own_if, &in->own_addr);
 	if (r < 0 && r != -ENOTSUP && log_ratelimit_ok(&in->rt->rl_tx))
-		log_warnc(r, "vip %s: cannot announce %s on %s", in->name,
+		log_vip_err(LOG_WARNING, r, in->name, "cannot announce %s on %s",
 		    sockaddr_x_fmt_addr(&in->own_addr, a, sizeof(a)), in->own_if);
 	if (in->garp_left > 0)
 		in->garp_left--;
@@ -875,182 +666,6 @@ garp_cb(void *arg)
 	else
 		next = ELECT_NEVER;
 	elect_timer_at(in->garp_timer, next);
-}
-
-/* ------------------------------------------------------------ input */
-
-#define RL_OTHER (ELECT_PKT_STALE + 1) /* not a peer, not our VIP, other addresses */
-
-static struct log_ratelimit *
-rl_for(struct election_rt *rt, int reason)
-{
-	if (reason < 0 || (size_t)reason >= ARRAY_SIZE(rt->rl_rx))
-		reason = RL_OTHER;
-	return &rt->rl_rx[reason];
-}
-
-static void
-on_rx(void *arg, const struct elect_rx *rx)
-{
-	struct election_rt *rt = arg;
-	const struct config *c = rt->conf;
-	const struct peer *self = self_peer(c);
-	const struct elect_key *key = key_of(rt);
-	struct elect_event ev;
-	struct elect_advert adv;
-	struct peer_rt *p = NULL;
-	struct inst *in = NULL;
-	char s[SOCKADDR_X_STRLEN], x[SOCKADDR_X_STRLEN];
-	size_t i;
-	int r;
-
-	sockaddr_x_fmt_addr(&rx->src, s, sizeof(s));
-	if (self != NULL && sockaddr_x_cmp_addr(&rx->src, &self->addr) == 0)
-		return;
-	r = elect_decode(rx->payload, rx->len, &rx->src, &rx->dst, rx->ttl,
-	    c->election.ttl_check != 0, key, &adv);
-	if (r != ELECT_PKT_OK) {
-		if (log_ratelimit_ok(rl_for(rt, r)))
-			log_warnx("election: advert from %s dropped: %s", s, elect_pkt_strerror(r));
-		return;
-	}
-	for (i = 0; i < rt->ninsts && in == NULL; i++)
-		if (rt->insts[i]->vrid == adv.vrid && rt->insts[i]->af == adv.af)
-			in = rt->insts[i];
-	if (in == NULL) {
-		if (log_ratelimit_ok(rl_for(rt, RL_OTHER)))
-			log_info("election: advert from %s for IPv%c vrid %d dropped: not a VIP "
-				 "this router serves",
-			    s, adv.af == AF_INET6 ? '6' : '4', adv.vrid);
-		return;
-	}
-	for (i = 0; i < in->npeers && p == NULL; i++)
-		if (sockaddr_x_cmp_addr(&in->peers[i].addr, &rx->src) == 0)
-			p = &in->peers[i];
-	if (p == NULL) {
-		if (log_ratelimit_ok(rl_for(rt, RL_OTHER)))
-			log_warnx(
-			    "vip %s: advert from %s dropped: not a peer of this VIP", in->name, s);
-		return;
-	}
-	if (key != NULL) {
-		uint64_t last = p->last_counter, now = elect_wallclock_us();
-
-		r = elect_replay_check(&p->last_counter, adv.counter, now);
-		if (r != ELECT_PKT_OK) {
-			if (log_ratelimit_ok(rl_for(rt, r)))
-				log_warnx("vip %s: advert from %s (%s) dropped: %s, %.3f s behind "
-					  "%s",
-				    in->name, p->name, s, elect_pkt_strerror(r),
-				    r == ELECT_PKT_REPLAY ? (double)(last - adv.counter) / 1e6
-							  : (double)(now - adv.counter) / 1e6,
-				    r == ELECT_PKT_REPLAY ? "the last one accepted" : "our clock");
-			return;
-		}
-		if (memcmp(adv.config_hash, in->hash, ELECT_HASH_LEN) != 0) {
-			char theirs[2 * ELECT_HASH_LEN + 1], ours[2 * ELECT_HASH_LEN + 1];
-
-			if (!p->hash_differs || !p->hash_seen ||
-			    memcmp(adv.config_hash, p->hash, ELECT_HASH_LEN) != 0) {
-				hex8(adv.config_hash, theirs);
-				hex8(in->hash, ours);
-				log_warnx("vip %s: peer %s has a different configuration for this "
-					  "VIP (hash %s, ours %s): compare the files",
-				    in->name, p->name, theirs, ours);
-			}
-			p->hash_differs = true;
-		} else if (p->hash_differs) {
-			log_notice(
-			    "vip %s: peer %s now has the same configuration", in->name, p->name);
-			p->hash_differs = false;
-		}
-		memcpy(p->hash, adv.config_hash, ELECT_HASH_LEN);
-		p->hash_seen = true;
-	}
-	for (i = 0; i < (size_t)adv.naddrs; i++)
-		if (sockaddr_x_cmp_addr(&adv.addrs[i], &in->v->addr) == 0)
-			break;
-	if (i == (size_t)adv.naddrs && log_ratelimit_ok(rl_for(rt, RL_OTHER)))
-		log_warnx("vip %s: peer %s advertises vrid %d with %s, not %s: configurations "
-			  "differ",
-		    in->name, p->name, adv.vrid, sockaddr_x_fmt_addr(&adv.addrs[0], x, sizeof(x)),
-		    sockaddr_x_fmt_addr(&in->v->addr, s, sizeof(s)));
-
-	memset(&ev, 0, sizeof(ev));
-	ev.type = ELECT_EV_ADVERT;
-	ev.from = rx->src;
-	ev.from.port = 0;
-	ev.priority = adv.priority;
-	ev.interval_ms = adv.interval_ms;
-	/* from its arrival, not from when the loop got to it */
-	inst_feed_at(in, &ev, rx->at_ms >= 0 ? rx->at_ms : loop_now_ms());
-}
-
-static void
-hex8(const uint8_t h[ELECT_HASH_LEN], char out[2 * ELECT_HASH_LEN + 1])
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < ELECT_HASH_LEN; i++) {
-		out[2 * i] = digits[h[i] >> 4];
-		out[2 * i + 1] = digits[h[i] & 15];
-	}
-	out[2 * ELECT_HASH_LEN] = '\0';
-}
-
-static void
-on_link(void *arg, const char *ifname, bool up)
-{
-	struct election_rt *rt = arg;
-	size_t i;
-
-	for (i = 0; i < rt->ninsts; i++) {
-		struct inst *in = rt->insts[i];
-
-		if (in->v->interface == NULL)
-			continue;
-		if (ifname == NULL)
-			inst_link_refresh(in);
-		else if (strcmp(in->v->interface, ifname) == 0)
-			in->link_down = !up;
-		else
-			continue;
-		inst_track(in, false);
-	}
-}
-
-static bool
-pool_down(const struct election_rt *rt, const char *pool)
-{
-	size_t i;
-
-	for (i = 0; i < rt->npools_down; i++)
-		if (strcmp(rt->pools_down[i], pool) == 0)
-			return true;
-	return false;
-}
-
-void
-election_pool_health(struct election_rt *rt, const char *pool, bool below_min)
-{
-	size_t i;
-
-	if (pool == NULL || pool_down(rt, pool) == below_min)
-		return;
-	if (below_min) {
-		rt->pools_down =
-		    xreallocarray(rt->pools_down, rt->npools_down + 1, sizeof(*rt->pools_down));
-		rt->pools_down[rt->npools_down++] = xstrdup(pool);
-	} else {
-		for (i = 0; i < rt->npools_down; i++)
-			if (strcmp(rt->pools_down[i], pool) == 0)
-				break;
-		free(rt->pools_down[i]);
-		rt->pools_down[i] = rt->pools_down[--rt->npools_down];
-	}
-	for (i = 0; i < rt->ninsts; i++)
-		inst_track(rt->insts[i], false);
 }
 
 /* ------------------------------------------------------------ subscribers */
@@ -1109,7 +724,7 @@ election_init(struct election_rt *rt, const struct config *c)
 		if (r < 0)
 			goto fail;
 	}
-	r = vip_init(on_link, rt);
+	r = vip_init(track_on_link, rt);
 	if (r < 0)
 		goto fail;
 	rt->vip_open = true;
@@ -1139,7 +754,7 @@ election_apply(struct election_rt *rt, const struct config *old_conf, const stru
 	(void)old_conf;
 	rt->conf = new_conf;
 	if (new_conf->election.present && rt->vip_open)
-		raise_priority();
+		sched_raise_priority();
 	if (new_conf->election.present && new_conf->election.auth == AUTH_HMAC) {
 		if (key_read(new_conf->election.auth_key_file, &k) == 0) {
 			key_free(&rt->key);
@@ -1158,7 +773,7 @@ election_apply(struct election_rt *rt, const struct config *old_conf, const stru
 	for (i = 0; i < new_conf->nvips; i++) {
 		const struct vip *v = &new_conf->vips[i];
 
-		if (!participates(new_conf, v))
+		if (!election_participates(new_conf, v))
 			continue;
 		in = inst_find(rt, v->name, v->vrid, v->addr.af);
 		if (in == NULL) {
@@ -1176,7 +791,7 @@ election_apply(struct election_rt *rt, const struct config *old_conf, const stru
 		in = rt->insts[j];
 		if (in == NULL)
 			continue;
-		log_notice("vip %s: no longer served by this router", in->name);
+		log_vip(LOG_NOTICE, in->name, "no longer served by this router");
 		memset(&ev, 0, sizeof(ev));
 		ev.type = ELECT_EV_SHUTDOWN;
 		inst_feed(in, &ev);
@@ -1196,32 +811,32 @@ election_apply(struct election_rt *rt, const struct config *old_conf, const stru
 					strcmp(in->own_if, v->interface) != 0 ||
 					sockaddr_x_cmp_addr(&in->own_addr, &v->addr) != 0);
 		if (moved)
-			release(in, false);
+			inst_release(in, false);
 		in->v = v;
 		elect_config_hash(new_conf, v, in->hash);
 		inst_peers(in, new_conf);
-		conf_of(new_conf, v, &ec);
+		election_conf_of(new_conf, v, &ec);
 		elect_reconfigure(&in->m, &ec, loop_now_ms(), &o);
 		inst_act(in, &o);
 		if (moved && in->m.state == ELECT_MASTER && !in->owns) {
 			char a[SOCKADDR_X_STRLEN];
-			int r = take(in);
+			int r = inst_take(in);
 
 			sockaddr_x_fmt_addr(&v->addr, a, sizeof(a));
 			if (r < 0)
-				log_warnc(
-				    r, "vip %s: cannot add %s to %s", in->name, a, v->interface);
+				log_vip_err(LOG_WARNING, r, in->name, "cannot add %s to %s", a,
+				    v->interface);
 			else if (r == 0)
-				log_info("vip %s: %s moved to %s", in->name, a, v->interface);
+				log_vip(LOG_INFO, in->name, "%s moved to %s", a, v->interface);
 		}
-		inst_link_refresh(in);
-		inst_track(in, false);
+		track_link_refresh(in);
+		track_update(in, false);
 	}
 	for (i = 0; i < nfresh; i++) {
 		in = fresh[i];
 		rt->insts[rt->ninsts++] = in;
-		inst_link_refresh(in);
-		inst_track(in, true);
+		track_link_refresh(in);
+		track_update(in, true);
 		memset(&ev, 0, sizeof(ev));
 		ev.type = ELECT_EV_START;
 		inst_feed(in, &ev);
@@ -1252,281 +867,8 @@ election_stop(struct election_rt *rt)
 	key_free(&rt->key);
 	if (rt->schedstat_fd >= 0)
 		close(rt->schedstat_fd);
-	for (i = 0; i < rt->npools_down; i++)
-		free(rt->pools_down[i]);
-	free(rt->pools_down);
+	track_free(rt);
 	free(rt);
-}
-
-/* ------------------------------------------------------------ notify */
-
-static void
-notify_queue(struct election_rt *rt, const struct config *c, const char *vip, const char *state)
-{
-	struct notify_job *j, **pp, *victim = NULL;
-	int i;
-
-	if (c == NULL || !c->election.present || c->election.notify_argc == 0)
-		return;
-	if (rt->npending >= NOTIFY_PENDING_MAX) {
-		/* drop this VIP's oldest pending one: its later states matter more */
-		for (j = rt->jobs; j != NULL; j = j->next)
-			if (!j->running && strcmp(j->vip, vip) == 0) {
-				victim = j;
-				break;
-			}
-		if (victim == NULL) {
-			log_warnx("vip %s: notify %s dropped: %d notifications already queued", vip,
-			    state, NOTIFY_PENDING_MAX);
-			return;
-		}
-		log_warnx("vip %s: notify %s dropped: too many queued", vip, job_state(victim));
-		notify_unlink_free(victim);
-	}
-	j = xcalloc(1, sizeof(*j));
-	j->rt = rt;
-	j->vip = xstrdup(vip);
-	for (i = 0; i < c->election.notify_argc && i < CHECK_ARGV_MAX; i++)
-		j->argv[i] = xstrdup(c->election.notify_argv[i]);
-	j->argv[i++] = xstrdup(vip);
-	j->argv[i++] = xstrdup(state);
-	j->argv[i] = NULL;
-	j->timeout_ms = c->election.notify_timeout_ms > 0 ? c->election.notify_timeout_ms : 10000;
-	for (pp = &rt->jobs; *pp != NULL; pp = &(*pp)->next)
-		;
-	*pp = j;
-	rt->npending++;
-	notify_pump(rt);
-}
-
-/* Start every pending job with no earlier job for the same VIP. */
-static void
-notify_pump(struct election_rt *rt)
-{
-	struct notify_job *j, *k, *next;
-	bool blocked;
-
-	for (j = rt->jobs; j != NULL; j = next) {
-		next = j->next;
-		blocked = false;
-		if (j->running)
-			continue;
-		for (k = rt->jobs; k != j; k = k->next)
-			if (strcmp(k->vip, j->vip) == 0)
-				blocked = true;
-		if (blocked)
-			continue;
-		if (notify_spawn(j) < 0) {
-			notify_unlink_free(j);
-			continue;
-		}
-		j->running = true;
-		rt->npending--;
-		if (loop_ev() != NULL) {
-			ev_child_init(&j->child, notify_child_cb, j->pid, 0);
-			j->child.data = j;
-			ev_child_start(loop_ev(), &j->child);
-			ev_timer_init(
-			    &j->timer, notify_timer_cb, (double)j->timeout_ms / 1000.0, 0.);
-			j->timer.data = j;
-			ev_timer_start(loop_ev(), &j->timer);
-		}
-	}
-}
-
-static bool
-env_dropped(const char *e)
-{
-	static const char *const drop[] = {"NOTIFY_SOCKET=", "WATCHDOG_PID=", "WATCHDOG_USEC=",
-	    "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES="};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(drop); i++)
-		if (strncmp(e, drop[i], strlen(drop[i])) == 0)
-			return true;
-	return false;
-}
-
-/*
- * posix_spawn: the child gets default signal dispositions (we ignore
- * SIGPIPE), an empty signal mask, its own session (so that a timeout can
- * kill what it started), stdin from /dev/null, and none of our systemd
- * variables (it must not ping our watchdog or report our readiness).
- */
-static int
-notify_spawn(struct notify_job *j)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t all, none;
-	char **env;
-	size_t n = 0, i;
-	int r;
-
-	for (i = 0; environ != NULL && environ[i] != NULL; i++)
-		;
-	env = xcalloc(i + 1, sizeof(*env));
-	for (i = 0; environ != NULL && environ[i] != NULL; i++)
-		if (!env_dropped(environ[i]))
-			env[n++] = environ[i];
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawnattr_init(&at);
-	posix_spawnattr_setflags(
-	    &at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-#endif
-	r = posix_spawn(&j->pid, j->argv[0], &fa, &at, j->argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	free(env);
-	if (r != 0) {
-		j->pid = 0;
-		if (log_ratelimit_ok(&j->rt->rl_notify))
-			log_warnc(-r, "vip %s: notify: cannot run %s", j->vip, j->argv[0]);
-		return -r;
-	}
-	j->started_ms = mono_ms();
-	log_debug("vip %s: notify: started %s (pid %ld)", j->vip, j->argv[0], (long)j->pid);
-	return 0;
-}
-
-static const char *
-job_state(const struct notify_job *j)
-{
-	const char *state = "?";
-	int i;
-
-	for (i = 0; j->argv[i] != NULL; i++)
-		state = j->argv[i];
-	return state;
-}
-
-static void
-notify_finish(struct notify_job *j, int status)
-{
-	const char *state = job_state(j);
-	int64_t ms = mono_ms() - j->started_ms;
-	if (j->kill_sent || j->term_sent)
-		log_warnx("vip %s: notify %s: killed after the %d ms timeout", j->vip, state,
-		    j->timeout_ms);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		log_warnx("vip %s: notify %s: exit status %d after %lld ms", j->vip, state,
-		    WEXITSTATUS(status), (long long)ms);
-	else if (WIFSIGNALED(status))
-		log_warnx(
-		    "vip %s: notify %s: killed by signal %d", j->vip, state, WTERMSIG(status));
-	else
-		log_debug("vip %s: notify %s: done in %lld ms", j->vip, state, (long long)ms);
-}
-
-static void
-notify_child_cb(struct ev_loop *l, ev_child *w, int revents)
-{
-	struct notify_job *j = w->data;
-	struct election_rt *rt = j->rt;
-
-	notify_finish(j, w->rstatus);
-	notify_unlink_free(j);
-	notify_pump(rt);
-}
-
-static void
-notify_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	struct notify_job *j = w->data;
-
-	if (!j->term_sent) {
-		j->term_sent = true;
-		kill(-j->pid, SIGTERM);
-		ev_timer_set(&j->timer, NOTIFY_KILL_GRACE_MS / 1000.0, 0.);
-		ev_timer_start(l, &j->timer);
-		return;
-	}
-	j->kill_sent = true;
-	kill(-j->pid, SIGKILL);
-}
-
-static void
-notify_unlink_free(struct notify_job *j)
-{
-	struct notify_job **pp;
-	int i;
-
-	for (pp = &j->rt->jobs; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == j) {
-			*pp = j->next;
-			break;
-		}
-	if (!j->running)
-		j->rt->npending--;
-	if (loop_ev() != NULL) {
-		ev_child_stop(loop_ev(), &j->child);
-		ev_timer_stop(loop_ev(), &j->timer);
-	}
-	for (i = 0; j->argv[i] != NULL; i++)
-		free(j->argv[i]);
-	free(j->vip);
-	free(j);
-}
-
-/*
- * At stop the loop no longer runs: wait for each job in turn (blocking,
- * each bounded by its timeout), so that the last word a notify command
- * hears is STOP, and none is left behind unbounded.
- */
-static void
-notify_drain(struct election_rt *rt)
-{
-	struct notify_job *j;
-	struct timespec ts = {0, 5 * 1000 * 1000};
-	int64_t deadline;
-	int status;
-	pid_t w;
-
-	while ((j = rt->jobs) != NULL) {
-		if (loop_ev() != NULL) {
-			ev_child_stop(loop_ev(), &j->child);
-			ev_timer_stop(loop_ev(), &j->timer);
-		}
-		if (!j->running) {
-			if (notify_spawn(j) < 0) {
-				notify_unlink_free(j);
-				continue;
-			}
-			j->running = true;
-			rt->npending--;
-		}
-		deadline = j->started_ms + j->timeout_ms;
-		status = 0;
-		for (;;) {
-			w = waitpid(j->pid, &status, WNOHANG);
-			if (w == j->pid || (w < 0 && errno != EINTR))
-				break;
-			if (mono_ms() >= deadline) {
-				if (!j->term_sent) {
-					j->term_sent = true;
-					kill(-j->pid, SIGTERM);
-					deadline = mono_ms() + NOTIFY_KILL_GRACE_MS;
-				} else if (!j->kill_sent) {
-					j->kill_sent = true;
-					kill(-j->pid, SIGKILL);
-					deadline = mono_ms() + NOTIFY_KILL_GRACE_MS;
-				} else {
-					break;
-				}
-			}
-			nanosleep(&ts, NULL);
-		}
-		if (w == j->pid)
-			notify_finish(j, status);
-		notify_unlink_free(j);
-	}
 }
 
 void
@@ -1540,13 +882,13 @@ election_metrics(const struct election_rt *rt, struct tbuf *b)
 	    "Role changes of this router for each VIP.");
 	for (i = 0; i < rt->ninsts; i++)
 		metrics_sample_u64(b, "ipvsr_vip_transitions_total",
-		    (const char *[]){ "vip", rt->insts[i]->name, NULL }, rt->insts[i]->transitions);
+		    (const char *[]){"vip", rt->insts[i]->name, NULL}, rt->insts[i]->transitions);
 	metrics_family(b, "ipvsr_vip_reasserts_total", METRIC_COUNTER,
 	    "Times another router claimed a VIP this router is MASTER of (answered by an "
 	    "advert and a new announcement).");
 	for (i = 0; i < rt->ninsts; i++)
 		metrics_sample_u64(b, "ipvsr_vip_reasserts_total",
-		    (const char *[]){ "vip", rt->insts[i]->name, NULL }, rt->insts[i]->reasserts);
+		    (const char *[]){"vip", rt->insts[i]->name, NULL}, rt->insts[i]->reasserts);
 }
 
 int64_t

@@ -1,0 +1,139 @@
+/*
+ * election_int.h - what the parts of the election glue share; private to
+ * them.
+ *
+ * Included by election.c (instances, role changes, life cycle),
+ * election_advert.c (adverts out and in), election_track.c (interface and
+ * pool tracking) and election_notify.c (the notify commands) only; everyone
+ * else uses election.h.  It holds the running state (struct election_rt, one
+ * struct inst per VIP) and the few functions one part calls in another.
+ * (notify_* here is the election's notify command; lib/notify.c is the
+ * systemd notification socket.)
+ */
+#ifndef IPVSR_ELECTION_INT_H
+#define IPVSR_ELECTION_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elect.h"
+#include "elect_net.h"
+#include "elect_proto.h"
+#include "election.h"
+#include "list.h"
+#include "log.h"
+
+#define MAX_SUBS 8
+
+struct peer_rt {
+	char *name;
+	struct sockaddr_x addr; /* where our adverts go, where theirs come from */
+	struct sockaddr_x src;	/* our source address towards it */
+	bool src_ok;
+	uint64_t last_counter; /* replay history (authenticated mode) */
+	uint8_t hash[ELECT_HASH_LEN];
+	bool hash_seen;	   /* hash[] holds the last one it sent */
+	bool hash_differs; /* and it differs from ours (logged once) */
+};
+
+struct inst {
+	struct election_rt *rt;
+	char *name; /* identity: VIP name, vrid, family */
+	int vrid, af;
+	const struct vip *v; /* in rt->conf */
+	struct elect m;
+	struct elect_timer *timer;
+	struct elect_timer *garp_timer;
+	int garp_left;		   /* announcements still due for this takeover */
+	unsigned long transitions; /* role changes (metrics) */
+	unsigned long reasserts;   /* rival claims answered while MASTER */
+	bool owns;		   /* we put own_addr on own_if */
+	char *own_if;
+	struct sockaddr_x own_addr;
+	bool link_down;
+	int64_t last_ms; /* the last time fed to the machine */
+	bool fault;	 /* last tracking fed to the machine */
+	int decrement;
+	uint8_t hash[ELECT_HASH_LEN];
+	struct peer_rt *peers;
+	size_t npeers;
+};
+
+struct sub {
+	election_role_fn cb;
+	void *arg;
+};
+
+struct election_rt {
+	const struct config *conf;
+	struct inst **insts;
+	size_t ninsts;
+	struct elect_net *net;
+	struct elect_key key;
+	bool vip_open;
+	uint64_t counter; /* last authenticated counter sent */
+	char **pools_down;
+	size_t npools_down;
+	struct sub subs[MAX_SUBS];
+	size_t nsubs;
+	struct list_node jobs; /* notify jobs, FIFO (election_notify.c) */
+	size_t npending;
+	/* per reason, so that a flood of one kind cannot hide another */
+	struct log_ratelimit rl_rx[ELECT_PKT_STALE + 2];
+	struct log_ratelimit rl_tx, rl_notify, rl_late;
+	int64_t run_delay_ms; /* at the last advert timer, -1: unknown */
+	int schedstat_fd;     /* -1: not open yet, -2: unavailable */
+};
+
+/* ------------------------------------------------------------ election.c */
+
+/* This router's own peer entry; NULL standalone or when it has none. */
+const struct peer *election_self_peer(const struct config *c);
+
+/* Feed the instance's machine an event, at the loop's time / at `at` (a
+ * time that never goes back: an earlier one counts as the last fed), and
+ * carry out what it decides. */
+void inst_feed(struct inst *in, const struct elect_event *ev);
+void inst_feed_at(struct inst *in, const struct elect_event *ev, int64_t at);
+
+/* ------------------------------------------------------------ election_advert.c */
+
+/* Send one advert at priority `prio` to each peer of the instance we have a
+ * source address for (failures logged, rate-limited). */
+void advert_send(struct inst *in, int prio);
+
+/* elect_net's receive callback (arg: the election_rt): verify an advert,
+ * match it to its instance and peer, and feed it in. */
+void advert_on_rx(void *arg, const struct elect_rx *rx);
+
+/* ------------------------------------------------------------ election_track.c */
+
+/*
+ * Tracking: the VIP's interface (track_interface) and its pools against
+ * min_servers.  Feeds the machine a TRACK event when the outcome changed, or
+ * always with `force`; logs the change.
+ */
+void track_update(struct inst *in, bool force);
+
+/* Read the link state of the VIP's interface afresh. */
+void track_link_refresh(struct inst *in);
+
+/* vip.c's link callback (arg: the election_rt); ifname NULL: read every link. */
+void track_on_link(void *arg, const char *ifname, bool up);
+
+/* Forget the pools remembered as below min_servers (at stop). */
+void track_free(struct election_rt *rt);
+
+/* ------------------------------------------------------------ election_notify.c */
+
+/* Queue the notify command for `vip` entering `state` (MASTER, BACKUP,
+ * FAULT, STOP) when configuration `c` has one, and start what may start. */
+void notify_queue(
+    struct election_rt *rt, const struct config *c, const char *vip, const char *state);
+
+/* At stop: run every queued command to completion, blocking, each bounded
+ * by its timeout; the queue is empty afterwards. */
+void notify_drain(struct election_rt *rt);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * election_track.c - tracking: what may make a VIP give itself up (FAULT)
+ * or advertise a lower priority.
+ *
+ * Two inputs: the link state of the VIP's interface (vip.c's link events,
+ * when election.track_interface is set) and the pools the composer reports
+ * below their min_servers (election_pool_health), remembered by pool name
+ * across reloads.  Each VIP with a service on such a pool reacts by its
+ * on_pool_failure.  The outcome goes to the machine as one TRACK event,
+ * and only when it changed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "election_int.h"
+#include "log.h"
+#include "vip.h"
+
+static bool track_pool_down(const struct election_rt *rt, const char *pool);
+
+void
+track_update(struct inst *in, bool force)
+{
+	const struct config *c = in->rt->conf;
+	const struct vip *v = in->v;
+	struct elect_event ev = {.type = ELECT_EV_TRACK};
+	char why[160] = "";
+	size_t i;
+	int n = 0;
+
+	if (c->election.track_interface && in->link_down) {
+		ev.fault = true;
+		n +=
+		    snprintf(why + n, sizeof(why) - (size_t)n, "interface %s down; ", v->interface);
+	}
+	for (i = 0; i < v->nservices && n < (int)sizeof(why) - 1; i++) {
+		const char *p = v->services[i].pool_name;
+
+		if (p == NULL || !track_pool_down(in->rt, p) || v->on_pool_failure == TRACK_IGNORE)
+			continue;
+		if (strstr(why, p) == NULL)
+			n += snprintf(
+			    why + n, sizeof(why) - (size_t)n, "pool %s below min_servers; ", p);
+		if (v->on_pool_failure == TRACK_FAULT)
+			ev.fault = true;
+		else
+			ev.decrement = v->priority_decrement;
+	}
+	if (!force && ev.fault == in->fault && ev.decrement == in->decrement)
+		return;
+	if (ev.fault != in->fault || ev.decrement != in->decrement) {
+		if (n > 2)
+			why[n - 2] = '\0';
+		if (ev.fault)
+			log_vip(LOG_WARNING, in->name, "tracking: %s: giving the VIP up", why);
+		else if (ev.decrement > 0)
+			log_vip(LOG_WARNING, in->name, "tracking: %s: advertising priority %d - %d",
+			    why, in->m.conf.priority, ev.decrement);
+		else if (in->fault || in->decrement > 0)
+			log_vip(LOG_NOTICE, in->name, "tracking: all good again");
+	}
+	in->fault = ev.fault;
+	in->decrement = ev.decrement;
+	inst_feed(in, &ev);
+}
+
+void
+track_link_refresh(struct inst *in)
+{
+	int r;
+
+	if (in->v->interface == NULL) {
+		in->link_down = false;
+		return;
+	}
+	r = vip_link_up(in->v->interface);
+	in->link_down = r != 1;
+}
+
+void
+track_on_link(void *arg, const char *ifname, bool up)
+{
+	struct election_rt *rt = arg;
+	size_t i;
+
+	for (i = 0; i < rt->ninsts; i++) {
+		struct inst *in = rt->insts[i];
+
+		if (in->v->interface == NULL)
+			continue;
+		if (ifname == NULL)
+			track_link_refresh(in);
+		else if (strcmp(in->v->interface, ifname) == 0)
+			in->link_down = !up;
+		else
+			continue;
+		track_update(in, false);
+	}
+}
+
+static bool
+track_pool_down(const struct election_rt *rt, const char *pool)
+{
+	size_t i;
+
+	for (i = 0; i < rt->npools_down; i++)
+		if (strcmp(rt->pools_down[i], pool) == 0)
+			return true;
+	return false;
+}
+
+void
+election_pool_health(struct election_rt *rt, const char *pool, bool below_min)
+{
+	size_t i;
+
+	if (pool == NULL || track_pool_down(rt, pool) == below_min)
+		return;
+	if (below_min) {
+		rt->pools_down =
+		    xreallocarray(rt->pools_down, rt->npools_down + 1, sizeof(*rt->pools_down));
+		rt->pools_down[rt->npools_down++] = xstrdup(pool);
+	} else {
+		for (i = 0; i < rt->npools_down; i++)
+			if (strcmp(rt->pools_down[i], pool) == 0)
+				break;
+		free(rt->pools_down[i]);
+		rt->pools_down[i] = rt->pools_down[--rt->npools_down];
+	}
+	for (i = 0; i < rt->ninsts; i++)
+		track_update(rt->insts[i], false);
+}
+
+void
+track_free(struct election_rt *rt)
+{
+	size_t i;
+
+	for (i = 0; i < rt->npools_down; i++)
+		free(rt->pools_down[i]);
+	free(rt->pools_down);
+	rt->pools_down = NULL;
+	rt->npools_down = 0;
+}

@@ -1,0 +1,69 @@
+/*
+ * spawn_cmd.c - posix_spawn with a clean signal state, a process group of
+ * its own and /dev/null for stdin (see spawn_cmd.h).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include "spawn_cmd.h"
+
+int
+spawn_cmd(char *const argv[], char *const envp[], unsigned flags, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, dflt;
+	short sflags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+	int r;
+
+	sigemptyset(&none);
+	sigfillset(&dflt);
+	/* never anything but SIG_DFL: the child's sigaction on them would fail */
+	sigdelset(&dflt, SIGKILL);
+	sigdelset(&dflt, SIGSTOP);
+	sflags |= (flags & SPAWN_CMD_SETSID) ? POSIX_SPAWN_SETSID : POSIX_SPAWN_SETPGROUP;
+
+	r = posix_spawnattr_init(&attr);
+	if (r != 0)
+		goto out;
+	r = posix_spawn_file_actions_init(&fa);
+	if (r != 0)
+		goto out_attr;
+	r = posix_spawnattr_setflags(&attr, sflags);
+	if (r != 0)
+		goto out_fa;
+	r = posix_spawnattr_setsigmask(&attr, &none);
+	if (r != 0)
+		goto out_fa;
+	r = posix_spawnattr_setsigdefault(&attr, &dflt);
+	if (r != 0)
+		goto out_fa;
+	if (!(flags & SPAWN_CMD_SETSID)) {
+		r = posix_spawnattr_setpgroup(&attr, 0); /* its own pid */
+		if (r != 0)
+			goto out_fa;
+	}
+	r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	if (r != 0)
+		goto out_fa;
+	if (flags & SPAWN_CMD_NULL_OUTPUT) {
+		r = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+		if (r != 0)
+			goto out_fa;
+		r = posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+		if (r != 0)
+			goto out_fa;
+	}
+	r = posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+	if (r != 0)
+		goto out_fa;
+	r = posix_spawn(pid, argv[0], &fa, &attr, argv, envp);
+out_fa:
+	posix_spawn_file_actions_destroy(&fa);
+out_attr:
+	posix_spawnattr_destroy(&attr);
+out:
+	return -r;
+}
