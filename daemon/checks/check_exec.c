@@ -27,7 +27,6 @@
 #include "loop.h"
 #include "spawn_cmd.h"
 
-extern char **environ;
 
 struct exec_flight {
 	ev_child child;	     /* first: the watcher's address is the flight's */
@@ -42,43 +41,23 @@ static enum health_phase exec_phase(const struct probe *p);
 static void exec_child_cb(struct ev_loop *l, ev_child *w, int revents);
 static int exec_spawn(const struct probe *p, pid_t *pid);
 static char **exec_make_env(const struct probe *p);
-static void exec_free_env(char **env);
 
 const struct probe_ops probe_exec_ops = {exec_start, exec_abort, exec_phase};
 
 static struct list_node exec_abandoned = LIST_INIT(exec_abandoned);
 
-/* The environment plus IPVSR_CHECK_ADDRESS and IPVSR_CHECK_PORT (the target). */
+/* The allowed environment (spawn_env_new) plus IPVSR_CHECK_ADDRESS and
+ * IPVSR_CHECK_PORT (the target). */
 static char **
 exec_make_env(const struct probe *p)
 {
 	const struct sockaddr_x *t = probe_target(p);
-	char a[SOCKADDR_X_STRLEN];
-	size_t n = 0, i, j = 0;
-	char **env;
+	char a[SOCKADDR_X_STRLEN], addr[80], port[32];
+	const char *extra[] = {addr, port, NULL};
 
-	while (environ != NULL && environ[n] != NULL)
-		n++;
-	env = xcalloc(n + 3, sizeof(*env));
-	for (i = 0; i < n; i++) {
-		if (strncmp(environ[i], "IPVSR_CHECK_", 12) == 0)
-			continue;
-		env[j++] = xstrdup(environ[i]);
-	}
-	env[j++] = xasprintf("IPVSR_CHECK_ADDRESS=%s", sockaddr_x_fmt_addr(t, a, sizeof(a)));
-	env[j++] = xasprintf("IPVSR_CHECK_PORT=%u", t->port);
-	env[j] = NULL;
-	return env;
-}
-
-static void
-exec_free_env(char **env)
-{
-	size_t i;
-
-	for (i = 0; env[i] != NULL; i++)
-		free(env[i]);
-	free(env);
+	snprintf(addr, sizeof(addr), "IPVSR_CHECK_ADDRESS=%s", sockaddr_x_fmt_addr(t, a, sizeof(a)));
+	snprintf(port, sizeof(port), "IPVSR_CHECK_PORT=%u", t->port);
+	return spawn_env_new(extra);
 }
 
 static int
@@ -90,7 +69,7 @@ exec_spawn(const struct probe *p, pid_t *pid)
 
 	env = exec_make_env(p);
 	r = spawn_cmd(ck->argv, env, SPAWN_CMD_NULL_OUTPUT, pid);
-	exec_free_env(env);
+	spawn_env_free(env);
 	return r;
 }
 

@@ -212,8 +212,9 @@ sched_raise_priority(void)
 			 "adverts stay on time under CPU load",
 		    ELECTION_NICE, cur);
 	else
-		log_notice("election: cannot raise the scheduling priority (needs CAP_SYS_NICE); "
-			   "under heavy CPU load adverts may be late: consider Nice=%d",
+		log_notice("election: cannot raise the scheduling priority to nice %d (needs "
+			   "CAP_SYS_NICE, which the packaged unit grants); under heavy CPU load "
+			   "adverts may be late",
 		    ELECTION_NICE);
 }
 

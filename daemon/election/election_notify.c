@@ -24,7 +24,6 @@
 #include "loop.h"
 #include "spawn_cmd.h"
 
-extern char **environ;
 
 #define NOTIFY_PENDING_MAX   64	  /* queued, per daemon */
 #define NOTIFY_KILL_GRACE_MS 1000 /* TERM, then KILL this much later */
@@ -45,7 +44,6 @@ struct notify_job {
 };
 
 static void notify_pump(struct election_rt *rt);
-static bool notify_env_dropped(const char *e);
 static int notify_spawn(struct notify_job *j);
 static const char *notify_job_state(const struct notify_job *j);
 static void notify_finish(struct notify_job *j, int status);
@@ -130,40 +128,21 @@ notify_pump(struct election_rt *rt)
 	}
 }
 
-static bool
-notify_env_dropped(const char *e)
-{
-	static const char *const drop[] = {"NOTIFY_SOCKET=", "WATCHDOG_PID=", "WATCHDOG_USEC=",
-	    "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES="};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(drop); i++)
-		if (strncmp(e, drop[i], strlen(drop[i])) == 0)
-			return true;
-	return false;
-}
-
 /*
  * spawn_cmd (lib/spawn_cmd.h) in a session of its own (so that a timeout
  * can kill what it started), stdin from /dev/null, stdout and stderr ours,
- * and none of our systemd variables (it must not ping our watchdog or
- * report our readiness).
+ * the allowed environment only (spawn_env_new: no systemd variables -- it
+ * must not ping our watchdog or report our readiness -- and no AWS keys).
  */
 static int
 notify_spawn(struct notify_job *j)
 {
 	char **env;
-	size_t n = 0, i;
 	int r;
 
-	for (i = 0; environ != NULL && environ[i] != NULL; i++)
-		;
-	env = xcalloc(i + 1, sizeof(*env));
-	for (i = 0; environ != NULL && environ[i] != NULL; i++)
-		if (!notify_env_dropped(environ[i]))
-			env[n++] = environ[i];
+	env = spawn_env_new(NULL);
 	r = spawn_cmd(j->argv, env, SPAWN_CMD_SETSID, &j->pid);
-	free(env);
+	spawn_env_free(env);
 	if (r < 0) {
 		j->pid = 0;
 		if (log_ratelimit_ok(&j->rt->rl_notify))

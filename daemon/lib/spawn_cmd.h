@@ -17,14 +17,22 @@
  *   - a process group of its own, whose id is its pid, so that
  *     kill(-pid, sig) reaches the command and whatever it started;
  *   - stdin from /dev/null, and no descriptor above stderr.
- * Everything else is inherited as posix_spawn does: the environment given,
- * the working directory, umask, resource limits, nice value, credentials
- * and capabilities.
+ *   - no ambient capabilities (the unit gives the daemon CAP_NET_ADMIN and
+ *     CAP_NET_RAW as ambient capabilities, which would survive the exec:
+ *     a check script could then change addresses, routes and IPVS tables);
+ *   - the environment it is given: build it with spawn_env_new, which keeps
+ *     only PATH, HOME, LANG, LANGUAGE, LC_*, TZ, TMPDIR, USER and LOGNAME
+ *      of the daemon's (no AWS keys, no NOTIFY_SOCKET, WATCHDOG_ or LISTEN_ variables).
+ * Everything else is inherited as posix_spawn does: the working directory,
+ * umask, resource limits, nice value and credentials.
  */
 #ifndef IPVSR_SPAWN_CMD_H
 #define IPVSR_SPAWN_CMD_H
 
+#include <stdbool.h>
 #include <sys/types.h>
+
+#include "util.h"
 
 /* A new session (setsid) rather than only a new process group in ours: the
  * command also leaves our controlling terminal, if any. */
@@ -39,5 +47,13 @@
  * a failed exec, e.g. -ENOENT, here rather than through the child's exit).
  */
 int spawn_cmd(char *const argv[], char *const envp[], unsigned flags, pid_t *pid);
+
+/*
+ * The daemon's environment filtered to the allow-list above, followed by
+ * `extra` ("NAME=value" strings, NULL-terminated; NULL for none).  Pair:
+ * spawn_env_free (NULL-safe).
+ */
+char **spawn_env_new(const char *const *extra);
+void spawn_env_free(char **env);
 
 #endif
