@@ -47,6 +47,12 @@ struct daemon_opts {
 	bool debug;
 };
 
+/* Who waits for a reload's result (ipvs-routerctl reload). */
+struct reload_waiter {
+	void (*done)(void *ctx, int r); /* r: 0 accepted, or -errno (refused) */
+	void *ctx;
+};
+
 struct daemon {
 	struct daemon_opts opts; /* strings below are our own copies */
 	char *config_path;	 /* absolute once detached (we chdir to /) */
@@ -73,6 +79,10 @@ struct daemon {
 	time_t loaded_at;	      /* when the running configuration was loaded */
 	int64_t last_reload_us;	      /* read + check + apply */
 	char last_change[160];	      /* the last accepted reload's diff summary */
+	bool reload_running;	      /* a reload is being read on its thread */
+	bool reload_again;	      /* another one was asked for meanwhile */
+	struct reload_waiter *reload_waiters; /* for the next reload to start */
+	size_t nreload_waiters;
 };
 
 /* Take copies of the options; no side effects.  Pair: daemon_fini. */
@@ -97,12 +107,17 @@ int daemon_start(struct daemon *d);
 int daemon_run(struct daemon *d);
 
 /*
- * Re-read the configuration file.  Any error: every error logged, the
- * running configuration kept, -EINVAL (or the read error) returned.
- * Success: daemon_apply(old, new), then the new configuration replaces the
- * old one.  systemd sees RELOADING=1 then READY=1 either way.
+ * Re-read the configuration file: read and checked on a thread of its own,
+ * applied on the loop (the loop keeps sending adverts meanwhile).  Any
+ * error: every error logged, the running configuration kept.  Success:
+ * daemon_apply(old, new), then the new configuration replaces the old one.
+ * systemd sees RELOADING=1 then READY=1 either way.  done(ctx, r), if not
+ * NULL, gets the result (0, or -EINVAL / the read error) of a reload that
+ * started after this call.  Returns 0 (started, or folded into the next
+ * one), or a negative errno when no reload could be started (done has been
+ * called with it).
  */
-int daemon_reload(struct daemon *d);
+int daemon_reload(struct daemon *d, void (*done)(void *ctx, int r), void *ctx);
 
 /*
  * Move the running system from `old_conf` (NULL at start) to `new_conf`.

@@ -18,6 +18,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "json.h"
+#include "loop.h"
 #include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
@@ -539,77 +540,180 @@ cmd_drain(struct control *ct, bool on, int argc, char **argv, struct tbuf *o, co
 
 /* ------------------------------------------------------------ reload, plan */
 
-static enum ctl_code
-cmd_reload(struct control *ct, struct tbuf *o, const char **text)
+/*
+ * reload and plan read the file off the loop (a large configuration takes a
+ * good part of a second to parse) and answer when that is done.  A request
+ * whose client went away meanwhile (the socket closed) is answered to no one.
+ */
+struct ctl_wait {
+	struct control *ct;
+	struct ctl_pending *p; /* NULL once the client is gone */
+	bool json;
+	/* plan: read on the worker thread */
+	char *path, *router;
+	struct config *c;
+	struct errlist el;
+	int r;
+};
+
+static void
+ctl_wait_gone(void *arg)
 {
+	((struct ctl_wait *)arg)->p = NULL;
+}
+
+static void
+ctl_wait_free(struct ctl_wait *w)
+{
+	config_free(w->c);
+	errlist_clear(&w->el);
+	free(w->path);
+	free(w->router);
+	free(w);
+}
+
+static void
+reload_answer(void *ctx, int r)
+{
+	struct ctl_wait *w = ctx;
+	struct control *ct = w->ct;
 	struct control_info in;
 	const struct config *c;
+	struct tbuf o;
 	size_t i;
-	int r = ct->ops.reload(ct->ops.arg);
 
+	if (w->p == NULL) {
+		ctl_wait_free(w);
+		return;
+	}
+	tbuf_init(&o);
 	ct->ops.info(ct->ops.arg, &in);
 	if (r == 0) {
 		c = ct->ops.config(ct->ops.arg);
-		tbuf_printf(o, "reload: configuration accepted (%zu vips, %zu pools)%s%s\n",
+		tbuf_printf(&o, "reload: configuration accepted (%zu vips, %zu pools)%s%s\n",
 		    c->nvips, c->npools, in.last_change[0] ? ": " : "", in.last_change);
-		return CTL_OK;
+		ctl_complete(w->p, CTL_OK, NULL, &o);
+	} else {
+		for (i = 0; i < in.last_errors->n; i++)
+			tbuf_printf(&o, "%s\n", in.last_errors->msgs[i]);
+		if (in.last_errors->n == 0)
+			tbuf_printf(&o, "%s: %s\n", in.config_path, strerror(-r));
+		tbuf_puts(&o, "reload refused, keeping the running configuration\n");
+		ctl_complete(w->p, CTL_REFUSED, "Reload refused", &o);
 	}
-	for (i = 0; i < in.last_errors->n; i++)
-		tbuf_printf(o, "%s\n", in.last_errors->msgs[i]);
-	if (in.last_errors->n == 0)
-		tbuf_printf(o, "%s: %s\n", in.config_path, strerror(-r));
-	tbuf_puts(o, "reload refused, keeping the running configuration\n");
-	*text = "Reload refused";
-	return CTL_REFUSED;
+	tbuf_free(&o);
+	ctl_wait_free(w);
 }
 
 static enum ctl_code
-cmd_plan(struct control *ct, struct tbuf *o, struct json *j, const char **text)
+cmd_reload(struct control *ct, struct tbuf *o, const char **text)
 {
-	struct control_info in;
+	struct ctl_wait *w = xcalloc(1, sizeof(*w));
+
+	w->ct = ct;
+	errlist_init(&w->el);
+	w->p = ctl_defer(ctl_wait_gone, w);
+	if (w->p == NULL) {
+		ctl_wait_free(w);
+		*text = "Cannot defer the answer";
+		return CTL_ERROR;
+	}
+	/* on failure to start, reload_answer has already answered and freed w */
+	ct->ops.reload(ct->ops.arg, reload_answer, w);
+	(void)o;
+	return CTL_DEFERRED;
+}
+
+static void
+plan_work(void *arg)
+{
+	struct ctl_wait *w = arg;
+
+	w->r = conf_read(w->path, w->router, &w->c, &w->el);
+}
+
+/* On the loop: diff the configuration read against the running one, answer. */
+static void
+plan_done(void *arg, bool cancelled)
+{
 	static const char *const kind[] = { "+", "-", "~" };
 	static const char *const kindw[] = { "new", "delete", "changed" };
-	struct config *c;
-	struct errlist el;
+	struct ctl_wait *w = arg;
+	struct control *ct = w->ct;
 	struct conf_diff df;
+	struct json j;
+	struct tbuf o;
 	char sum[96];
 	size_t i;
 
-	ct->ops.info(ct->ops.arg, &in);
-	errlist_init(&el);
-	if (conf_read(in.config_path, in.router_name, &c, &el) < 0) {
-		for (i = 0; i < el.n; i++)
-			tbuf_printf(o, "%s\n", el.msgs[i]);
-		tbuf_printf(o, "%s: a reload would be refused (%zu error%s)\n", in.config_path,
-		    el.n, el.n == 1 ? "" : "s");
-		errlist_clear(&el);
-		*text = "Configuration invalid";
-		return CTL_REFUSED;
+	if (cancelled || w->p == NULL) {
+		ctl_wait_free(w);
+		return;
 	}
-	conf_diff(ct->ops.config(ct->ops.arg), c, &df);
-	if (j != NULL) {
-		json_obj_begin(j, NULL);
-		json_string(j, "file", in.config_path);
-		json_arr_begin(j, "changes");
+	tbuf_init(&o);
+	if (w->r < 0) {
+		for (i = 0; i < w->el.n; i++)
+			tbuf_printf(&o, "%s\n", w->el.msgs[i]);
+		tbuf_printf(&o, "%s: a reload would be refused (%zu error%s)\n", w->path,
+		    w->el.n, w->el.n == 1 ? "" : "s");
+		ctl_complete(w->p, CTL_REFUSED, "Configuration invalid", &o);
+		tbuf_free(&o);
+		ctl_wait_free(w);
+		return;
+	}
+	conf_diff(ct->ops.config(ct->ops.arg), w->c, &df);
+	if (w->json) {
+		json_init(&j);
+		json_obj_begin(&j, NULL);
+		json_string(&j, "file", w->path);
+		json_arr_begin(&j, "changes");
 		for (i = 0; i < df.n; i++) {
-			json_obj_begin(j, NULL);
-			json_string(j, "change", kindw[df.v[i].kind]);
-			json_string(j, "object", df.v[i].object);
-			json_string(j, "detail", df.v[i].detail);
-			json_obj_end(j);
+			json_obj_begin(&j, NULL);
+			json_string(&j, "change", kindw[df.v[i].kind]);
+			json_string(&j, "object", df.v[i].object);
+			json_string(&j, "detail", df.v[i].detail);
+			json_obj_end(&j);
 		}
-		json_arr_end(j);
-		json_obj_end(j);
+		json_arr_end(&j);
+		json_obj_end(&j);
+		tbuf_puts(&o, json_str(&j));
+		tbuf_puts(&o, "\n");
+		json_free(&j);
 	} else {
 		for (i = 0; i < df.n; i++)
-			tbuf_printf(o, "%s %s%s%s\n", kind[df.v[i].kind], df.v[i].object,
+			tbuf_printf(&o, "%s %s%s%s\n", kind[df.v[i].kind], df.v[i].object,
 			    df.v[i].detail ? ": " : "", df.v[i].detail ? df.v[i].detail : "");
-		tbuf_printf(o, "plan: %s (nothing applied)\n", conf_diff_summary(&df, sum, sizeof(sum)));
+		tbuf_printf(&o, "plan: %s (nothing applied)\n", conf_diff_summary(&df, sum, sizeof(sum)));
 	}
 	conf_diff_free(&df);
-	config_free(c);
-	errlist_clear(&el);
-	return CTL_OK;
+	ctl_complete(w->p, CTL_OK, NULL, &o);
+	tbuf_free(&o);
+	ctl_wait_free(w);
+}
+
+static enum ctl_code
+cmd_plan(struct control *ct, bool json, const char **text)
+{
+	struct ctl_wait *w = xcalloc(1, sizeof(*w));
+	struct control_info in;
+
+	ct->ops.info(ct->ops.arg, &in);
+	w->ct = ct;
+	w->json = json;
+	w->path = xstrdup(in.config_path);
+	w->router = xstrdup(in.router_name);
+	errlist_init(&w->el);
+	w->p = ctl_defer(ctl_wait_gone, w);
+	if (w->p == NULL) {
+		ctl_wait_free(w);
+		*text = "Cannot defer the answer";
+		return CTL_ERROR;
+	}
+	if (loop_work(plan_work, plan_done, w) < 0) {
+		ctl_complete(w->p, CTL_ERROR, "Cannot read the configuration off the loop", NULL);
+		ctl_wait_free(w);
+	}
+	return CTL_DEFERRED;
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -649,7 +753,7 @@ handle(void *arg, int argc, char **argv, struct tbuf *out, const char **text)
 	} else if (strcmp(cmd, "reload") == 0 && argc == 1) {
 		code = cmd_reload(ct, out, text);
 	} else if (strcmp(cmd, "plan") == 0 && argc == 1) {
-		code = cmd_plan(ct, out, js ? &j : NULL, text);
+		code = cmd_plan(ct, js, text);
 	} else {
 		*text = "Unknown command (status, show, drain, undrain, reload, plan, version)";
 		code = CTL_BAD_REQUEST;

@@ -52,8 +52,10 @@ struct control_ops {
 	/* The servers, in (pool, address, port) order; false past the end. */
 	size_t (*server_count)(void *arg);
 	bool (*server)(void *arg, size_t i, struct control_server *out);
-	/* Re-read the configuration (ipvs-routerctl reload): 0 or -errno. */
-	int (*reload)(void *arg);
+	/* Re-read the configuration (ipvs-routerctl reload), off the loop:
+	 * done(ctx, r) gets the result later (r 0 or -errno); a negative return
+	 * means it could not start (done was called). */
+	int (*reload)(void *arg, void (*done)(void *ctx, int r), void *ctx);
 	/* A drain or undrain was taken: the dataplane must look again. */
 	void (*drains_changed)(void *arg);
 	/* More lines for `status` (endpoint files), and the subsystems'

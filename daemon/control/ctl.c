@@ -185,8 +185,28 @@ ctl_serve(void *arg, char *req, const char *error, struct tbuf *resp)
 	}
 	tbuf_init(&body);
 	code = c->handler(c->arg, argc, argv, &body, &text);
-	tbuf_printf(resp, "%d %s\n", (int)code, text ? text : code_text(code));
-	if (body.s != NULL)
-		tbuf_append(resp, body.s, body.len);
+	if (code != CTL_DEFERRED) {
+		tbuf_printf(resp, "%d %s\n", (int)code, text ? text : code_text(code));
+		if (body.s != NULL)
+			tbuf_append(resp, body.s, body.len);
+	}
 	tbuf_free(&body);
+}
+
+struct ctl_pending *
+ctl_defer(void (*gone)(void *arg), void *arg)
+{
+	return (struct ctl_pending *)srv_defer(gone, arg);
+}
+
+void
+ctl_complete(struct ctl_pending *p, enum ctl_code code, const char *text, const struct tbuf *body)
+{
+	struct srv_client *cl = (struct srv_client *)p;
+	struct tbuf *resp = srv_resp(cl);
+
+	tbuf_printf(resp, "%d %s\n", (int)code, text ? text : code_text(code));
+	if (body != NULL && body->s != NULL)
+		tbuf_append(resp, body->s, body->len);
+	srv_finish(cl);
 }

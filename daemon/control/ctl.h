@@ -29,6 +29,7 @@ enum ctl_code {
 	CTL_NOT_FOUND = 404,
 	CTL_REFUSED = 409,
 	CTL_ERROR = 500,
+	CTL_DEFERRED = 0,	/* the handler called ctl_defer: ctl_complete answers */
 };
 
 /*
@@ -41,6 +42,17 @@ typedef enum ctl_code ctl_handler(void *arg, int argc, char **argv, struct tbuf 
     const char **text);
 
 struct ctl;
+struct ctl_pending;
+
+/*
+ * From inside the handler: answer later.  Returns CTL_DEFERRED's token;
+ * the handler returns CTL_DEFERRED.  Complete it with ctl_complete (status
+ * line from code and text, then the body); if the client goes first (the
+ * socket closed), gone(arg) is called and the token is dead.
+ */
+struct ctl_pending *ctl_defer(void (*gone)(void *arg), void *arg);
+void ctl_complete(struct ctl_pending *p, enum ctl_code code, const char *text,
+    const struct tbuf *body);
 
 /*
  * Listen on `path` with file mode `mode` and, if `group` is not NULL, that

@@ -5,6 +5,7 @@
  * watchers, the deferred-work queue and the systemd watchdog timer.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,18 @@ static void idle_cb(struct ev_loop *l, ev_idle *w, int revents);
 static void watchdog_cb(struct ev_loop *l, ev_timer *w, int revents);
 static int watchdog_init(void);
 static void run_deferred(void);
+static void jobs_cb(struct ev_loop *l, ev_async *w, int revents);
+
+/* A piece of work on a thread of its own (loop_work). */
+struct loop_job {
+	void (*work)(void *);
+	void (*done)(void *, bool);
+	void *arg;
+	pthread_t th;
+	bool finished;		/* work() returned (under jobs_mu) */
+	struct loop_job *next;	/* on lo.jobs */
+};
+static pthread_mutex_t jobs_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static struct {
 	struct ev_loop *ev;
@@ -34,6 +47,8 @@ static struct {
 	ev_prepare prepare; /* runs deferred work before the loop blocks */
 	ev_idle idle;	    /* keeps the loop from blocking while work is queued */
 	ev_timer watchdog;
+	ev_async jobs_async;	  /* a loop_work job finished */
+	struct loop_job *jobs;	  /* running or finished, not yet done(); loop thread only */
 
 	void (*reload_cb)(int, void *);
 	void *reload_arg;
@@ -80,6 +95,8 @@ loop_init(void)
 
 	ev_prepare_init(&lo.prepare, prepare_cb);
 	ev_idle_init(&lo.idle, idle_cb);
+	ev_async_init(&lo.jobs_async, jobs_cb);
+	ev_async_start(lo.ev, &lo.jobs_async);
 	/* Deferred work queued before the loop existed still has to run. */
 	if (lo.nq > 0) {
 		ev_prepare_start(lo.ev, &lo.prepare);
@@ -97,7 +114,19 @@ loop_init(void)
 void
 loop_fini(void)
 {
+	struct loop_job *j;
+
+	/* Jobs still running are waited for (their work is bounded: parsing a
+	 * file) and handed back cancelled, so that their owners free what they
+	 * made without applying it. */
+	while ((j = lo.jobs) != NULL) {
+		lo.jobs = j->next;
+		pthread_join(j->th, NULL);
+		j->done(j->arg, true);
+		free(j);
+	}
 	if (lo.ev != NULL) {
+		ev_async_stop(lo.ev, &lo.jobs_async);
 		ev_signal_stop(lo.ev, &lo.sig_hup);
 		ev_signal_stop(lo.ev, &lo.sig_term);
 		ev_signal_stop(lo.ev, &lo.sig_int);
@@ -294,4 +323,75 @@ watchdog_cb(struct ev_loop *l, ev_timer *w, int revents)
 	r = notify_watchdog();
 	if (r < 0 && log_ratelimit_ok(&rl))
 		log_warnc(r, "systemd watchdog ping failed");
+}
+
+/* ------------------------------------------------------------ loop_work */
+
+static void *
+job_main(void *p)
+{
+	struct loop_job *j = p;
+
+	j->work(j->arg);
+	pthread_mutex_lock(&jobs_mu);
+	j->finished = true;
+	pthread_mutex_unlock(&jobs_mu);
+	ev_async_send(lo.ev, &lo.jobs_async);
+	return NULL;
+}
+
+static void
+jobs_cb(struct ev_loop *l, ev_async *w, int revents)
+{
+	struct loop_job **pp, *j, *ready = NULL;
+
+	(void)l;
+	(void)w;
+	(void)revents;
+	pthread_mutex_lock(&jobs_mu);
+	for (pp = &lo.jobs; (j = *pp) != NULL;) {
+		if (j->finished) {
+			*pp = j->next;
+			j->next = ready;
+			ready = j;
+		} else {
+			pp = &j->next;
+		}
+	}
+	pthread_mutex_unlock(&jobs_mu);
+	while ((j = ready) != NULL) {
+		ready = j->next;
+		pthread_join(j->th, NULL); /* it has returned, or is about to */
+		j->done(j->arg, false);
+		free(j);
+	}
+}
+
+int
+loop_work(void (*work)(void *arg), void (*done)(void *arg, bool cancelled), void *arg)
+{
+	struct loop_job *j;
+	sigset_t all, old;
+	int r;
+
+	if (lo.ev == NULL)
+		return -ENOTCONN;
+	j = xcalloc(1, sizeof(*j));
+	j->work = work;
+	j->done = done;
+	j->arg = arg;
+	/* the thread takes no signal: they are the loop's (signalfd / ev_signal) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&j->th, NULL, job_main, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		free(j);
+		return -r;
+	}
+	pthread_mutex_lock(&jobs_mu);
+	j->next = lo.jobs;
+	lo.jobs = j;
+	pthread_mutex_unlock(&jobs_mu);
+	return 0;
 }

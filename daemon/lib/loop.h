@@ -10,6 +10,7 @@
 #ifndef IPVSR_LOOP_H
 #define IPVSR_LOOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct ev_loop;
@@ -60,6 +61,17 @@ void loop_defer_cancel(void (*cb)(void *arg), void *arg);
  * loop_run() it is simply the current monotonic time.
  */
 int64_t loop_now_ms(void);
+
+/*
+ * Run work(arg) on a thread of its own, then done(arg, false) on the loop.
+ * For work whose cost grows with the configuration (reading and checking a
+ * reload of 100,000 servers takes most of a second): the loop -- adverts,
+ * probes -- goes on meanwhile.  work() must not touch the loop or any state
+ * the loop owns; done() runs on the loop like any callback.  At loop_fini a
+ * job still running is waited for and done(arg, true) says it is cancelled:
+ * free what work() made, apply nothing.  0, or -errno (nothing started).
+ */
+int loop_work(void (*work)(void *arg), void (*done)(void *arg, bool cancelled), void *arg);
 
 /* The libev loop, for edges that embed watchers; NULL before loop_init(). */
 struct ev_loop *loop_ev(void);

@@ -30,8 +30,14 @@ struct srv_client {
 	struct tbuf resp;
 	size_t sent;
 	bool writing;
+	bool deferred;	       /* the handler answers later (srv_defer) */
+	void (*gone)(void *);  /* told if the client goes before srv_finish */
+	void *gone_arg;
 	struct list_node link; /* on srv.clients */
 };
+
+/* The client whose request the handler is running for (srv_defer). */
+static struct srv_client *srv_current;
 
 struct srv {
 	struct srv_params p;
@@ -52,6 +58,7 @@ static void	on_accept_resume(struct ev_loop *, ev_timer *, int);
 static void	on_client_io(struct ev_loop *, ev_io *, int);
 static void	on_client_timeout(struct ev_loop *, ev_timer *, int);
 static void	client_free(struct srv_client *);
+static void	srv_start_write(struct srv_client *);
 
 struct srv *
 srv_new(int fd, const struct srv_params *p, srv_handler *h, void *arg)
@@ -156,6 +163,8 @@ client_free(struct srv_client *cl)
 {
 	struct srv *s = cl->srv;
 
+	if (cl->deferred && cl->gone != NULL)
+		cl->gone(cl->gone_arg);
 	list_remove(&cl->link);
 	s->nclients--;
 	ev_io_stop(loop_ev(), &cl->io);
@@ -177,7 +186,24 @@ client_respond(struct srv_client *cl, char *req, const char *error)
 {
 	struct srv *s = cl->srv;
 
+	srv_current = cl;
 	s->handler(s->arg, req, error, &cl->resp);
+	srv_current = NULL;
+	if (cl->deferred) {
+		/* nothing to read or write until srv_finish; no deadline either:
+		 * the answer's work is bounded (reading a configuration) */
+		ev_io_stop(loop_ev(), &cl->io);
+		ev_timer_stop(loop_ev(), &cl->timer);
+		return;
+	}
+	srv_start_write(cl);
+}
+
+static void
+srv_start_write(struct srv_client *cl)
+{
+	struct srv *s = cl->srv;
+
 	cl->sent = 0;
 	cl->writing = true;
 	ev_io_stop(loop_ev(), &cl->io);
@@ -240,4 +266,31 @@ on_client_io(struct ev_loop *loop, ev_io *io, int revents)
 	}
 	*end = '\0';
 	client_respond(cl, cl->req, NULL);
+}
+
+struct srv_client *
+srv_defer(void (*gone)(void *arg), void *arg)
+{
+	struct srv_client *cl = srv_current;
+
+	if (cl == NULL)
+		return NULL;
+	cl->deferred = true;
+	cl->gone = gone;
+	cl->gone_arg = arg;
+	return cl;
+}
+
+struct tbuf *
+srv_resp(struct srv_client *cl)
+{
+	return &cl->resp;
+}
+
+void
+srv_finish(struct srv_client *cl)
+{
+	cl->deferred = false;
+	cl->gone = NULL;
+	srv_start_write(cl);
 }

@@ -37,4 +37,16 @@ struct srv *srv_new(int fd, const struct srv_params *p, srv_handler *h, void *ar
 /* Drop every client and close the listening socket.  NULL-safe. */
 void srv_free(struct srv *s);
 
+/*
+ * Answer later: called from inside the handler, it keeps the connection
+ * open with nothing written, and returns the client to answer with
+ * srv_finish once its response is in srv_resp(client).  `gone(arg)` is
+ * called if the client is dropped first (the server freed), after which
+ * the client must not be used.  NULL outside a handler.
+ */
+struct srv_client;
+struct srv_client *srv_defer(void (*gone)(void *arg), void *arg);
+struct tbuf *srv_resp(struct srv_client *cl);
+void srv_finish(struct srv_client *cl);
+
 #endif
