@@ -184,6 +184,16 @@ on_advert(struct elect *e, const struct elect_event *ev, int64_t now, struct ele
 	switch (e->state) {
 	case ELECT_BACKUP:
 		if (ev->priority == 0) {
+			/*
+			 * Only the master we follow may cut the wait.  A priority 0
+			 * from anyone else (a router that wrongly thought itself
+			 * master after a one-way partition, and now steps down) says
+			 * nothing about the real master: believing it would make us
+			 * take over after Skew_Time, and the real master would take
+			 * the VIP straight back (a flap).
+			 */
+			if (e->master.af == 0 || sockaddr_x_cmp_addr(&ev->from, &e->master) != 0)
+				return;
 			/* the master left cleanly: take over after Skew_Time only */
 			e->master_down_at = now + elect_skew_ms(e);
 			e->last_advert_ms = now;

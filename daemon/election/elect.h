@@ -22,7 +22,9 @@
  * Skew_Time = (256 - priority) x Master_Adver_Interval / 256, where
  * Master_Adver_Interval is the interval the master advertises (ours until
  * one was heard).  A priority-0 advert (a master going away cleanly) cuts
- * the wait to Skew_Time, so the best backup takes over first.  Equal
+ * the wait to Skew_Time, so the best backup takes over first; only the
+ * master a backup follows can do that (a priority 0 from any other router
+ * is ignored: it says nothing about the real master).  Equal
  * priorities: the higher primary address wins, as in the RFC.
  */
 #ifndef IPVSR_ELECT_H

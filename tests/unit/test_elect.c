@@ -111,6 +111,23 @@ static const struct scenario scenarios[] = {
 	    {210, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100,
 		.why = "the master released the VIP"},
 	    {.t = -1}}},
+    /* issue #16 scenario 9: only the master being followed may cut the wait */
+    {"priority 0 from a router that is not our master is ignored", 100, 100, true, 0, false,
+	10,
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = ANY},
+	    {100, ADVERT, 20, 200, 100, .want = ELECT_BACKUP, .deadline = 100 + 360},
+	    /* 30 is a peer, but not the master this backup follows */
+	    {150, ADVERT, 30, 0, 100, .want = ELECT_BACKUP, .deadline = 100 + 360},
+	    {200, TIMER, .want = ELECT_BACKUP, .deadline = 100 + 360},
+	    {250, ADVERT, 20, 200, 100, .want = ELECT_BACKUP, .deadline = 250 + 360},
+	    /* the master itself still may */
+	    {300, ADVERT, 20, 0, 100, .want = ELECT_BACKUP, .deadline = 300 + 60},
+	    {.t = -1}}},
+    {"priority 0 before any master was heard is ignored", 100, 100, true, 0, false, 10,
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 360},
+	    {50, ADVERT, 30, 0, 100, .want = ELECT_BACKUP, .deadline = 360},
+	    {110, TIMER, .want = ELECT_BACKUP, .deadline = 360},
+	    {.t = -1}}},
     {"priority 0 to a master: it asserts itself at once", 100, 100, true, 0, false, 10,
 	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = ANY},
 	    {360, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100},
