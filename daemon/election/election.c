@@ -232,6 +232,7 @@ election_new(void)
 	rt->run_delay_ms = -1;
 	rt->schedstat_fd = -1;
 	list_init(&rt->jobs);
+	rt->boot = elect_boot_id();
 	return rt;
 }
 
@@ -361,7 +362,7 @@ inst_peers(struct inst *in, const struct config *c)
 		for (j = 0; j < in->npeers; j++)
 			if (strcmp(in->peers[j].name, p->name) == 0 &&
 			    sockaddr_x_cmp_addr(&in->peers[j].addr, &p->addr) == 0) {
-				np[n].last_counter = in->peers[j].last_counter;
+				np[n].replay = in->peers[j].replay;
 				np[n].hash_seen = in->peers[j].hash_seen;
 				np[n].hash_differs = in->peers[j].hash_differs;
 				memcpy(np[n].hash, in->peers[j].hash, ELECT_HASH_LEN);
