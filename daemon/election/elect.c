@@ -25,6 +25,9 @@ static void on_advert(
 static void on_timer(struct elect *e, int64_t now, struct elect_out *out);
 static void on_track(
     struct elect *e, const struct elect_event *ev, int64_t now, struct elect_out *out);
+static void on_take(
+    struct elect *e, const struct elect_event *ev, int64_t now, struct elect_out *out);
+static void leave_fault(struct elect *e, int64_t now, struct elect_out *out, const char *why);
 
 const char *
 elect_state_str(enum elect_state s)
@@ -52,6 +55,8 @@ elect_init(struct elect *e, const struct elect_conf *c)
 	e->master_down_at = ELECT_NEVER;
 	e->advert_at = ELECT_NEVER;
 	e->last_advert_ms = -1;
+	e->take_retry_ms = ELECT_TAKE_RETRY_MIN_MS;
+	e->take_retry_at = ELECT_NEVER;
 }
 
 int
@@ -82,6 +87,8 @@ elect_deadline(const struct elect *e)
 		return e->master_down_at;
 	case ELECT_MASTER:
 		return e->advert_at;
+	case ELECT_FAULT:
+		return e->take_fault ? e->take_retry_at : ELECT_NEVER;
 	default:
 		return ELECT_NEVER;
 	}
@@ -184,6 +191,16 @@ on_advert(struct elect *e, const struct elect_event *ev, int64_t now, struct ele
 	switch (e->state) {
 	case ELECT_BACKUP:
 		if (ev->priority == 0) {
+			/*
+			 * Only the master we follow may cut the wait.  A priority 0
+			 * from anyone else (a router that wrongly thought itself
+			 * master after a one-way partition, and now steps down) says
+			 * nothing about the real master: believing it would make us
+			 * take over after Skew_Time, and the real master would take
+			 * the VIP straight back (a flap).
+			 */
+			if (e->master.af == 0 || sockaddr_x_cmp_addr(&ev->from, &e->master) != 0)
+				return;
 			/* the master left cleanly: take over after Skew_Time only */
 			e->master_down_at = now + elect_skew_ms(e);
 			e->last_advert_ms = now;
@@ -260,6 +277,13 @@ on_timer(struct elect *e, int64_t now, struct elect_out *out)
 			    (long long)(now - e->last_advert_ms));
 		become_master(e, now, out);
 		return;
+	case ELECT_FAULT:
+		if (!e->take_fault || now < e->take_retry_at)
+			return;
+		/* try the address again; the caller answers TAKE_OK or TAKE_FAILED */
+		out->actions |= ELECT_ACT_TAKE;
+		e->take_retry_at = ELECT_NEVER;
+		return;
 	case ELECT_MASTER:
 		if (now < e->advert_at)
 			return;
@@ -284,15 +308,8 @@ on_track(struct elect *e, const struct elect_event *ev, int64_t now, struct elec
 	e->fault = ev->fault;
 	e->decrement = ev->decrement < 0 ? 0 : ev->decrement;
 	if (e->state == ELECT_INIT || e->state == ELECT_FAULT) {
-		if (e->state == ELECT_FAULT && !e->fault) {
-			if (e->conf.standalone) {
-				elect_go(e, ELECT_MASTER, out, "tracking recovered");
-				become_master(e, now, out);
-			} else {
-				become_backup(e, now, out);
-				elect_go(e, ELECT_BACKUP, out, "tracking recovered");
-			}
-		}
+		if (e->state == ELECT_FAULT && !e->fault && !e->take_fault)
+			leave_fault(e, now, out, "tracking recovered");
 		return;
 	}
 	if (e->fault && !was_fault) {
@@ -311,6 +328,74 @@ on_track(struct elect *e, const struct elect_event *ev, int64_t now, struct elec
 		emit_send(e, elect_priority(e), out);
 		e->advert_at = now + e->conf.advert_interval_ms;
 	}
+}
+
+/* Out of FAULT: MASTER at once when standalone, else BACKUP and wait. */
+static void
+leave_fault(struct elect *e, int64_t now, struct elect_out *out, const char *why)
+{
+	if (e->conf.standalone) {
+		elect_go(e, ELECT_MASTER, out, "%s", why);
+		become_master(e, now, out);
+	} else {
+		become_backup(e, now, out);
+		elect_go(e, ELECT_BACKUP, out, "%s", why);
+	}
+}
+
+/*
+ * The outcome of an ELECT_ACT_TAKE.  A master that cannot add its address
+ * must not keep the VIP: its adverts would hold the backups off while
+ * nobody answers for the address.
+ */
+static void
+on_take(struct elect *e, const struct elect_event *ev, int64_t now, struct elect_out *out)
+{
+	if (ev->type == ELECT_EV_TAKE_OK) {
+		if (e->state == ELECT_MASTER) {
+			e->take_retry_ms = ELECT_TAKE_RETRY_MIN_MS;
+			return;
+		}
+		if (e->state != ELECT_FAULT || !e->take_fault)
+			return;
+		/* the probe added it: give it back, and leave FAULT the usual way */
+		e->take_fault = false;
+		e->take_retry_at = ELECT_NEVER;
+		e->take_retry_ms = ELECT_TAKE_RETRY_MIN_MS;
+		if (!e->conf.standalone)
+			out->actions |= ELECT_ACT_RELEASE;
+		if (e->fault) {
+			if (e->conf.standalone)
+				out->actions |= ELECT_ACT_RELEASE;
+			return;
+		}
+		leave_fault(e, now, out, "the address can be added again");
+		return;
+	}
+	/* ELECT_EV_TAKE_FAILED */
+	switch (e->state) {
+	case ELECT_MASTER:
+		if (!e->conf.standalone)
+			emit_send(e, 0, out);
+		out->actions |= ELECT_ACT_RELEASE;
+		e->advert_at = ELECT_NEVER;
+		e->master_down_at = ELECT_NEVER;
+		e->take_fault = true;
+		e->take_retry_at = now + e->take_retry_ms;
+		elect_go(e, ELECT_FAULT, out, "cannot add the address; retrying in %d ms",
+		    e->take_retry_ms);
+		break;
+	case ELECT_FAULT:
+		if (!e->take_fault)
+			return;
+		e->take_retry_at = now + e->take_retry_ms;
+		break;
+	default:
+		return;
+	}
+	e->take_retry_ms = e->take_retry_ms >= ELECT_TAKE_RETRY_MAX_MS / 2
+			       ? ELECT_TAKE_RETRY_MAX_MS
+			       : 2 * e->take_retry_ms;
 }
 
 void
@@ -344,6 +429,10 @@ elect_input(struct elect *e, const struct elect_event *ev, int64_t now, struct e
 	case ELECT_EV_TRACK:
 		on_track(e, ev, now, out);
 		return;
+	case ELECT_EV_TAKE_FAILED:
+	case ELECT_EV_TAKE_OK:
+		on_take(e, ev, now, out);
+		return;
 	case ELECT_EV_SHUTDOWN:
 		if (e->state == ELECT_MASTER) {
 			if (!e->conf.standalone)
@@ -351,6 +440,8 @@ elect_input(struct elect *e, const struct elect_event *ev, int64_t now, struct e
 			out->actions |= ELECT_ACT_RELEASE;
 		}
 		e->advert_at = e->master_down_at = ELECT_NEVER;
+		e->take_fault = false;
+		e->take_retry_at = ELECT_NEVER;
 		if (e->state != ELECT_INIT)
 			elect_go(e, ELECT_INIT, out, "shutting down");
 		return;

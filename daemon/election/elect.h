@@ -15,6 +15,13 @@
  *     router that just booted gives its health checks time first.
  *   - FAULT: tracking (interface down, pools below min_servers) takes the
  *     machine out of the election; leaving FAULT goes through BACKUP.
+ *   - FAULT also when the VIP's address cannot be added (the caller reports
+ *     ELECT_EV_TAKE_FAILED after ELECT_ACT_TAKE): a master without its
+ *     address must not suppress the backups.  It advertises priority 0 so
+ *     the best backup takes over after Skew_Time, then asks for the address
+ *     again (ELECT_ACT_TAKE while in FAULT: a probe) after 1 s, doubling up
+ *     to 30 s.  When a probe succeeds (ELECT_EV_TAKE_OK) it gives the address
+ *     back (RELEASE) and leaves FAULT through BACKUP, as after tracking.
  *   - RELEASE is also emitted on the way out of INIT when not becoming
  *     MASTER, so that an address left behind by a crashed predecessor goes.
  *
@@ -22,7 +29,9 @@
  * Skew_Time = (256 - priority) x Master_Adver_Interval / 256, where
  * Master_Adver_Interval is the interval the master advertises (ours until
  * one was heard).  A priority-0 advert (a master going away cleanly) cuts
- * the wait to Skew_Time, so the best backup takes over first.  Equal
+ * the wait to Skew_Time, so the best backup takes over first; only the
+ * master a backup follows can do that (a priority 0 from any other router
+ * is ignored: it says nothing about the real master).  Equal
  * priorities: the higher primary address wins, as in the RFC.
  */
 #ifndef IPVSR_ELECT_H
@@ -58,6 +67,8 @@ enum elect_ev_type {
 	ELECT_EV_ADVERT,   /* a verified advert from a peer */
 	ELECT_EV_TRACK,	   /* tracking changed: fault and/or decrement */
 	ELECT_EV_SHUTDOWN, /* leave: priority-0 advert and RELEASE if MASTER */
+	ELECT_EV_TAKE_FAILED, /* the last ELECT_ACT_TAKE could not add the address */
+	ELECT_EV_TAKE_OK,     /* the last ELECT_ACT_TAKE added it (or it is not ours) */
 };
 
 struct elect_event {
@@ -72,7 +83,8 @@ struct elect_event {
 };
 
 #define ELECT_ACT_SEND	  0x01 /* send an advert with out->advert_priority */
-#define ELECT_ACT_TAKE	  0x02 /* now MASTER: own the VIP */
+#define ELECT_ACT_TAKE	  0x02 /* now MASTER: own the VIP; in FAULT: try to (a probe);
+				* answer with ELECT_EV_TAKE_OK or ELECT_EV_TAKE_FAILED */
 #define ELECT_ACT_RELEASE 0x04 /* no longer MASTER: give the VIP up */
 #define ELECT_ACT_ANNOUNCE 0x08 /* still MASTER, but another router claimed the VIP:
 				  * announce it again (gratuitous ARP / NA) */
@@ -99,7 +111,13 @@ struct elect {
 	int master_priority;
 	struct sockaddr_x lower; /* a lower master we are preempting (af 0: none) */
 	int lower_priority;
+	bool take_fault;	  /* FAULT because the address could not be added */
+	int take_retry_ms;	  /* the next backoff after a failed add */
+	int64_t take_retry_at;	  /* FAULT with take_fault: probe then */
 };
+
+#define ELECT_TAKE_RETRY_MIN_MS 1000
+#define ELECT_TAKE_RETRY_MAX_MS 30000
 
 /* Set up an instance in INIT.  Nothing happens until ELECT_EV_START. */
 void elect_init(struct elect *e, const struct elect_conf *c);

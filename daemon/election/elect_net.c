@@ -16,6 +16,7 @@
 #include <netinet/ip.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -442,8 +443,35 @@ elect_timer_free(struct elect_timer *t)
 uint64_t
 elect_wallclock_us(void)
 {
+	static bool seam_read;
+	static int64_t offset_us;
+	struct timespec ts;
+	const char *env;
+
+	if (!seam_read) {
+		seam_read = true;
+		env = getenv("IPVSR_TEST_CLOCK_OFFSET_MS");
+		if (env != NULL && *env != '\0') {
+			offset_us = strtoll(env, NULL, 10) * 1000;
+			log_warnx("election: IPVSR_TEST_CLOCK_OFFSET_MS: the counter clock is "
+				  "off by %lld ms (injected)",
+			    (long long)(offset_us / 1000));
+		}
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + offset_us);
+}
+
+uint64_t
+elect_boot_id(void)
+{
+	uint64_t id = 0;
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	/* getrandom(2) cannot fail for 8 bytes once the pool is ready; be safe anyway */
+	if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id) || id == 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		id = (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 16;
+	}
+	return id != 0 ? id : 1;
 }

@@ -75,7 +75,16 @@ void elect_timer_at(struct elect_timer *t, int64_t deadline_ms);
 /* Stop and free.  NULL-safe. */
 void elect_timer_free(struct elect_timer *t);
 
-/* Wall-clock microseconds since the Unix epoch (the authenticated counter's base). */
+/*
+ * Wall-clock microseconds since the Unix epoch (the authenticated counter's
+ * base and the receivers' freshness reference).  Test seam:
+ * IPVSR_TEST_CLOCK_OFFSET_MS=N in the environment (read once) adds N
+ * milliseconds (may be negative) to it, as if this router's clock were off
+ * by that much; for the integration tests only, never in production.
+ */
 uint64_t elect_wallclock_us(void);
+
+/* A random 64-bit boot id, non-zero, for this start of the daemon. */
+uint64_t elect_boot_id(void);
 
 #endif

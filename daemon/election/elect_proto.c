@@ -50,7 +50,8 @@ static const char *const pkt_errors[] = {
     [ELECT_PKT_BAD_MAC] = "bad HMAC (wrong key, or altered)",
     [ELECT_PKT_PRIORITY] = "priority 255 in authenticated mode",
     [ELECT_PKT_REPLAY] = "replayed (counter not above the last one accepted)",
-    [ELECT_PKT_STALE] = "stale (counter far behind our clock)",
+    [ELECT_PKT_STALE] = "stale (counter too far from our clock)",
+    [ELECT_PKT_OLD_BOOT] = "replayed (from an earlier start of the peer)",
 };
 
 const char *
@@ -215,7 +216,8 @@ elect_encode(const struct elect_advert *a, const struct sockaddr_x *src,
 		memcpy(t, ELECT_MAGIC, 4);
 		put_u64(t + 4, a->counter);
 		memcpy(t + 12, a->config_hash, ELECT_HASH_LEN);
-		r = mac(key, src, dst, buf, n - ELECT_MAC_LEN, t + 20);
+		put_u64(t + 20, a->boot);
+		r = mac(key, src, dst, buf, n - ELECT_MAC_LEN, t + ELECT_MAC_OFF);
 		if (r < 0)
 			return r;
 	}
@@ -277,7 +279,7 @@ elect_decode(const uint8_t *pkt, size_t len, const struct sockaddr_x *src,
 		memcpy(copy, pkt, len);
 		copy[6] = copy[7] = 0;
 		if (mac(key, src, dst, copy, len - ELECT_MAC_LEN, want) < 0 ||
-		    CRYPTO_memcmp(want, t + 20, ELECT_MAC_LEN) != 0)
+		    CRYPTO_memcmp(want, t + ELECT_MAC_OFF, ELECT_MAC_LEN) != 0)
 			return ELECT_PKT_BAD_MAC;
 		if (pkt[2] == 255)
 			return ELECT_PKT_PRIORITY;
@@ -300,6 +302,7 @@ elect_decode(const uint8_t *pkt, size_t len, const struct sockaddr_x *src,
 		out->auth = true;
 		out->counter = get_u64(t + 4);
 		memcpy(out->config_hash, t + 12, ELECT_HASH_LEN);
+		out->boot = get_u64(t + 20);
 	}
 	return ELECT_PKT_OK;
 }
@@ -335,16 +338,28 @@ elect_parse_ipv4(const uint8_t *pkt, size_t len, struct sockaddr_x *src, struct 
 /* ------------------------------------------------------------ replays */
 
 int
-elect_replay_check(uint64_t *last, uint64_t counter, uint64_t now_us)
+elect_replay_check(struct elect_replay *r, uint64_t boot, uint64_t counter, uint64_t now_us)
 {
-	if (*last == 0) {
-		if (now_us > (uint64_t)ELECT_FRESH_WINDOW_US &&
-		    counter < now_us - (uint64_t)ELECT_FRESH_WINDOW_US)
-			return ELECT_PKT_STALE;
-	} else if (counter <= *last) {
-		return ELECT_PKT_REPLAY;
+	uint64_t w = (uint64_t)ELECT_FRESH_WINDOW_US;
+	unsigned i, n = r->nold < ELECT_OLD_BOOTS ? r->nold : ELECT_OLD_BOOTS;
+
+	/* on every advert: a recording older than the window is worthless */
+	if ((now_us > w && counter < now_us - w) || counter > now_us + w)
+		return ELECT_PKT_STALE;
+	if (r->last != 0 && boot == r->boot) {
+		if (counter <= r->last)
+			return ELECT_PKT_REPLAY;
+		r->last = counter;
+		return ELECT_PKT_OK;
 	}
-	*last = counter;
+	for (i = 0; i < n; i++)
+		if (r->old[i] == boot)
+			return ELECT_PKT_OLD_BOOT;
+	/* a new boot of the peer (or the first we hear): a new sequence */
+	if (r->last != 0)
+		r->old[r->nold++ % ELECT_OLD_BOOTS] = r->boot;
+	r->boot = boot;
+	r->last = counter;
 	return ELECT_PKT_OK;
 }
 

@@ -24,16 +24,17 @@
  * does not do this: an interoperating VIP must have the peers' family.
  *
  * Authenticated mode ("hmac-sha256", ours, NOT keepalived-compatible) adds a
- * trailer of ELECT_TRAILER_LEN (52) bytes after the address list:
+ * trailer of ELECT_TRAILER_LEN (60) bytes after the address list:
  *
  *   offset len
- *    0     4   magic "IRA1" (0x49 0x52 0x41 0x31): ipvs-router auth, version 1
+ *    0     4   magic "IRA2" (0x49 0x52 0x41 0x32): ipvs-router auth, version 2
  *    4     8   counter, big-endian: the sender's wall clock in microseconds
  *              since the Unix epoch, forced strictly increasing per sender
  *   12     8   config hash: the first 8 bytes of SHA-256 over the VIP's
  *              configuration as elect_config_hash() serialises it
- *   20    32   HMAC-SHA256(key, src || dst || message[0..20+addresses] ||
- *              trailer[0..20]), where src and dst are the packet's IP
+ *   20     8   boot id: random, drawn once per start of the sender
+ *   28    32   HMAC-SHA256(key, src || dst || message[0..8+addresses] ||
+ *              trailer[0..28]), where src and dst are the packet's IP
  *              source and destination (4 or 16 bytes each) and the
  *              message's checksum field counts as zero
  *
@@ -42,16 +43,22 @@
  * its way to one peer from being replayed to another, or with a forged
  * source address.  The key is the content of auth_key_file.
  *
- * Replays.  A receiver keeps, per VIP and per peer, the highest counter it
- * accepted and refuses anything not above it (elect_replay_check).  Since
- * the counter is wall-clock time, it keeps increasing across a restart of
- * the sender (like WireGuard's handshake timestamps); a sender whose clock
- * was stepped back after its restart is refused until its clock passes the
- * last value accepted (the receiver logs by how much).  A receiver that
- * restarted has no history: it then accepts only counters at most
- * ELECT_FRESH_WINDOW_US behind its own clock, so a recording of old adverts
- * cannot be played to it.  That assumes the routers' clocks agree within 10
- * minutes, which AWS request signing already requires (5 minutes).
+ * Replays (elect_replay_check).  Every advert's counter must be within
+ * ELECT_FRESH_WINDOW_US of the receiver's clock, either way, so a recording
+ * is worthless once that old, whatever the receiver remembers (it may just
+ * have restarted).  Within a boot of the sender the counter must increase.
+ * A boot id the receiver has not seen from that peer starts a new sequence:
+ * a sender that restarted with its clock behind (NTP not synced yet, a
+ * snapshot restored) is accepted at once, instead of being refused as a
+ * replay until its clock passes the old value while it preempts the others
+ * (a lasting dual master).  The last ELECT_OLD_BOOTS boot ids are
+ * remembered, and adverts from them refused, so a recording of an earlier
+ * boot cannot be played back after the sender restarted.  The routers'
+ * clocks must agree within ELECT_FRESH_WINDOW_US (10 minutes; AWS request
+ * signing already needs 5): a router whose clock is further off is refused
+ * by the others, and refuses them (both log it).
+ *
+ * Version 1 ("IRA1", 52 bytes, no boot id) is neither sent nor accepted.
  */
 #ifndef IPVSR_ELECT_PROTO_H
 #define IPVSR_ELECT_PROTO_H
@@ -69,8 +76,10 @@
 #define ELECT_TYPE_ADVERT     1
 #define ELECT_HDR_LEN	      8
 #define ELECT_ADDRS_MAX	      4 /* we send one; keepalived may send a few */
-#define ELECT_TRAILER_LEN     52
-#define ELECT_MAGIC	      "IRA1"
+#define ELECT_TRAILER_LEN     60
+#define ELECT_MAGIC	      "IRA2"
+#define ELECT_MAC_OFF	      28 /* in the trailer */
+#define ELECT_OLD_BOOTS	      4
 #define ELECT_HASH_LEN	      8
 #define ELECT_MAC_LEN	      32
 #define ELECT_PKT_MAX	      (ELECT_HDR_LEN + 16 * ELECT_ADDRS_MAX + ELECT_TRAILER_LEN)
@@ -91,6 +100,15 @@ struct elect_advert {
 	bool auth;
 	uint64_t counter;
 	uint8_t config_hash[ELECT_HASH_LEN];
+	uint64_t boot; /* the sender's boot id */
+};
+
+/* What a receiver remembers of one peer's adverts for one VIP (zeroed: nothing). */
+struct elect_replay {
+	uint64_t boot;			    /* the peer's current boot id */
+	uint64_t last;			    /* highest counter accepted from it, 0: none */
+	uint64_t old[ELECT_OLD_BOOTS];	    /* its earlier boot ids, refused */
+	unsigned nold;			    /* how many of old[] were filled (ring) */
 };
 
 /* The shared key, NULL/0 for plain mode. */
@@ -117,7 +135,8 @@ enum elect_pkt_err {
 	ELECT_PKT_BAD_MAC,  /* wrong key, or altered */
 	ELECT_PKT_PRIORITY, /* priority 255 in authenticated mode: we never send it */
 	ELECT_PKT_REPLAY,   /* counter not above the last one accepted */
-	ELECT_PKT_STALE,    /* no history, and the counter is too old */
+	ELECT_PKT_STALE,    /* the counter is too far from our clock */
+	ELECT_PKT_OLD_BOOT, /* from an earlier boot of the peer */
 };
 
 /* A short text for an enum elect_pkt_err ("bad checksum", ...). */
@@ -156,13 +175,16 @@ int elect_parse_ipv4(const uint8_t *pkt, size_t len, struct sockaddr_x *src, str
     int *ttl, const uint8_t **payload, size_t *plen);
 
 /*
- * Replay check of an authenticated advert's counter against *last, the
- * highest accepted so far from that peer for that VIP (0: none yet).
- * now_us is our wall clock.  Accepts (and raises *last) when counter >
- * *last, and, with no history, when counter >= now_us - ELECT_FRESH_WINDOW_US.
- * Returns ELECT_PKT_OK, ELECT_PKT_REPLAY or ELECT_PKT_STALE.
+ * Replay check of an authenticated advert (its boot id and counter) against
+ * *r, the history of that peer for that VIP; now_us is our wall clock.
+ * Refuses a counter more than ELECT_FRESH_WINDOW_US from now_us either way
+ * (ELECT_PKT_STALE), a boot id among r->old (ELECT_PKT_OLD_BOOT), and, in
+ * the current boot, a counter not above r->last (ELECT_PKT_REPLAY).  A new
+ * boot id is accepted and becomes the current one (the previous goes to
+ * r->old).  Updates *r only when it returns ELECT_PKT_OK.
  */
-int elect_replay_check(uint64_t *last, uint64_t counter, uint64_t now_us);
+int elect_replay_check(
+    struct elect_replay *r, uint64_t boot, uint64_t counter, uint64_t now_us);
 
 /*
  * The next counter to send: strictly above *last, and the wall clock when

@@ -50,6 +50,7 @@ static void inst_act(struct inst *in, const struct elect_out *o);
 static void inst_timer_cb(void *arg);
 
 static int inst_take(struct inst *in);
+static void inst_take_result(struct inst *in, int took);
 static void inst_release(struct inst *in, bool quiet);
 static bool inst_addr_used_elsewhere(
     const struct inst *in, const char *ifname, const struct sockaddr_x *a);
@@ -232,6 +233,7 @@ election_new(void)
 	rt->run_delay_ms = -1;
 	rt->schedstat_fd = -1;
 	list_init(&rt->jobs);
+	rt->boot = elect_boot_id();
 	return rt;
 }
 
@@ -361,7 +363,7 @@ inst_peers(struct inst *in, const struct config *c)
 		for (j = 0; j < in->npeers; j++)
 			if (strcmp(in->peers[j].name, p->name) == 0 &&
 			    sockaddr_x_cmp_addr(&in->peers[j].addr, &p->addr) == 0) {
-				np[n].last_counter = in->peers[j].last_counter;
+				np[n].replay = in->peers[j].replay;
 				np[n].hash_seen = in->peers[j].hash_seen;
 				np[n].hash_differs = in->peers[j].hash_differs;
 				memcpy(np[n].hash, in->peers[j].hash, ELECT_HASH_LEN);
@@ -561,6 +563,25 @@ inst_act(struct inst *in, const struct elect_out *o)
 		    rt, rt->conf, in->name, o->to == ELECT_INIT ? "STOP" : elect_state_str(o->to));
 	}
 	elect_timer_at(in->timer, elect_deadline(&in->m));
+	/*
+	 * Tell the machine how the add went, once this output is carried out
+	 * (a master without its address goes to FAULT; a probe in FAULT that
+	 * worked ends it).  The answer to TAKE_OK/TAKE_FAILED never asks for
+	 * TAKE again but from FAULT to MASTER standalone, which succeeds or
+	 * fails once more: bounded.
+	 */
+	if (o->actions & ELECT_ACT_TAKE)
+		inst_take_result(in, took);
+}
+
+static void
+inst_take_result(struct inst *in, int took)
+{
+	struct elect_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = took < 0 ? ELECT_EV_TAKE_FAILED : ELECT_EV_TAKE_OK;
+	inst_feed(in, &ev);
 }
 
 /* ------------------------------------------------------------ actions */
@@ -829,6 +850,8 @@ election_apply(struct election_rt *rt, const struct config *old_conf, const stru
 				    v->interface);
 			else if (r == 0)
 				log_vip(LOG_INFO, in->name, "%s moved to %s", a, v->interface);
+			if (r < 0)
+				inst_take_result(in, r);
 		}
 		track_link_refresh(in);
 		track_update(in, false);

@@ -15,7 +15,7 @@
 #include "log.h"
 #include "loop.h"
 
-#define RL_OTHER (ELECT_PKT_STALE + 1) /* not a peer, not our VIP, other addresses */
+#define RL_OTHER (ELECT_PKT_OLD_BOOT + 1) /* not a peer, not our VIP, other addresses */
 
 static const struct elect_key *advert_key(const struct election_rt *rt);
 static struct log_ratelimit *advert_rl_for(struct election_rt *rt, int reason);
@@ -51,6 +51,7 @@ advert_send(struct inst *in, int prio)
 	a.addrs[0] = in->v->addr;
 	a.addrs[0].port = 0;
 	memcpy(a.config_hash, in->hash, ELECT_HASH_LEN);
+	a.boot = rt->boot;
 	for (i = 0; i < in->npeers; i++) {
 		struct peer_rt *p = &in->peers[i];
 
@@ -119,19 +120,25 @@ advert_on_rx(void *arg, const struct elect_rx *rx)
 		return;
 	}
 	if (key != NULL) {
-		uint64_t last = p->last_counter, now = elect_wallclock_us();
+		uint64_t last = p->replay.last, now = elect_wallclock_us();
+		bool newboot = p->replay.last != 0 && adv.boot != p->replay.boot;
 
-		r = elect_replay_check(&p->last_counter, adv.counter, now);
+		r = elect_replay_check(&p->replay, adv.boot, adv.counter, now);
 		if (r != ELECT_PKT_OK) {
 			if (log_ratelimit_ok(advert_rl_for(rt, r)))
 				log_vip(LOG_WARNING, in->name,
-				    "advert from %s (%s) dropped: %s, %.3f s behind %s", p->name, s,
+				    "advert from %s (%s) dropped: %s, %+.3f s from %s", p->name, s,
 				    elect_pkt_strerror(r),
-				    r == ELECT_PKT_REPLAY ? (double)(last - adv.counter) / 1e6
-							  : (double)(now - adv.counter) / 1e6,
-				    r == ELECT_PKT_REPLAY ? "the last one accepted" : "our clock");
+				    r == ELECT_PKT_REPLAY ? ((double)adv.counter - (double)last) / 1e6
+							  : ((double)adv.counter - (double)now) / 1e6,
+				    r == ELECT_PKT_REPLAY ? "the last one accepted"
+							  : "our clock (routers' clocks must agree within 600 s)");
 			return;
 		}
+		if (newboot)
+			log_vip(LOG_NOTICE, in->name,
+			    "peer %s restarted (new boot id), its clock is %+.3f s from ours", p->name,
+			    ((double)adv.counter - (double)now) / 1e6);
 		if (memcmp(adv.config_hash, in->hash, ELECT_HASH_LEN) != 0) {
 			char theirs[2 * ELECT_HASH_LEN + 1], ours[2 * ELECT_HASH_LEN + 1];
 

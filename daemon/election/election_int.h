@@ -31,7 +31,7 @@ struct peer_rt {
 	struct sockaddr_x addr; /* where our adverts go, where theirs come from */
 	struct sockaddr_x src;	/* our source address towards it */
 	bool src_ok;
-	uint64_t last_counter; /* replay history (authenticated mode) */
+	struct elect_replay replay; /* replay history (authenticated mode) */
 	uint8_t hash[ELECT_HASH_LEN];
 	bool hash_seen;	   /* hash[] holds the last one it sent */
 	bool hash_differs; /* and it differs from ours (logged once) */
@@ -73,6 +73,7 @@ struct election_rt {
 	struct elect_key key;
 	bool vip_open;
 	uint64_t counter; /* last authenticated counter sent */
+	uint64_t boot;	  /* our boot id, random per start (authenticated mode) */
 	char **pools_down;
 	size_t npools_down;
 	struct sub subs[MAX_SUBS];
@@ -80,7 +81,7 @@ struct election_rt {
 	struct list_node jobs; /* notify jobs, FIFO (election_notify.c) */
 	size_t npending;
 	/* per reason, so that a flood of one kind cannot hide another */
-	struct log_ratelimit rl_rx[ELECT_PKT_STALE + 2];
+	struct log_ratelimit rl_rx[ELECT_PKT_OLD_BOOT + 2];
 	struct log_ratelimit rl_tx, rl_notify, rl_late;
 	int64_t run_delay_ms; /* at the last advert timer, -1: unknown */
 	int schedstat_fd;     /* -1: not open yet, -2: unavailable */

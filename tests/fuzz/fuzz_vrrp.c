@@ -95,7 +95,8 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	struct elect_advert a;
 	const uint8_t *pkt;
 	size_t plen;
-	uint64_t last, before;
+	struct elect_replay hist;
+	uint64_t before;
 	bool v6, ttl_check;
 	int ttl = ELECT_TTL, r;
 	uint8_t mode;
@@ -133,14 +134,17 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	roundtrip(&a, &src, &dst, key);
 	if (a.auth) {
 		/* the history never goes down, and a second look is a replay */
-		last = (uint64_t)ELECT_FRESH_WINDOW_US;
-		before = last;
-		r = elect_replay_check(&last, a.counter, (uint64_t)ELECT_FRESH_WINDOW_US * 2);
-		if (last < before || (r == ELECT_PKT_OK && last != a.counter))
+		memset(&hist, 0, sizeof(hist));
+		hist.boot = a.boot;
+		hist.last = (uint64_t)ELECT_FRESH_WINDOW_US;
+		before = hist.last;
+		r = elect_replay_check(
+		    &hist, a.boot, a.counter, (uint64_t)ELECT_FRESH_WINDOW_US * 2);
+		if (hist.last < before || (r == ELECT_PKT_OK && hist.last != a.counter))
 			abort();
 		if (r == ELECT_PKT_OK &&
-		    elect_replay_check(&last, a.counter, (uint64_t)ELECT_FRESH_WINDOW_US * 2) !=
-		    ELECT_PKT_REPLAY)
+		    elect_replay_check(&hist, a.boot, a.counter,
+			(uint64_t)ELECT_FRESH_WINDOW_US * 2) != ELECT_PKT_REPLAY)
 			abort();
 	}
 	return 0;

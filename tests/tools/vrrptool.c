@@ -5,7 +5,8 @@
  *                 [--key FILE] [--counter N] [--ttl N] [--count N] [--every MS]
  *       Forge VRRPv3 adverts (IPv4), any source address, any TTL: an attacker
  *       on the segment.  --key makes them authenticated (with that key, right
- *       or wrong); --counter defaults to the wall clock in microseconds.
+ *       or wrong); --counter defaults to the wall clock in microseconds,
+ *       --boot (the trailer's boot id) to 1.
  *
  *   vrrptool replay --pcap FILE [--prio P] [--count N] [--every MS]
  *       Send again, byte for byte (IP header included), the IPv4 protocol-112
@@ -57,7 +58,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: vrrptool send --src A --dst B --vrid N --prio P --vip V "
-			"[--interval MS] [--key FILE] [--counter N] [--ttl N] [--count N] "
+			"[--interval MS] [--key FILE] [--counter N] [--boot N] [--ttl N] [--count N] "
 			"[--every MS]\n"
 			"       vrrptool replay --pcap FILE [--prio P] [--count N] [--every MS]\n"
 			"       vrrptool watch IFNAME ADDR\n");
@@ -126,7 +127,7 @@ cmd_send(int argc, char **argv)
 {
 	static const struct option opts[] = {{"src", 1, NULL, 's'}, {"dst", 1, NULL, 'd'},
 	    {"vrid", 1, NULL, 'v'}, {"prio", 1, NULL, 'p'}, {"vip", 1, NULL, 'a'},
-	    {"interval", 1, NULL, 'i'}, {"key", 1, NULL, 'k'}, {"counter", 1, NULL, 'c'},
+	    {"interval", 1, NULL, 'i'}, {"key", 1, NULL, 'k'}, {"counter", 1, NULL, 'c'}, {"boot", 1, NULL, 'b'},
 	    {"ttl", 1, NULL, 't'}, {"count", 1, NULL, 'n'}, {"every", 1, NULL, 'e'},
 	    {NULL, 0, NULL, 0}};
 	struct sockaddr_x src = {0}, dst = {0};
@@ -138,6 +139,7 @@ cmd_send(int argc, char **argv)
 	ssize_t kl;
 
 	memset(&ad, 0, sizeof(ad));
+	ad.boot = 1;
 	ad.interval_ms = 100;
 	ad.naddrs = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -178,6 +180,9 @@ cmd_send(int argc, char **argv)
 			break;
 		case 'c':
 			counter = strtoull(optarg, NULL, 10);
+			break;
+		case 'b':
+			ad.boot = strtoull(optarg, NULL, 10);
 			break;
 		case 't':
 			ttl = atoi(optarg);

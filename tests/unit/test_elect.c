@@ -27,7 +27,8 @@
 #define MAXSTEPS 16
 
 enum { START = ELECT_EV_START, TIMER = ELECT_EV_TIMER, ADVERT = ELECT_EV_ADVERT,
-	TRACK = ELECT_EV_TRACK, STOP = ELECT_EV_SHUTDOWN, RECONF = 100 };
+	TRACK = ELECT_EV_TRACK, STOP = ELECT_EV_SHUTDOWN, TAKE_FAIL = ELECT_EV_TAKE_FAILED,
+	TAKE_OK = ELECT_EV_TAKE_OK, RECONF = 100 };
 
 struct step {
 	int64_t t;
@@ -111,6 +112,23 @@ static const struct scenario scenarios[] = {
 	    {210, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100,
 		.why = "the master released the VIP"},
 	    {.t = -1}}},
+    /* issue #16 scenario 9: only the master being followed may cut the wait */
+    {"priority 0 from a router that is not our master is ignored", 100, 100, true, 0, false,
+	10,
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = ANY},
+	    {100, ADVERT, 20, 200, 100, .want = ELECT_BACKUP, .deadline = 100 + 360},
+	    /* 30 is a peer, but not the master this backup follows */
+	    {150, ADVERT, 30, 0, 100, .want = ELECT_BACKUP, .deadline = 100 + 360},
+	    {200, TIMER, .want = ELECT_BACKUP, .deadline = 100 + 360},
+	    {250, ADVERT, 20, 200, 100, .want = ELECT_BACKUP, .deadline = 250 + 360},
+	    /* the master itself still may */
+	    {300, ADVERT, 20, 0, 100, .want = ELECT_BACKUP, .deadline = 300 + 60},
+	    {.t = -1}}},
+    {"priority 0 before any master was heard is ignored", 100, 100, true, 0, false, 10,
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 360},
+	    {50, ADVERT, 30, 0, 100, .want = ELECT_BACKUP, .deadline = 360},
+	    {110, TIMER, .want = ELECT_BACKUP, .deadline = 360},
+	    {.t = -1}}},
     {"priority 0 to a master: it asserts itself at once", 100, 100, true, 0, false, 10,
 	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = ANY},
 	    {360, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100},
@@ -163,6 +181,49 @@ static const struct scenario scenarios[] = {
 	    {370, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .acts = A_REL},
 	    /* never below 1 */
 	    {380, TRACK, .dec = 500, .want = ELECT_BACKUP, .acts = 0},
+	    {.t = -1}}},
+    /* issue #16 scenario 6: a master without its address must not keep the VIP */
+    {"the address cannot be added: FAULT with priority 0, retried with backoff", 100, 100,
+	true, 0, false, 10,
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 360},
+	    {360, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100},
+	    {360, TAKE_FAIL, .want = ELECT_FAULT, .acts = A_SEND | A_REL, .adv_prio = 0,
+		.deadline = 360 + 1000, .why = "cannot add the address"},
+	    /* adverts are ignored in FAULT, the retry stays where it is */
+	    {400, ADVERT, 20, 50, 100, .want = ELECT_FAULT, .deadline = 1360},
+	    {1360, TIMER, .want = ELECT_FAULT, .acts = A_TAKE, .deadline = NONE},
+	    {1360, TAKE_FAIL, .want = ELECT_FAULT, .deadline = 1360 + 2000},
+	    {3360, TIMER, .want = ELECT_FAULT, .acts = A_TAKE, .deadline = NONE},
+	    /* tracking recovering does not end this fault */
+	    {3360, TAKE_FAIL, .want = ELECT_FAULT, .deadline = 3360 + 4000},
+	    {3400, TRACK, .want = ELECT_FAULT, .deadline = 7360},
+	    {7360, TIMER, .want = ELECT_FAULT, .acts = A_TAKE, .deadline = NONE},
+	    /* the address could be added: give it back and leave FAULT through BACKUP */
+	    {7360, TAKE_OK, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 7360 + 360,
+		.why = "the address can be added again"},
+	    {7720, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100},
+	    {7720, TAKE_OK, .want = ELECT_MASTER, .deadline = 7820},
+	    /* the backoff starts again from 1 s after a success */
+	    {7800, TAKE_FAIL, .want = ELECT_FAULT, .acts = A_SEND | A_REL, .adv_prio = 0,
+		.deadline = 7800 + 1000},
+	    {.t = -1}}},
+    {"the address cannot be added while tracking fails too: FAULT stays until both clear",
+	100, 100, true, 0, false, 10,
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 360},
+	    {360, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100},
+	    {360, TAKE_FAIL, .want = ELECT_FAULT, .acts = A_SEND | A_REL, .adv_prio = 0,
+		.deadline = 1360},
+	    {500, TRACK, .fault = true, .want = ELECT_FAULT, .deadline = 1360},
+	    {1360, TIMER, .want = ELECT_FAULT, .acts = A_TAKE, .deadline = NONE},
+	    {1360, TAKE_OK, .want = ELECT_FAULT, .acts = A_REL, .deadline = NONE},
+	    {1500, TRACK, .want = ELECT_BACKUP, .deadline = 1500 + 360, .why = "tracking"},
+	    {.t = -1}}},
+    {"standalone: the address cannot be added, FAULT without adverts", 100, 100, true, 0,
+	true, 10,
+	{{0, START, .want = ELECT_MASTER, .acts = A_TAKE, .deadline = NONE},
+	    {0, TAKE_FAIL, .want = ELECT_FAULT, .acts = A_REL, .deadline = 1000},
+	    {1000, TIMER, .want = ELECT_FAULT, .acts = A_TAKE, .deadline = NONE},
+	    {1000, TAKE_OK, .want = ELECT_MASTER, .acts = A_TAKE, .deadline = NONE},
 	    {.t = -1}}},
     {"fault at start", 100, 100, true, 0, false, 10,
 	{{0, TRACK, .fault = true, .want = ELECT_INIT, .acts = 0, .deadline = NONE},

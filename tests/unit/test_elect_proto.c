@@ -298,35 +298,41 @@ test_parse_ipv4(void **state)
 	assert_int_equal(ttl, 1);
 }
 
+#define NOW 1000000000000000ull
+#define WIN ((uint64_t)ELECT_FRESH_WINDOW_US)
+
 static void
 test_replay_check(void **state)
 {
-	static const struct {
-		uint64_t last, counter, now;
-		int want;
-		uint64_t last_after;
-	} t[] = {
-	    /* no history: anything recent, or from the future (a clock ahead) */
-	    {0, 1000000000000000ull, 1000000000000000ull, ELECT_PKT_OK, 1000000000000000ull},
-	    {0, 2000000000000000ull, 1000000000000000ull, ELECT_PKT_OK, 2000000000000000ull},
-	    {0, 1000000000000000ull - ELECT_FRESH_WINDOW_US, 1000000000000000ull, ELECT_PKT_OK,
-		1000000000000000ull - ELECT_FRESH_WINDOW_US},
-	    /* no history and older than the window: a recording */
-	    {0, 1000000000000000ull - ELECT_FRESH_WINDOW_US - 1, 1000000000000000ull,
-		ELECT_PKT_STALE, 0},
-	    /* history: strictly increasing only, whatever our clock says */
-	    {500, 501, 1000000000000000ull, ELECT_PKT_OK, 501},
-	    {500, 500, 1000000000000000ull, ELECT_PKT_REPLAY, 500},
-	    {500, 499, 1000000000000000ull, ELECT_PKT_REPLAY, 500},
-	};
-	uint64_t last;
-	size_t i;
+	/* issue #16 scenario 2: a boot id, and the window on every advert */
+	struct elect_replay r;
+	unsigned i;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		last = t[i].last;
-		assert_int_equal(elect_replay_check(&last, t[i].counter, t[i].now), t[i].want);
-		assert_true(last == t[i].last_after);
-	}
+	memset(&r, 0, sizeof(r));
+	/* first advert of boot 7: anything within the window either way */
+	assert_int_equal(elect_replay_check(&r, 7, NOW - WIN, NOW), ELECT_PKT_OK);
+	assert_int_equal(elect_replay_check(&r, 7, NOW - WIN, NOW), ELECT_PKT_REPLAY);
+	assert_int_equal(elect_replay_check(&r, 7, NOW - 5, NOW), ELECT_PKT_OK);
+	/* the sender restarts with its clock 120 s behind: a new boot, accepted at once */
+	assert_int_equal(elect_replay_check(&r, 8, NOW - 120000000, NOW), ELECT_PKT_OK);
+	assert_int_equal(elect_replay_check(&r, 8, NOW - 119900000, NOW + 1), ELECT_PKT_OK);
+	assert_true(r.boot == 8 && r.last == NOW - 119900000);
+	/* a recording of its previous boot, even with newer counters, is refused */
+	assert_int_equal(elect_replay_check(&r, 7, NOW, NOW), ELECT_PKT_OLD_BOOT);
+	assert_true(r.boot == 8);
+	/* history or not, an advert older than the window is refused (a slowed replay) */
+	assert_int_equal(elect_replay_check(&r, 8, NOW + 1000, NOW + WIN + 1001), ELECT_PKT_STALE);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(elect_replay_check(&r, 9, NOW - WIN - 1, NOW), ELECT_PKT_STALE);
+	/* and one from too far in the future (a clock far ahead) */
+	assert_int_equal(elect_replay_check(&r, 9, NOW + WIN + 1, NOW), ELECT_PKT_STALE);
+	assert_true(r.last == 0);
+	/* the last ELECT_OLD_BOOTS boots are remembered */
+	for (i = 1; i <= ELECT_OLD_BOOTS + 1; i++)
+		assert_int_equal(elect_replay_check(&r, 100 + i, NOW, NOW), ELECT_PKT_OK);
+	for (i = 1; i <= ELECT_OLD_BOOTS; i++)
+		assert_int_equal(elect_replay_check(&r, 100 + i, NOW + 1, NOW), ELECT_PKT_OLD_BOOT);
+	(void)state;
 }
 
 static void
