@@ -20,6 +20,7 @@
 
 #include "check.h"
 #include "http.h"
+#include "list.h"
 #include "log.h"
 #include "loop.h"
 #include "tls.h"
@@ -35,7 +36,7 @@ struct probe {
 	int64_t due_us;		     /* when the timer is due (start or deadline) */
 	int64_t run_due_us;	     /* when the current / last run was due to start */
 	int64_t start_us;	     /* when the current run started */
-	struct probe *qprev, *qnext; /* on the start queue */
+	struct list_node qlink;	     /* on the start queue (when queued) */
 	uint8_t jitter;
 	uint8_t local_run; /* consecutive runs ended by a local fault */
 	bool running;
@@ -73,10 +74,10 @@ static uint64_t local_base;		      /* results[LOCAL] when it started */
  * cost of waiting is one list link, whatever the backlog.
  */
 static struct {
-	struct probe *head, *tail;
+	struct list_node q;
 	ev_timer drain;
 	bool init;
-} startq;
+} startq = { .q = LIST_INIT(startq.q) };
 
 /* ------------------------------------------------------------ definitions */
 
@@ -313,7 +314,7 @@ check_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 		budget_iter = ev_iteration(l);
 		budget_used = 0;
 	}
-	if (budget_used >= PROBE_STARTS_PER_ITERATION || startq.head != NULL) {
+	if (budget_used >= PROBE_STARTS_PER_ITERATION || !list_empty(&startq.q)) {
 		/* first come, first started; due_us stays, the wait counts as lateness */
 		queue_push(p);
 		return;
@@ -361,13 +362,7 @@ queue_push(struct probe *p)
 		startq.init = true;
 	}
 	p->queued = true;
-	p->qnext = NULL;
-	p->qprev = startq.tail;
-	if (startq.tail != NULL)
-		startq.tail->qnext = p;
-	else
-		startq.head = p;
-	startq.tail = p;
+	list_append(&startq.q, &p->qlink);
 	stats.deferred++;
 	if (!ev_is_active(&startq.drain)) {
 		ev_timer_set(&startq.drain, 0., 0.);
@@ -380,17 +375,9 @@ queue_remove(struct probe *p)
 {
 	if (!p->queued)
 		return;
-	if (p->qprev != NULL)
-		p->qprev->qnext = p->qnext;
-	else
-		startq.head = p->qnext;
-	if (p->qnext != NULL)
-		p->qnext->qprev = p->qprev;
-	else
-		startq.tail = p->qprev;
+	list_remove(&p->qlink);
 	p->queued = false;
-	p->qprev = p->qnext = NULL;
-	if (startq.head == NULL && startq.init && loop_ev() != NULL)
+	if (list_empty(&startq.q) && startq.init && loop_ev() != NULL)
 		ev_timer_stop(loop_ev(), &startq.drain);
 }
 
@@ -403,11 +390,12 @@ drain_cb(struct ev_loop *l, ev_timer *w, int revents)
 		budget_iter = ev_iteration(l);
 		budget_used = 0;
 	}
-	while ((p = startq.head) != NULL && budget_used < PROBE_STARTS_PER_ITERATION) {
+	while ((p = list_first_entry(&startq.q, struct probe, qlink)) != NULL &&
+	    budget_used < PROBE_STARTS_PER_ITERATION) {
 		queue_remove(p);
 		run_start(p);
 	}
-	if (startq.head != NULL && !ev_is_active(w)) {
+	if (!list_empty(&startq.q) && !ev_is_active(w)) {
 		ev_timer_set(w, 0., 0.);
 		ev_timer_start(l, w);
 	}
