@@ -19,6 +19,7 @@ static void start_claim(struct cfsm *f, int64_t now, struct cfsm_out *out, const
 static void verify_now(struct cfsm *f, struct cfsm_out *out);
 static int64_t recheck_delay(const struct cfsm *f);
 static int64_t confirm_delay(const struct cfsm *f);
+static bool watching(const struct cfsm *f, int64_t now);
 
 static void
 cfsm_out_init(const struct cfsm *f, struct cfsm_out *out)
@@ -98,10 +99,17 @@ confirm_delay(const struct cfsm *f)
 	return d < f->p.verify_interval_ms ? d : f->p.verify_interval_ms;
 }
 
+/* A rival claimed the VIP lately: its claim may land (or have landed) any time. */
+static bool
+watching(const struct cfsm *f, int64_t now)
+{
+	return f->watch_until > now;
+}
+
 struct cfsm_params
 cfsm_params_default(int verify_interval_ms)
 {
-	struct cfsm_params p = {verify_interval_ms, 20000, 250, 1000};
+	struct cfsm_params p = {verify_interval_ms, 20000, 250, 1000, 5000};
 
 	return p;
 }
@@ -131,7 +139,9 @@ cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out)
 	if (master == f->master)
 		return;
 	f->master = master;
+	f->watch_until = 0;
 	if (master) {
+		f->ended_read = false;
 		f->t_master = now;
 		f->t_claim = f->t_claimed = f->t_confirmed = -1;
 		f->claims = 0;
@@ -145,6 +155,11 @@ cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out)
 		out->actions |= CFSM_ACT_CANCEL;
 	f->verify_out = false;
 	f->deadline = CFSM_NEVER;
+	if (f->claims > 0 && f->ready) {
+		/* our claim may have been performed even if it was cancelled: look, later */
+		f->ended_read = true;
+		f->deadline = now + (f->p.confirm_ms > 0 ? f->p.confirm_ms : 1);
+	}
 	if (f->state != CFSM_IDLE)
 		cfsm_go(f, CFSM_IDLE, out, "no longer MASTER: hands off");
 }
@@ -159,8 +174,12 @@ cfsm_ready(struct cfsm *f, bool ready, int64_t now, struct cfsm_out *out)
 			start_claim(f, now, out, "the AWS client is ready");
 		return;
 	}
-	if (f->state == CFSM_IDLE || f->state == CFSM_WAIT)
+	if (f->state == CFSM_IDLE || f->state == CFSM_WAIT) {
+		/* its read of where the address ended goes with it */
+		f->ended_read = f->verify_out = false;
+		f->deadline = CFSM_NEVER;
 		return;
+	}
 	/* the client went away with its calls (reload): a new one starts over, even after a
 	 * fatal error, which the reload may have fixed */
 	if (f->state == CFSM_CLAIM || f->verify_out)
@@ -191,6 +210,13 @@ void
 cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm_out *out)
 {
 	cfsm_out_init(f, out);
+	if (f->state == CFSM_IDLE && f->ended_read && f->verify_out) {
+		f->ended_read = f->verify_out = false;
+		f->deadline = CFSM_NEVER;
+		out->actions |= CFSM_ACT_ENDED;
+		out->found = found;
+		return;
+	}
 	if (!f->verify_out || (f->state != CFSM_SETTLE && f->state != CFSM_HELD))
 		return;
 	f->verify_out = false;
@@ -203,7 +229,13 @@ cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm
 		if (found == CFSM_HERE) {
 			f->t_confirmed = now;
 			f->misses = 0;
-			f->deadline = now + f->p.verify_interval_ms;
+			f->rechecks = 0;
+			if (watching(f, now)) {
+				f->rechecks++;
+				f->deadline = now + recheck_delay(f);
+			} else {
+				f->deadline = now + f->p.verify_interval_ms;
+			}
 			out->actions |= CFSM_ACT_CONFIRMED;
 			cfsm_go(f, CFSM_HELD, out, "confirmed");
 			return;
@@ -223,10 +255,23 @@ cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm
 	switch (found) {
 	case CFSM_HERE:
 		f->misses = 0;
+		if (watching(f, now)) {
+			/* the rival's claim may still be on the wire */
+			f->rechecks++;
+			f->deadline = now + recheck_delay(f);
+			return;
+		}
 		f->deadline = now + f->p.verify_interval_ms;
 		return;
 	case CFSM_ELSEWHERE:
 	case CFSM_NOWHERE:
+		if (watching(f, now)) {
+			/* a known rival claim, not a stale read: no confirming read */
+			f->reclaims++;
+			start_claim(f, now, out, "%s after a rival claimed the VIP: claiming it back",
+			    found == CFSM_NOWHERE ? "unassociated" : "held elsewhere");
+			return;
+		}
 		if (++f->misses >= 2) {
 			f->reclaims++;
 			start_claim(f, now, out, "%s on %d reads in a row: claiming it back",
@@ -236,6 +281,11 @@ cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm
 		f->deadline = now + confirm_delay(f);
 		return;
 	default:
+		if (watching(f, now)) {
+			f->rechecks++;
+			f->deadline = now + recheck_delay(f);
+			return;
+		}
 		f->deadline = now + f->p.verify_interval_ms;
 		return;
 	}
@@ -245,8 +295,9 @@ void
 cfsm_timer(struct cfsm *f, int64_t now, struct cfsm_out *out)
 {
 	cfsm_out_init(f, out);
-	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD) && !f->verify_out &&
-	    now >= f->deadline)
+	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD ||
+		(f->state == CFSM_IDLE && f->ended_read)) &&
+	    !f->verify_out && now >= f->deadline)
 		verify_now(f, out);
 }
 
@@ -254,6 +305,21 @@ void
 cfsm_poke(struct cfsm *f, int64_t now, struct cfsm_out *out)
 {
 	cfsm_out_init(f, out);
+	if (f->state == CFSM_HELD && !f->verify_out)
+		verify_now(f, out);
+}
+
+void
+cfsm_reassert(struct cfsm *f, int64_t now, struct cfsm_out *out)
+{
+	cfsm_out_init(f, out);
+	if (!f->master)
+		return;
+	if (f->p.watch_ms > 0)
+		f->watch_until = now + f->p.watch_ms;
+	f->rechecks = 0;
+	/* a read in flight may predate the rival's claim: a good answer is read again
+	 * soon (watching); CLAIM and SETTLE watch from when the address is held */
 	if (f->state == CFSM_HELD && !f->verify_out)
 		verify_now(f, out);
 }
@@ -271,7 +337,9 @@ cfsm_retarget(struct cfsm *f, int64_t now, struct cfsm_out *out)
 int64_t
 cfsm_deadline(const struct cfsm *f)
 {
-	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD) && !f->verify_out)
+	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD ||
+		(f->state == CFSM_IDLE && f->ended_read)) &&
+	    !f->verify_out)
 		return f->deadline;
 	return CFSM_NEVER;
 }

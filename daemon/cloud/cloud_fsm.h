@@ -22,6 +22,16 @@
  *     address on the one real master.  While the split lasts, each re-claim
  *     in one mastership doubles that confirm_ms (up to the interval), so two
  *     masters fighting over the address slow down to one move per interval.
+ *   - A reassertion (the election heard a rival claim the VIP while we are
+ *     MASTER: a brief dual master, e.g. after a CPU stall here) is evidence
+ *     that the address may have moved: it is read back at once, and for
+ *     watch_ms after it one read showing another holder is enough to take
+ *     it back (the rival's claim is known, so the read is not a stale one);
+ *     a read showing it here is repeated soon (recheck_ms, doubling), since
+ *     the rival's claim may still be on the wire.
+ *   - A router that leaves MASTER after claiming in that mastership reads
+ *     once, confirm_ms later, where the address ended (for the log): its
+ *     cancelled claim may still have been performed.  It never claims.
  *   - A fatal error (permission denied, no such address) stops the calls
  *     until the next mastership or reload; retrying it only burns API quota.
  */
@@ -55,9 +65,10 @@ struct cfsm_params {
 	int settle_ms;		/* SETTLE: stale reads tolerated this long after a claim */
 	int recheck_ms;		/* SETTLE: first re-read delay, doubling up to 2000 */
 	int confirm_ms; /* HELD: a second read this long after a bad one (doubling per re-claim) */
+	int watch_ms;	/* after a reassertion: one bad read re-claims for this long (0: off) */
 };
 
-/* The parameters cloud.c uses: settle 20 s, recheck 250 ms, confirm 1 s. */
+/* The parameters cloud.c uses: settle 20 s, recheck 250 ms, confirm 1 s, watch 5 s. */
 struct cfsm_params cfsm_params_default(int verify_interval_ms);
 
 /* Actions, carried out in this order. */
@@ -65,11 +76,13 @@ struct cfsm_params cfsm_params_default(int verify_interval_ms);
 #define CFSM_ACT_CLAIM	   0x02 /* start the claim call */
 #define CFSM_ACT_VERIFY	   0x04 /* start a read-back call */
 #define CFSM_ACT_CONFIRMED 0x08 /* the claim shows: report the timeline */
+#define CFSM_ACT_ENDED	   0x10 /* after leaving MASTER: out->found says where it ended */
 
 struct cfsm_out {
 	unsigned actions;
 	enum cfsm_state from, to;
 	char reason[128]; /* why, for the log line of a transition or a re-claim */
+	enum cfsm_found found; /* CFSM_ACT_ENDED: what the read after leaving MASTER found */
 };
 
 struct cfsm {
@@ -81,6 +94,8 @@ struct cfsm {
 	int64_t deadline; /* next read-back (SETTLE, HELD) */
 	int rechecks;	  /* SETTLE: re-reads so far */
 	int misses;	  /* HELD: consecutive reads showing another holder */
+	int64_t watch_until; /* a rival claimed the VIP: bad reads re-claim until then */
+	bool ended_read;     /* IDLE: the read of where the address ended is due / out */
 	/* timeline of the current mastership (monotonic ms, -1: not yet) */
 	int64_t t_master;    /* became MASTER */
 	int64_t t_claim;     /* last claim started */
@@ -112,6 +127,10 @@ void cfsm_timer(struct cfsm *f, int64_t now, struct cfsm_out *out);
 
 /* Something happened in the election: read back soon if we hold the address. */
 void cfsm_poke(struct cfsm *f, int64_t now, struct cfsm_out *out);
+
+/* Still MASTER, but a rival claimed the VIP (the election reasserted it):
+ * read back at once if we hold the address, and watch it for watch_ms. */
+void cfsm_reassert(struct cfsm *f, int64_t now, struct cfsm_out *out);
 
 /* The target changed (reload: another private IP, ENI or allocation), or a reload
  * follows a fatal error: claim again if MASTER. */

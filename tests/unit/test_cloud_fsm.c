@@ -16,10 +16,10 @@
 
 #define IVL 10000
 
-static const struct cfsm_params P = { IVL, 20000, 250, 1000 };
+static const struct cfsm_params P = { IVL, 20000, 250, 1000, 5000 };
 
 /* One step of a scenario: an input and the actions and state it must give. */
-enum in_type { IN_ROLE, IN_READY, IN_CLAIMED, IN_FOUND, IN_TIMER, IN_POKE, IN_RETARGET };
+enum in_type { IN_ROLE, IN_READY, IN_CLAIMED, IN_FOUND, IN_TIMER, IN_POKE, IN_RETARGET, IN_REASSERT };
 
 struct step {
 	int64_t t;
@@ -58,6 +58,9 @@ run(const char *name, const struct step *s, size_t n, struct cfsm *f)
 			break;
 		case IN_RETARGET:
 			cfsm_retarget(f, s[i].t, &o);
+			break;
+		case IN_REASSERT:
+			cfsm_reassert(f, s[i].t, &o);
 			break;
 		}
 		if (o.actions != s[i].want_actions || f->state != s[i].want_state ||
@@ -107,7 +110,7 @@ test_happy_path(void **state)
 		{ 5000, IN_TIMER, 0, 0, CFSM_HELD, 450 + IVL },		/* not yet */
 		{ 450 + IVL, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
 		{ 450 + IVL + 20, IN_FOUND, CFSM_HERE, 0, CFSM_HELD, 470 + 2 * IVL },
-		{ 20000, IN_ROLE, 0, 0, CFSM_IDLE, CFSM_NEVER },	/* nothing in flight */
+		{ 20000, IN_ROLE, 0, 0, CFSM_IDLE, 21000 },	/* nothing in flight; one read later */
 	};
 	struct cfsm f;
 
@@ -275,21 +278,130 @@ test_leaving_master_cancels(void **state)
 	static const struct step steps[] = {
 		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
 		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
-		{ 50, IN_ROLE, 0, CFSM_ACT_CANCEL, CFSM_IDLE, CFSM_NEVER },
-		{ 60, IN_CLAIMED, 1, 0, CFSM_IDLE, CFSM_NEVER },	/* a late answer: ignored */
-		{ 70, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		/* the cancelled claim may still land: where it ended is read later */
+		{ 50, IN_ROLE, 0, CFSM_ACT_CANCEL, CFSM_IDLE, 1050 },
+		{ 60, IN_CLAIMED, 1, 0, CFSM_IDLE, 1050 },	/* a late answer: ignored */
+		{ 70, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },	/* that read is off */
 		{ 80, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
-		{ 90, IN_ROLE, 0, CFSM_ACT_CANCEL, CFSM_IDLE, CFSM_NEVER },	/* read-back out */
-		{ 95, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 90, IN_ROLE, 0, CFSM_ACT_CANCEL, CFSM_IDLE, 1090 },	/* read-back out */
+		{ 95, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_IDLE, 1090 },	/* its late answer */
 		{ 100, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
 		{ 110, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
 		{ 120, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 0 },
-		{ 130, IN_ROLE, 0, 0, CFSM_IDLE, CFSM_NEVER },	/* held, nothing in flight */
+		{ 130, IN_ROLE, 0, 0, CFSM_IDLE, 1130 },	/* held, nothing in flight */
+		{ 1130, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_IDLE, CFSM_NEVER },
+		{ 1140, IN_FOUND, CFSM_HERE, CFSM_ACT_ENDED, CFSM_IDLE, CFSM_NEVER },
+		{ 1150, IN_TIMER, 0, 0, CFSM_IDLE, CFSM_NEVER },	/* once */
 	};
 	struct cfsm f;
 
 	cfsm_init(&f, &P);
 	RUN(&f, steps);
+}
+
+/*
+ * Issue #16, scenario 1: a brief dual master.  The master stalled, the backup
+ * took the VIP and its claim landed; the master resumes, still MASTER, and
+ * the election reasserts it.  One read showing another holder right after
+ * is enough to take the address back; without the reassertion it would
+ * wait for the periodic read plus a confirming one (~11 s).
+ */
+static void
+test_reassert_reclaims_at_once(void **state)
+{
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 100, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 200, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 200 + IVL },
+		/* the rival's adverts: read back now */
+		{ 5000, IN_REASSERT, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 5010, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 5020, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		/* held again; the rival's cancelled claim may still land: re-read soon */
+		{ 5030, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 5280 },
+		{ 5280, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 5290, IN_FOUND, CFSM_HERE, 0, CFSM_HELD, 5790 },
+		{ 5790, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 5800, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 5810, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 5820, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 6070 },
+		/* the watch ends 5 s after the reassertion: back to the interval and to
+		 * two reads in a row before a re-claim */
+		{ 10100, IN_POKE, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 10110, IN_FOUND, CFSM_HERE, 0, CFSM_HELD, 10110 + IVL },
+		{ 10200, IN_POKE, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 10210, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_HELD, 0 },
+	};
+	/* a read out when the reassertion comes may predate the rival's claim */
+	static const struct step inflight[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 100, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 200, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 200 + IVL },
+		{ 10200, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 10210, IN_REASSERT, 0, 0, CFSM_HELD, CFSM_NEVER },
+		{ 10220, IN_FOUND, CFSM_HERE, 0, CFSM_HELD, 10470 },
+		{ 10470, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 10480, IN_FOUND, CFSM_NOWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		/* a reassertion while claiming: nothing more now */
+		{ 10490, IN_REASSERT, 0, 0, CFSM_CLAIM, CFSM_NEVER },
+	};
+	/* a backup (or a router still waiting for its client) does nothing */
+	static const struct step backup[] = {
+		{ 0, IN_REASSERT, 0, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 0, IN_ROLE, 1, 0, CFSM_WAIT, CFSM_NEVER },
+		{ 10, IN_REASSERT, 0, 0, CFSM_WAIT, CFSM_NEVER },
+	};
+	struct cfsm f;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	assert_int_equal(f.reclaims, 2);
+	cfsm_init(&f, &P);
+	RUN(&f, inflight);
+	assert_int_equal(f.reclaims, 1);
+	cfsm_init(&f, &P);
+	RUN(&f, backup);
+}
+
+/* Scenario 1, the other side: the backup stepped down after claiming.  It
+ * reads once where the address ended, and never claims. */
+static void
+test_stepdown_reads_where_it_ended(void **state)
+{
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 5, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 20, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 0 },
+		{ 700, IN_ROLE, 0, 0, CFSM_IDLE, 1700 },
+		{ 1700, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_IDLE, CFSM_NEVER },
+		{ 1710, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_ENDED, CFSM_IDLE, CFSM_NEVER },
+		/* a backup that never claimed reads nothing */
+		{ 2000, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 2005, IN_ROLE, 0, CFSM_ACT_CANCEL, CFSM_IDLE, 3005 },
+		/* the client goes away: so does that read */
+		{ 2010, IN_READY, 0, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 3005, IN_TIMER, 0, 0, CFSM_IDLE, CFSM_NEVER },
+	};
+	struct cfsm_out o;
+	struct cfsm f;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	cfsm_init(&f, &P);
+	cfsm_ready(&f, true, 0, &o);
+	cfsm_role(&f, false, 0, &o);
+	assert_int_equal(cfsm_deadline(&f), CFSM_NEVER);
+	cfsm_role(&f, true, 10, &o);
+	cfsm_role(&f, false, 20, &o);
+	cfsm_timer(&f, 1020, &o);
+	assert_int_equal(o.actions, CFSM_ACT_VERIFY);
+	cfsm_verify_done(&f, CFSM_HERE, 1030, &o);
+	assert_int_equal(o.actions, CFSM_ACT_ENDED);
+	assert_int_equal(o.found, CFSM_HERE);
+	assert_int_equal(f.claims, 1);
 }
 
 static void
@@ -303,7 +415,7 @@ test_fatal_errors_stop(void **state)
 		{ 99999, IN_POKE, 0, 0, CFSM_FAILED, CFSM_NEVER },
 		{ 99999, IN_ROLE, 1, 0, CFSM_FAILED, CFSM_NEVER },	/* still master */
 		/* the next mastership tries again */
-		{ 100000, IN_ROLE, 0, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 100000, IN_ROLE, 0, 0, CFSM_IDLE, 101000 },
 		{ 100010, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
 		{ 100020, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
 		{ 100030, IN_FOUND, CFSM_CANNOT, 0, CFSM_FAILED, CFSM_NEVER },
@@ -368,6 +480,8 @@ main(void)
 		cmocka_unit_test(test_leaving_master_cancels),
 		cmocka_unit_test(test_fatal_errors_stop),
 		cmocka_unit_test(test_held_reads),
+		cmocka_unit_test(test_reassert_reclaims_at_once),
+		cmocka_unit_test(test_stepdown_reads_where_it_ended),
 	};
 
 	return cmocka_run_group_tests_name("cloud_fsm", tests, NULL, NULL);
