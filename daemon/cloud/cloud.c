@@ -226,6 +226,11 @@ act(struct cloud_res *r, const struct cfsm_out *o)
 		case CFSM_WAIT:
 			log_info("%s: %s", r->label, o->reason);
 			break;
+		case CFSM_BACKOFF:
+			log_warnx("%s: %s failed (%s); %s while MASTER", r->label,
+			    claim_action(r->kind), r->last_error[0] ? r->last_error : "?",
+			    o->reason);
+			break;
 		case CFSM_FAILED:
 			log_warnx("%s: %s (%s); no more calls until this router is MASTER "
 				  "again or the configuration is reloaded",
@@ -318,7 +323,11 @@ claim_done(void *arg, const struct aws_result *res)
 		snprintf(r->last_error, sizeof(r->last_error), "%s: %s", claim_action(r->kind),
 		    res->why);
 	}
-	cfsm_claim_done(&r->fsm, res->ok, loop_now_ms(), &o);
+	cfsm_claim_done(&r->fsm,
+	    res->ok				      ? CFSM_CLAIM_OK
+	    : aws_verdict_terminal(res->verdict) ? CFSM_CLAIM_TERMINAL
+						      : CFSM_CLAIM_RETRY,
+	    loop_now_ms(), &o);
 	act(r, &o);
 }
 
@@ -353,8 +362,7 @@ verify_done(void *arg, const struct aws_result *res)
 	r->verify = NULL;
 	holder[0] = '\0';
 	if (!res->ok) {
-		found = res->verdict == AWS_V_DENIED || res->verdict == AWS_V_FATAL ? CFSM_CANNOT
-										    : CFSM_UNKNOWN;
+		found = aws_verdict_terminal(res->verdict) ? CFSM_CANNOT : CFSM_UNKNOWN;
 		snprintf(r->last_error, sizeof(r->last_error), "%s: %s",
 		    r->kind == RES_EIP ? "DescribeAddresses" : "DescribeNetworkInterfaces",
 		    res->why);

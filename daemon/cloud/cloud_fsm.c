@@ -10,6 +10,7 @@
 #include "util.h"
 
 #define RECHECK_CAP_MS 2000
+#define RETRY_CAP_MS   30000
 
 static void cfsm_out_init(const struct cfsm *f, struct cfsm_out *out);
 static void cfsm_go(struct cfsm *f, enum cfsm_state to, struct cfsm_out *out, const char *fmt, ...)
@@ -19,6 +20,7 @@ static void start_claim(struct cfsm *f, int64_t now, struct cfsm_out *out, const
 static void verify_now(struct cfsm *f, struct cfsm_out *out);
 static int64_t recheck_delay(const struct cfsm *f);
 static int64_t confirm_delay(const struct cfsm *f);
+static int64_t retry_delay(const struct cfsm *f);
 static bool watching(const struct cfsm *f, int64_t now);
 
 static void
@@ -58,6 +60,7 @@ start_claim(struct cfsm *f, int64_t now, struct cfsm_out *out, const char *fmt, 
 	f->t_claimed = -1;
 	f->t_confirmed = -1;
 	f->claims++;
+	f->failures = 0;
 	va_start(ap, fmt);
 	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
 	va_end(ap);
@@ -99,6 +102,18 @@ confirm_delay(const struct cfsm *f)
 	return d < f->p.verify_interval_ms ? d : f->p.verify_interval_ms;
 }
 
+/* BACKOFF: retry_ms after the first failure, doubling, up to RETRY_CAP_MS. */
+static int64_t
+retry_delay(const struct cfsm *f)
+{
+	int64_t d = f->p.retry_ms > 0 ? f->p.retry_ms : 1;
+	int i;
+
+	for (i = 1; i < f->failures && d < RETRY_CAP_MS; i++)
+		d *= 2;
+	return d < RETRY_CAP_MS ? d : RETRY_CAP_MS;
+}
+
 /* A rival claimed the VIP lately: its claim may land (or have landed) any time. */
 static bool
 watching(const struct cfsm *f, int64_t now)
@@ -109,7 +124,7 @@ watching(const struct cfsm *f, int64_t now)
 struct cfsm_params
 cfsm_params_default(int verify_interval_ms)
 {
-	struct cfsm_params p = {verify_interval_ms, 20000, 250, 1000, 5000};
+	struct cfsm_params p = {verify_interval_ms, 20000, 250, 1000, 5000, 1000};
 
 	return p;
 }
@@ -190,14 +205,24 @@ cfsm_ready(struct cfsm *f, bool ready, int64_t now, struct cfsm_out *out)
 }
 
 void
-cfsm_claim_done(struct cfsm *f, bool ok, int64_t now, struct cfsm_out *out)
+cfsm_claim_done(struct cfsm *f, enum cfsm_claim res, int64_t now, struct cfsm_out *out)
 {
+	int64_t d;
+
 	cfsm_out_init(f, out);
 	if (f->state != CFSM_CLAIM)
 		return;
-	if (!ok) {
+	if (res == CFSM_CLAIM_TERMINAL) {
 		f->deadline = CFSM_NEVER;
 		cfsm_go(f, CFSM_FAILED, out, "the claim failed for good");
+		return;
+	}
+	if (res == CFSM_CLAIM_RETRY) {
+		f->failures++;
+		d = retry_delay(f);
+		f->deadline = now + d;
+		cfsm_go(f, CFSM_BACKOFF, out, "claiming again in %lld ms (failure %d)",
+		    (long long)d, f->failures);
 		return;
 	}
 	f->t_claimed = now;
@@ -295,6 +320,14 @@ void
 cfsm_timer(struct cfsm *f, int64_t now, struct cfsm_out *out)
 {
 	cfsm_out_init(f, out);
+	if (f->state == CFSM_BACKOFF && now >= f->deadline) {
+		/* the same claim, once more: not a new decision (claims, t_claim kept) */
+		out->actions |= CFSM_ACT_CLAIM;
+		f->deadline = CFSM_NEVER;
+		cfsm_go(f, CFSM_CLAIM, out, "claiming again after %d failure%s", f->failures,
+		    f->failures == 1 ? "" : "s");
+		return;
+	}
 	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD ||
 		(f->state == CFSM_IDLE && f->ended_read)) &&
 	    !f->verify_out && now >= f->deadline)
@@ -337,7 +370,7 @@ cfsm_retarget(struct cfsm *f, int64_t now, struct cfsm_out *out)
 int64_t
 cfsm_deadline(const struct cfsm *f)
 {
-	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD ||
+	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD || f->state == CFSM_BACKOFF ||
 		(f->state == CFSM_IDLE && f->ended_read)) &&
 	    !f->verify_out)
 		return f->deadline;
@@ -347,7 +380,8 @@ cfsm_deadline(const struct cfsm *f)
 const char *
 cfsm_state_str(enum cfsm_state s)
 {
-	static const char *const names[] = {"IDLE", "WAIT", "CLAIM", "SETTLE", "HELD", "FAILED"};
+	static const char *const names[] = {
+	    "IDLE", "WAIT", "CLAIM", "BACKOFF", "SETTLE", "HELD", "FAILED"};
 
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "?";
 }

@@ -16,7 +16,7 @@
 
 #define IVL 10000
 
-static const struct cfsm_params P = { IVL, 20000, 250, 1000, 5000 };
+static const struct cfsm_params P = { IVL, 20000, 250, 1000, 5000, 1000 };
 
 /* One step of a scenario: an input and the actions and state it must give. */
 enum in_type { IN_ROLE, IN_READY, IN_CLAIMED, IN_FOUND, IN_TIMER, IN_POKE, IN_RETARGET, IN_REASSERT };
@@ -24,7 +24,8 @@ enum in_type { IN_ROLE, IN_READY, IN_CLAIMED, IN_FOUND, IN_TIMER, IN_POKE, IN_RE
 struct step {
 	int64_t t;
 	enum in_type in;
-	int arg;		/* role / ready / claim ok: 0 or 1; IN_FOUND: enum cfsm_found */
+	int arg;		/* role / ready: 0 or 1; IN_CLAIMED: 1 ok, 2 retry, 0 terminal;
+				 * IN_FOUND: enum cfsm_found */
 	unsigned want_actions;
 	enum cfsm_state want_state;
 	int64_t want_deadline;	/* 0: don't care */
@@ -45,7 +46,11 @@ run(const char *name, const struct step *s, size_t n, struct cfsm *f)
 			cfsm_ready(f, s[i].arg != 0, s[i].t, &o);
 			break;
 		case IN_CLAIMED:
-			cfsm_claim_done(f, s[i].arg != 0, s[i].t, &o);
+			cfsm_claim_done(f,
+			    s[i].arg == 1   ? CFSM_CLAIM_OK
+			    : s[i].arg == 2 ? CFSM_CLAIM_RETRY
+					    : CFSM_CLAIM_TERMINAL,
+			    s[i].t, &o);
 			break;
 		case IN_FOUND:
 			cfsm_verify_done(f, (enum cfsm_found)s[i].arg, s[i].t, &o);
@@ -132,7 +137,7 @@ test_timeline(void **state)
 	cfsm_role(&f, true, 1000, &o);
 	assert_int_equal(o.actions, CFSM_ACT_CLAIM);
 	assert_string_equal(o.reason, "became MASTER");
-	cfsm_claim_done(&f, true, 1300, &o);
+	cfsm_claim_done(&f, CFSM_CLAIM_OK, 1300, &o);
 	cfsm_verify_done(&f, CFSM_HERE, 2200, &o);
 	assert_int_equal(f.t_master, 1000);
 	assert_int_equal(f.t_claim, 1000);
@@ -241,7 +246,7 @@ test_split_brain_healed(void **state)
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 42000, &o);
 	assert_int_equal(o.actions, CFSM_ACT_CLAIM);
 	assert_int_equal(f.claims, 3);
-	cfsm_claim_done(&f, true, 42100, &o);
+	cfsm_claim_done(&f, CFSM_CLAIM_OK, 42100, &o);
 	cfsm_verify_done(&f, CFSM_HERE, 42200, &o);
 	cfsm_timer(&f, 60000, &o);
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 60000, &o);
@@ -249,14 +254,14 @@ test_split_brain_healed(void **state)
 	cfsm_timer(&f, 64000, &o);
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 64000, &o);
 	assert_int_equal(f.claims, 4);
-	cfsm_claim_done(&f, true, 64100, &o);
+	cfsm_claim_done(&f, CFSM_CLAIM_OK, 64100, &o);
 	cfsm_verify_done(&f, CFSM_HERE, 64200, &o);
 	cfsm_poke(&f, 65000, &o);
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 65000, &o);
 	assert_int_equal(cfsm_deadline(&f), 73000);	/* 8 s */
 	cfsm_timer(&f, 73000, &o);
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 73000, &o);
-	cfsm_claim_done(&f, true, 73100, &o);
+	cfsm_claim_done(&f, CFSM_CLAIM_OK, 73100, &o);
 	cfsm_verify_done(&f, CFSM_HERE, 73200, &o);
 	cfsm_poke(&f, 74000, &o);
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 74000, &o);
@@ -265,7 +270,7 @@ test_split_brain_healed(void **state)
 	/* a new mastership starts undamped */
 	cfsm_role(&f, false, 80000, &o);
 	cfsm_role(&f, true, 81000, &o);
-	cfsm_claim_done(&f, true, 81100, &o);
+	cfsm_claim_done(&f, CFSM_CLAIM_OK, 81100, &o);
 	cfsm_verify_done(&f, CFSM_HERE, 81200, &o);
 	cfsm_poke(&f, 82000, &o);
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 82000, &o);
@@ -404,6 +409,75 @@ test_stepdown_reads_where_it_ended(void **state)
 	assert_int_equal(f.claims, 1);
 }
 
+/*
+ * Issue #16, scenario 7: a claim the client gave up on for a reason that may
+ * pass (credentials refused again after the refresh, RequestExpired without
+ * a usable Date header) is claimed again with backoff while MASTER; only
+ * denied and not found end it.
+ */
+static void
+test_claim_retries_until_role_changes(void **state)
+{
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 300, IN_CLAIMED, 2, 0, CFSM_BACKOFF, 1300 },
+		{ 1000, IN_TIMER, 0, 0, CFSM_BACKOFF, 1300 },	/* not yet */
+		{ 1000, IN_POKE, 0, 0, CFSM_BACKOFF, 1300 },	/* nothing to read */
+		{ 1000, IN_REASSERT, 0, 0, CFSM_BACKOFF, 1300 },
+		{ 1300, IN_TIMER, 0, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 1600, IN_CLAIMED, 2, 0, CFSM_BACKOFF, 3600 },	/* doubling */
+		{ 3600, IN_TIMER, 0, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 3700, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		/* held; still watching after the reassertion at 1000: re-read soon */
+		{ 3800, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 4050 },
+	};
+	/* leaving MASTER ends the retries; a reload (retarget) claims at once */
+	static const struct step leave[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 10, IN_CLAIMED, 2, 0, CFSM_BACKOFF, 1010 },
+		{ 20, IN_RETARGET, 0, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 30, IN_CLAIMED, 2, 0, CFSM_BACKOFF, 1030 },	/* a new decision: 1 s again */
+		{ 40, IN_ROLE, 0, 0, CFSM_IDLE, 1040 },		/* only where it ended is read */
+		{ 1030, IN_TIMER, 0, 0, CFSM_IDLE, 1040 },
+		{ 1040, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_IDLE, CFSM_NEVER },
+		{ 1050, IN_FOUND, CFSM_NOWHERE, CFSM_ACT_ENDED, CFSM_IDLE, CFSM_NEVER },
+		/* the client replaced during the backoff: it claims when the new one is ready */
+		{ 2000, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 2010, IN_CLAIMED, 2, 0, CFSM_BACKOFF, 3010 },
+		{ 2020, IN_READY, 0, 0, CFSM_WAIT, CFSM_NEVER },
+		{ 2030, IN_READY, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		/* denied / not found: for good */
+		{ 2040, IN_CLAIMED, 0, 0, CFSM_FAILED, CFSM_NEVER },
+		{ 99999, IN_TIMER, 0, 0, CFSM_FAILED, CFSM_NEVER },
+	};
+	struct cfsm_out o;
+	struct cfsm f;
+	int i;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	assert_int_equal(f.claims, 1);	/* retries are the same claim: no flap damping */
+	assert_int_equal(f.t_claim, 0);
+	assert_int_equal(f.t_confirmed, 3800);
+	cfsm_init(&f, &P);
+	RUN(&f, leave);
+
+	/* the delay is capped at 30 s: a long outage costs 2 calls a minute */
+	cfsm_init(&f, &P);
+	cfsm_ready(&f, true, 0, &o);
+	cfsm_role(&f, true, 0, &o);
+	for (i = 0; i < 10; i++) {
+		cfsm_claim_done(&f, CFSM_CLAIM_RETRY, 0, &o);
+		cfsm_timer(&f, cfsm_deadline(&f), &o);
+		assert_int_equal(o.actions, CFSM_ACT_CLAIM);
+	}
+	cfsm_claim_done(&f, CFSM_CLAIM_RETRY, 0, &o);
+	assert_int_equal(cfsm_deadline(&f), 30000);
+	assert_string_equal(cfsm_state_str(CFSM_BACKOFF), "BACKOFF");
+}
+
 static void
 test_fatal_errors_stop(void **state)
 {
@@ -457,7 +531,7 @@ test_held_reads(void **state)
 	assert_int_equal(f.reclaims, 0);
 
 	/* a shorter interval on reload applies to the pending read */
-	cfsm_claim_done(&f, true, 100, &o);
+	cfsm_claim_done(&f, CFSM_CLAIM_OK, 100, &o);
 	cfsm_verify_done(&f, CFSM_HERE, 110, &o);
 	assert_int_equal(cfsm_deadline(&f), 110 + IVL);
 	p2.verify_interval_ms = 1000;
@@ -482,6 +556,7 @@ main(void)
 		cmocka_unit_test(test_held_reads),
 		cmocka_unit_test(test_reassert_reclaims_at_once),
 		cmocka_unit_test(test_stepdown_reads_where_it_ended),
+		cmocka_unit_test(test_claim_retries_until_role_changes),
 	};
 
 	return cmocka_run_group_tests_name("cloud_fsm", tests, NULL, NULL);
