@@ -259,11 +259,11 @@ act(struct cloud_res *r, const struct cfsm_out *o)
 		log_timeline(r);
 	if (o->actions & CFSM_ACT_ENDED)
 		log_info("%s: after leaving MASTER, read back: %s%s", r->label,
-		    o->found == CFSM_HERE	  ? "still here (our claim was performed; the "
-						    "master takes it back)"
+		    o->found == CFSM_HERE	 ? "still here (our claim was performed; the "
+						   "master takes it back)"
 		    : o->found == CFSM_ELSEWHERE ? "held by "
-		    : o->found == CFSM_NOWHERE	  ? "not associated"
-						  : "unknown (the read failed)",
+		    : o->found == CFSM_NOWHERE	 ? "not associated"
+						 : "unknown (the read failed)",
 		    o->found == CFSM_ELSEWHERE ? r->holder : "");
 	dl = cfsm_deadline(&r->fsm);
 	/* periodic read-backs of several addresses must not all fire together */
@@ -324,9 +324,9 @@ claim_done(void *arg, const struct aws_result *res)
 		    res->why);
 	}
 	cfsm_claim_done(&r->fsm,
-	    res->ok				      ? CFSM_CLAIM_OK
+	    res->ok				 ? CFSM_CLAIM_OK
 	    : aws_verdict_terminal(res->verdict) ? CFSM_CLAIM_TERMINAL
-						      : CFSM_CLAIM_RETRY,
+						 : CFSM_CLAIM_RETRY,
 	    loop_now_ms(), &o);
 	act(r, &o);
 }
@@ -483,7 +483,8 @@ cloud_reassert(struct cloud *cl, const struct vip *v)
 			continue;
 		cfsm_reassert(&r->fsm, loop_now_ms(), &o);
 		if (o.actions & CFSM_ACT_VERIFY)
-			log_info("%s: another router claimed the VIP: reading it back now", r->label);
+			log_info(
+			    "%s: another router claimed the VIP: reading it back now", r->label);
 		act(r, &o);
 	}
 }

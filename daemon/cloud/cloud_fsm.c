@@ -293,7 +293,8 @@ cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm
 		if (watching(f, now)) {
 			/* a known rival claim, not a stale read: no confirming read */
 			f->reclaims++;
-			start_claim(f, now, out, "%s after a rival claimed the VIP: claiming it back",
+			start_claim(f, now, out,
+			    "%s after a rival claimed the VIP: claiming it back",
 			    found == CFSM_NOWHERE ? "unassociated" : "held elsewhere");
 			return;
 		}

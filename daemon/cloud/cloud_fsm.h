@@ -97,7 +97,7 @@ struct cfsm_params cfsm_params_default(int verify_interval_ms);
 struct cfsm_out {
 	unsigned actions;
 	enum cfsm_state from, to;
-	char reason[128]; /* why, for the log line of a transition or a re-claim */
+	char reason[128];      /* why, for the log line of a transition or a re-claim */
 	enum cfsm_found found; /* CFSM_ACT_ENDED: what the read after leaving MASTER found */
 };
 
@@ -106,10 +106,10 @@ struct cfsm {
 	enum cfsm_state state;
 	bool master;
 	bool ready;
-	bool verify_out;  /* a read-back is in flight */
-	int64_t deadline; /* next read-back (SETTLE, HELD) */
-	int rechecks;	  /* SETTLE: re-reads so far */
-	int misses;	  /* HELD: consecutive reads showing another holder */
+	bool verify_out;     /* a read-back is in flight */
+	int64_t deadline;    /* next read-back (SETTLE, HELD) */
+	int rechecks;	     /* SETTLE: re-reads so far */
+	int misses;	     /* HELD: consecutive reads showing another holder */
 	int64_t watch_until; /* a rival claimed the VIP: bad reads re-claim until then */
 	bool ended_read;     /* IDLE: the read of where the address ended is due / out */
 	/* timeline of the current mastership (monotonic ms, -1: not yet) */
