@@ -908,6 +908,8 @@ aws_verdict_str(enum aws_verdict v)
 		return "permission denied";
 	case AWS_V_NOTFOUND:
 		return "not found";
+	case AWS_V_CERT:
+		return "certificate refused";
 	case AWS_V_FATAL:
 		return "fatal";
 	}
@@ -923,7 +925,7 @@ aws_verdict_retryable(enum aws_verdict v)
 bool
 aws_verdict_terminal(enum aws_verdict v)
 {
-	return v == AWS_V_DENIED || v == AWS_V_NOTFOUND;
+	return v == AWS_V_DENIED || v == AWS_V_NOTFOUND || v == AWS_V_CERT;
 }
 
 static bool
@@ -957,7 +959,7 @@ aws_classify(int transport_err, int status, const char *code)
 
 	if (transport_err < 0)
 		/* a certificate we refuse is a configuration problem, not bad luck */
-		return transport_err == -EKEYREJECTED ? AWS_V_FATAL : AWS_V_TRANSIENT;
+		return transport_err == -EKEYREJECTED ? AWS_V_CERT : AWS_V_TRANSIENT;
 	if (code != NULL && code[0] != '\0') {
 		if (strcmp(code, "DryRunOperation") == 0)
 			return AWS_V_DRYRUN_OK;

@@ -571,7 +571,7 @@ test_classify(void **state)
 		{ -ETIMEDOUT, 0, NULL, AWS_V_TRANSIENT },
 		{ -ECONNREFUSED, 0, NULL, AWS_V_TRANSIENT },
 		{ -ECONNRESET, 0, NULL, AWS_V_TRANSIENT },
-		{ -EKEYREJECTED, 0, NULL, AWS_V_FATAL },	/* certificate refused */
+		{ -EKEYREJECTED, 0, NULL, AWS_V_CERT },	/* certificate refused */
 		{ 0, 400, "RequestExpired", AWS_V_CLOCK },
 		{ 0, 403, "RequestTimeTooSkewed", AWS_V_CLOCK },
 		{ 0, 401, "AuthFailure", AWS_V_CREDENTIALS },
@@ -612,6 +612,7 @@ test_classify(void **state)
 	assert_true(aws_verdict_terminal(AWS_V_NOTFOUND));
 	assert_false(aws_verdict_terminal(AWS_V_CREDENTIALS));
 	assert_false(aws_verdict_terminal(AWS_V_CLOCK));
+	assert_true(aws_verdict_terminal(AWS_V_CERT));
 	assert_false(aws_verdict_terminal(AWS_V_FATAL));
 	assert_false(aws_verdict_terminal(AWS_V_THROTTLED));
 	assert_false(aws_verdict_terminal(AWS_V_TRANSIENT));
