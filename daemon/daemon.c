@@ -881,6 +881,11 @@ on_role(void *arg, const struct vip *v, enum elect_state from, enum elect_state 
 {
 	struct daemon *d = arg;
 
+	if (from == ELECT_MASTER && to == ELECT_MASTER) {
+		/* no role change: a rival claimed the VIP and we reasserted it */
+		cloud_reassert(d->cloud, v);
+		return;
+	}
 	cloud_role(d->cloud, v, from == ELECT_MASTER, to == ELECT_MASTER);
 }
 

@@ -2,11 +2,13 @@
  * aws.h - the AWS client: IMDSv2, credentials, EC2 Query API calls with
  * retries.  Edge module; cloud.c is its only user.
  *
- * Threading.  Every call runs on a pool of 4 worker threads, because
- * the one step of an HTTPS call that has no non-blocking form in libc is
- * the name lookup (getaddrinfo; getaddrinfo_a would start threads of its
- * own), and with a worker the rest of a call (connect, TLS handshake,
- * request, response) is plain sequential code under one poll() deadline.
+ * Threading.  Every call runs on a pool of 4 worker threads: with a
+ * worker, a call (name lookup, connect, TLS handshake, request, response)
+ * is plain sequential code under one poll() deadline.  The name lookup is
+ * c-ares, its sockets in the same poll(): getaddrinfo would block for the
+ * resolver's own timeouts (5 s x 2 tries by default), past the deadline
+ * and deaf to cancellation, and a hung resolver would tie up every worker
+ * and every call behind them, failover claims included.
  * The loop thread never waits on the network: adverts, probes and the
  * control socket carry on while a call hangs.  The split is strict:
  *   - all client state (settings, credentials, calls, retries, timers) lives
@@ -20,8 +22,7 @@
  * claims of several VIPs failing over together still go out at once.
  * OpenSSL 3 makes SSL_new/SSL_connect on a shared SSL_CTX thread-safe; the
  * context list of tls.c is touched only from the loop thread.  Stopping
- * wakes the workers out of poll() at once; a worker inside getaddrinfo is
- * waited for (bounded by the resolver's own timeouts).
+ * wakes the workers out of poll() at once, in every step of a call.
  *
  * Settings: see aws_parse.h (configuration, then environment, then
  * defaults or the IMDS).  Credentials: AWS_ACCESS_KEY_ID/... from the

@@ -283,6 +283,8 @@ ec2_call_job_done(struct aws_client *a, struct aws_job *j)
 		}
 		break;
 	case AWS_V_DENIED:
+	case AWS_V_NOTFOUND:
+	case AWS_V_CERT:
 	case AWS_V_FATAL:
 		break;
 	}

@@ -124,9 +124,9 @@ uint32_t aws_rnd32(struct aws_client *a);
 
 /*
  * A job for the request bytes `wire` (taken over, wiped when freed) to the
- * endpoint u, over TLS when u says https.  The exchange has timeout_ms from
- * when a worker takes it up (the name lookup is not bounded by it).  The
- * caller sets done (and owner), then submits it.
+ * endpoint u, over TLS when u says https.  The exchange, name lookup
+ * included, has timeout_ms from when a worker takes it up.  The caller
+ * sets done (and owner), then submits it.
  */
 struct aws_job *awsw_job_new(struct aws_client *a, const struct aws_url *u, char *wire,
     size_t wire_len, int timeout_ms, const char *what);

@@ -906,6 +906,10 @@ aws_verdict_str(enum aws_verdict v)
 		return "request expired";
 	case AWS_V_DENIED:
 		return "permission denied";
+	case AWS_V_NOTFOUND:
+		return "not found";
+	case AWS_V_CERT:
+		return "certificate refused";
 	case AWS_V_FATAL:
 		return "fatal";
 	}
@@ -916,6 +920,12 @@ bool
 aws_verdict_retryable(enum aws_verdict v)
 {
 	return v == AWS_V_THROTTLED || v == AWS_V_TRANSIENT;
+}
+
+bool
+aws_verdict_terminal(enum aws_verdict v)
+{
+	return v == AWS_V_DENIED || v == AWS_V_NOTFOUND || v == AWS_V_CERT;
 }
 
 static bool
@@ -949,7 +959,7 @@ aws_classify(int transport_err, int status, const char *code)
 
 	if (transport_err < 0)
 		/* a certificate we refuse is a configuration problem, not bad luck */
-		return transport_err == -EKEYREJECTED ? AWS_V_FATAL : AWS_V_TRANSIENT;
+		return transport_err == -EKEYREJECTED ? AWS_V_CERT : AWS_V_TRANSIENT;
 	if (code != NULL && code[0] != '\0') {
 		if (strcmp(code, "DryRunOperation") == 0)
 			return AWS_V_DRYRUN_OK;
@@ -963,6 +973,10 @@ aws_classify(int transport_err, int status, const char *code)
 			return AWS_V_CREDENTIALS;
 		if (code_in(code, denied))
 			return AWS_V_DENIED;
+		/* EC2's "no such object" codes: InvalidAllocationID.NotFound,
+		 * InvalidNetworkInterfaceID.NotFound, InvalidAddress.NotFound, ... */
+		if (strlen(code) > 9 && strcmp(code + strlen(code) - 9, ".NotFound") == 0)
+			return AWS_V_NOTFOUND;
 		if (status == 429)
 			return AWS_V_THROTTLED;
 		return status >= 500 ? AWS_V_TRANSIENT : AWS_V_FATAL;

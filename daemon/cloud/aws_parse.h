@@ -168,13 +168,25 @@ enum aws_verdict {
 	AWS_V_CREDENTIALS, /* credentials refused: refresh them, retry once */
 	AWS_V_CLOCK,	   /* RequestExpired: clock skew or expired credentials */
 	AWS_V_DENIED,	   /* UnauthorizedOperation: IAM says no; fatal */
-	AWS_V_FATAL,	   /* the request is wrong (not found, bad parameter); fatal */
+	AWS_V_NOTFOUND,	   /* InvalidAllocationID.NotFound & co: no such object; fatal */
+	AWS_V_CERT,	   /* we refuse the endpoint's certificate: a configuration error */
+	AWS_V_FATAL,	   /* the request is wrong (bad parameter, cannot sign) */
 };
 
 const char *aws_verdict_str(enum aws_verdict v);
 
 /* true for the verdicts worth another attempt after a delay. */
 bool aws_verdict_retryable(enum aws_verdict v);
+
+/*
+ * true for the verdicts that no later attempt can change while the
+ * configuration and the IAM policy stay as they are: DENIED, NOTFOUND, and
+ * CERT (the trust store is the configuration's; only a reload changes it).
+ * Everything else (credentials refused again after a refresh, a clock that
+ * cannot be learnt, a bad parameter) may be gone a little later: a claim
+ * tries again with backoff.
+ */
+bool aws_verdict_terminal(enum aws_verdict v);
 
 /*
  * Classify the outcome of one call.  transport_err: 0, or the negative

@@ -6,9 +6,11 @@
  * under the client's mutex), the eventfd that wakes workers out of poll()
  * when the client stops, and the ev_async that hands finished jobs back to
  * the loop.  A worker runs one HTTP(S) exchange at a time as plain blocking
- * code under one poll() deadline: name lookup (getaddrinfo), connect, TLS
- * handshake, request, response (kept: status, Date header, body).  It reads
- * only its job and writes only the job's answer; see aws.h for the contract.
+ * code under one poll() deadline: name lookup (c-ares, its sockets polled
+ * like the rest), connect, TLS handshake, request, response (kept: status,
+ * Date header, body).  Every step, the lookup included, ends at the
+ * deadline or when the client stops (wake_fd).  It reads only its job and
+ * writes only the job's answer; see aws.h for the contract.
  */
 #include <errno.h>
 #include <limits.h>
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <ares.h>
 #include <ev.h>
 
 #include "aws_int.h"
@@ -36,10 +39,28 @@
 #include "util.h"
 
 #define RESP_BODY_MAX (1024 * 1024)
+#define ADDRS_MAX     8 /* addresses of the endpoint tried, in the resolver's order */
+
+struct awsw_addrs {
+	struct sockaddr_storage ss[ADDRS_MAX];
+	socklen_t len[ADDRS_MAX];
+	size_t n;
+};
+
+/* One c-ares lookup: filled by its callback. */
+struct awsw_lookup {
+	bool done;
+	int status;
+	struct awsw_addrs *out;
+};
 
 static void *awsw_worker_main(void *arg);
 static void awsw_job_run(struct aws_client *a, struct aws_job *j);
 static int awsw_wait_fd(struct aws_client *a, int fd, short events, int64_t deadline);
+static bool awsw_numeric(const char *host, int port, struct awsw_addrs *out);
+static void awsw_lookup_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res);
+static int awsw_resolve(
+    struct aws_client *a, struct aws_job *j, int64_t deadline, struct awsw_addrs *out);
 static int awsw_job_connect(struct aws_client *a, struct aws_job *j, int64_t deadline);
 static int awsw_job_io(
     struct aws_client *a, struct aws_job *j, int fd, struct tls_conn *tc, int64_t deadline);
@@ -74,33 +95,171 @@ awsw_wait_fd(struct aws_client *a, int fd, short events, int64_t deadline)
 	}
 }
 
+/* An address literal needs no resolver: one address, at once. */
+static bool
+awsw_numeric(const char *host, int port, struct awsw_addrs *out)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss[0];
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss[0];
+
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		out->len[0] = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		out->len[0] = sizeof(*sin6);
+	} else {
+		return false;
+	}
+	out->n = 1;
+	return true;
+}
+
+/* Runs inside ares_process_fd() or ares_destroy(), on this worker's thread. */
+static void
+awsw_lookup_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+	struct awsw_lookup *q = arg;
+	struct ares_addrinfo_node *nd;
+
+	(void)timeouts;
+	q->done = true;
+	q->status = status;
+	if (res == NULL)
+		return;
+	for (nd = res->nodes; nd != NULL && q->out->n < ADDRS_MAX; nd = nd->ai_next) {
+		if ((nd->ai_family != AF_INET && nd->ai_family != AF_INET6) ||
+		    nd->ai_addrlen > (ares_socklen_t)sizeof(q->out->ss[0]))
+			continue;
+		memcpy(&q->out->ss[q->out->n], nd->ai_addr, nd->ai_addrlen);
+		q->out->len[q->out->n++] = (socklen_t)nd->ai_addrlen;
+	}
+	ares_freeaddrinfo(res);
+}
+
+/*
+ * The endpoint's addresses, under the job's deadline: an address literal as
+ * it is, a name through c-ares (/etc/hosts, then DNS as /etc/resolv.conf
+ * says), its sockets polled together with wake_fd.  getaddrinfo() would
+ * block for the resolver's own timeouts (5 s x 2 tries by default), past
+ * the deadline and deaf to the client stopping.  0, -ETIMEDOUT,
+ * -ECANCELED, -EHOSTUNREACH (no such name, no answer) or -ENOMEM.
+ */
+static int
+awsw_resolve(struct aws_client *a, struct aws_job *j, int64_t deadline, struct awsw_addrs *out)
+{
+	struct pollfd p[ARES_GETSOCK_MAXNUM + 1];
+	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+	struct ares_addrinfo_hints hints;
+	struct awsw_lookup q = {false, ARES_SUCCESS, out};
+	struct timeval maxtv, tv, *tvp;
+	ares_channel ch;
+	int64_t left;
+	int bits, i, n, pr, ms, r = 0;
+
+	if (awsw_numeric(j->host, atoi(j->port), out))
+		return 0;
+	if (ares_init_options(&ch, NULL, 0) != ARES_SUCCESS) {
+		snprintf(j->errtext, sizeof(j->errtext),
+		    "cannot resolve %s: cannot set up the "
+		    "resolver",
+		    j->host);
+		return -ENOMEM;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = ARES_AI_NUMERICSERV;
+	ares_getaddrinfo(ch, j->host, j->port, &hints, awsw_lookup_cb, &q);
+	/* each pass waits in poll() until a socket is ready, c-ares' next timeout or
+	 * the deadline: bounded by the deadline */
+	while (!q.done) {
+		left = deadline - mono_ms();
+		if (left <= 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+		for (i = n = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+			if (!ARES_GETSOCK_READABLE(bits, i) && !ARES_GETSOCK_WRITABLE(bits, i))
+				continue;
+			p[n].fd = socks[i];
+			p[n].events = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
+					      (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+			p[n++].revents = 0;
+		}
+		p[n].fd = a->wake_fd;
+		p[n].events = POLLIN;
+		p[n].revents = 0;
+		maxtv.tv_sec = (time_t)(left / 1000);
+		maxtv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+		tvp = ares_timeout(ch, &maxtv, &tv);
+		ms = (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
+		pr = poll(p, (nfds_t)n + 1, ms);
+		if (pr < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			snprintf(j->errtext, sizeof(j->errtext), "cannot resolve %s: poll: %s",
+			    j->host, strerror(errno));
+			break;
+		}
+		if (p[n].revents != 0) {
+			r = -ECANCELED;
+			break;
+		}
+		if (pr == 0) {
+			ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (p[i].revents != 0)
+				ares_process_fd(ch,
+				    p[i].revents & (POLLIN | POLLERR | POLLHUP) ? p[i].fd
+										: ARES_SOCKET_BAD,
+				    p[i].revents & POLLOUT ? p[i].fd : ARES_SOCKET_BAD);
+	}
+	ares_destroy(ch); /* an unfinished lookup ends here (its callback: EDESTRUCTION) */
+	if (r == -ETIMEDOUT) {
+		snprintf(j->errtext, sizeof(j->errtext),
+		    "%s %s: timed out after %dms resolving the "
+		    "name",
+		    j->what, j->host, j->timeout_ms);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	if (q.status != ARES_SUCCESS || out->n == 0) {
+		snprintf(j->errtext, sizeof(j->errtext), "cannot resolve %s: %s", j->host,
+		    q.status != ARES_SUCCESS ? ares_strerror(q.status) : "no IPv4 or IPv6 address");
+		return -EHOSTUNREACH;
+	}
+	return 0;
+}
+
 /* Connect to the first address of the host that answers; the socket or a negative errno. */
 static int
 awsw_job_connect(struct aws_client *a, struct aws_job *j, int64_t deadline)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	int fd = -1, r = -EHOSTUNREACH, gai, soerr, one = 1;
-	unsigned char buf[sizeof(struct in6_addr)];
+	struct awsw_addrs addrs;
+	int fd = -1, r = -EHOSTUNREACH, soerr, one = 1;
 	socklen_t sl;
+	size_t k;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if (inet_pton(AF_INET, j->host, buf) == 1 || inet_pton(AF_INET6, j->host, buf) == 1)
-		hints.ai_flags |= AI_NUMERICHOST;
-	gai = getaddrinfo(j->host, j->port, &hints, &res);
-	if (gai != 0) {
-		snprintf(j->errtext, sizeof(j->errtext), "cannot resolve %s: %s", j->host,
-		    gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
-		return -EHOSTUNREACH;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	r = awsw_resolve(a, j, deadline, &addrs);
+	if (r < 0)
+		return r;
+	r = -EHOSTUNREACH;
+	for (k = 0; k < addrs.n; k++) {
+		fd = socket(addrs.ss[k].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			r = -errno;
 			continue;
 		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		if (connect(fd, (struct sockaddr *)&addrs.ss[k], addrs.len[k]) == 0)
 			break;
 		r = -errno;
 		if (r == -EINPROGRESS) {
@@ -120,7 +279,6 @@ awsw_job_connect(struct aws_client *a, struct aws_job *j, int64_t deadline)
 		if (r == -ETIMEDOUT || r == -ECANCELED)
 			break;
 	}
-	freeaddrinfo(res);
 	if (fd < 0) {
 		if (r == -ETIMEDOUT)
 			snprintf(j->errtext, sizeof(j->errtext),
@@ -440,9 +598,17 @@ awsw_pool_start(struct aws_client *a)
 	sigset_t all, old;
 	int i, r;
 
+	r = ares_library_init(ARES_LIB_INIT_ALL); /* counted; paired in awsw_pool_stop */
+	if (r != ARES_SUCCESS) {
+		log_warnx("aws: cannot set up the resolver library: %s", ares_strerror(r));
+		return -ENOMEM;
+	}
 	a->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (a->wake_fd < 0)
-		return -errno;
+	if (a->wake_fd < 0) {
+		r = -errno;
+		ares_library_cleanup();
+		return r;
+	}
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
 	ev_async_init(&a->async, awsw_async_cb);
@@ -497,4 +663,5 @@ awsw_pool_stop(struct aws_client *a)
 	pthread_mutex_destroy(&a->mu);
 	close(a->wake_fd);
 	a->wake_fd = -1;
+	ares_library_cleanup();
 }

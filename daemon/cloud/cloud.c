@@ -46,6 +46,7 @@ struct cloud_res {
 	int attempts;
 	unsigned claims_total;
 	char last_error[400];
+	char holder[256]; /* the last read-back: who else holds it */
 };
 
 /* One DryRun permission check at start. */
@@ -225,6 +226,11 @@ act(struct cloud_res *r, const struct cfsm_out *o)
 		case CFSM_WAIT:
 			log_info("%s: %s", r->label, o->reason);
 			break;
+		case CFSM_BACKOFF:
+			log_warnx("%s: %s failed (%s); %s while MASTER", r->label,
+			    claim_action(r->kind), r->last_error[0] ? r->last_error : "?",
+			    o->reason);
+			break;
 		case CFSM_FAILED:
 			log_warnx("%s: %s (%s); no more calls until this router is MASTER "
 				  "again or the configuration is reloaded",
@@ -251,6 +257,14 @@ act(struct cloud_res *r, const struct cfsm_out *o)
 		verify_start(r);
 	if (o->actions & CFSM_ACT_CONFIRMED)
 		log_timeline(r);
+	if (o->actions & CFSM_ACT_ENDED)
+		log_info("%s: after leaving MASTER, read back: %s%s", r->label,
+		    o->found == CFSM_HERE	 ? "still here (our claim was performed; the "
+						   "master takes it back)"
+		    : o->found == CFSM_ELSEWHERE ? "held by "
+		    : o->found == CFSM_NOWHERE	 ? "not associated"
+						 : "unknown (the read failed)",
+		    o->found == CFSM_ELSEWHERE ? r->holder : "");
 	dl = cfsm_deadline(&r->fsm);
 	/* periodic read-backs of several addresses must not all fire together */
 	if (dl != CFSM_NEVER && r->fsm.state == CFSM_HELD && dl - now >= cl->verify_ms / 2)
@@ -309,7 +323,11 @@ claim_done(void *arg, const struct aws_result *res)
 		snprintf(r->last_error, sizeof(r->last_error), "%s: %s", claim_action(r->kind),
 		    res->why);
 	}
-	cfsm_claim_done(&r->fsm, res->ok, loop_now_ms(), &o);
+	cfsm_claim_done(&r->fsm,
+	    res->ok				 ? CFSM_CLAIM_OK
+	    : aws_verdict_terminal(res->verdict) ? CFSM_CLAIM_TERMINAL
+						 : CFSM_CLAIM_RETRY,
+	    loop_now_ms(), &o);
 	act(r, &o);
 }
 
@@ -337,14 +355,14 @@ verify_done(void *arg, const struct aws_result *res)
 	const struct aws_identity *id = aws_client_identity(r->cl->aws);
 	const struct aws_ec2_address *a;
 	enum cfsm_found found = CFSM_UNKNOWN;
-	char holder[256] = "";
+	char *holder = r->holder;
 	struct cfsm_out o;
 	size_t i;
 
 	r->verify = NULL;
+	holder[0] = '\0';
 	if (!res->ok) {
-		found = res->verdict == AWS_V_DENIED || res->verdict == AWS_V_FATAL ? CFSM_CANNOT
-										    : CFSM_UNKNOWN;
+		found = aws_verdict_terminal(res->verdict) ? CFSM_CANNOT : CFSM_UNKNOWN;
 		snprintf(r->last_error, sizeof(r->last_error), "%s: %s",
 		    r->kind == RES_EIP ? "DescribeAddresses" : "DescribeNetworkInterfaces",
 		    res->why);
@@ -360,7 +378,7 @@ verify_done(void *arg, const struct aws_result *res)
 			found = CFSM_HERE;
 		} else {
 			found = CFSM_ELSEWHERE;
-			snprintf(holder, sizeof(holder), "%s / %s%s%s",
+			snprintf(holder, sizeof(r->holder), "%s / %s%s%s",
 			    a->network_interface_id[0] ? a->network_interface_id : "?",
 			    a->private_ip[0] ? a->private_ip : "?", a->instance_id[0] ? " on " : "",
 			    a->instance_id);
@@ -371,10 +389,10 @@ verify_done(void *arg, const struct aws_result *res)
 			if (strcmp(res->reply->enis[i].id, id->eni) == 0)
 				found = CFSM_HERE;
 			else
-				snprintf(holder, sizeof(holder), "%s", res->reply->enis[i].id);
+				snprintf(holder, sizeof(r->holder), "%s", res->reply->enis[i].id);
 		}
 	}
-	if (found == CFSM_ELSEWHERE || found == CFSM_NOWHERE)
+	if ((found == CFSM_ELSEWHERE || found == CFSM_NOWHERE) && r->fsm.state != CFSM_IDLE)
 		log_info("%s: read back in %s: %s%s%s", r->label, cfsm_state_str(r->fsm.state),
 		    found == CFSM_NOWHERE ? "not associated" : "held by ",
 		    found == CFSM_ELSEWHERE ? holder : "",
@@ -448,6 +466,27 @@ cloud_role(struct cloud *cl, const struct vip *v, bool was_master, bool master)
 	}
 	/* any election event: whoever holds an address reads it back */
 	loop_defer(poke_all, cl);
+}
+
+void
+cloud_reassert(struct cloud *cl, const struct vip *v)
+{
+	enum res_kind k;
+	struct cloud_res *r;
+	struct cfsm_out o;
+
+	if (cl == NULL)
+		return;
+	for (k = RES_EIP; k <= RES_PRIVIP; k++) {
+		r = res_find(cl, v->name, k);
+		if (r == NULL)
+			continue;
+		cfsm_reassert(&r->fsm, loop_now_ms(), &o);
+		if (o.actions & CFSM_ACT_VERIFY)
+			log_info(
+			    "%s: another router claimed the VIP: reading it back now", r->label);
+		act(r, &o);
+	}
 }
 
 static void

@@ -70,6 +70,14 @@ struct cloud *cloud_new(const struct cloud_hooks *hooks);
 void cloud_role(struct cloud *cl, const struct vip *v, bool was_master, bool master);
 
 /*
+ * This router stayed MASTER of the VIP, but another router claimed it (the
+ * election reasserted it: a brief dual master).  The rival may have moved
+ * the VIP's addresses: each is read back at once and taken back if it shows
+ * another holder, without waiting for the periodic read.
+ */
+void cloud_reassert(struct cloud *cl, const struct vip *v);
+
+/*
  * Move from old_conf (NULL at start) to new_conf: create, keep or drop the
  * per-VIP records by VIP name (a kept record keeps its state; a changed
  * target while MASTER is claimed again), and create the AWS client when

@@ -10,6 +10,7 @@
 #include "util.h"
 
 #define RECHECK_CAP_MS 2000
+#define RETRY_CAP_MS   30000
 
 static void cfsm_out_init(const struct cfsm *f, struct cfsm_out *out);
 static void cfsm_go(struct cfsm *f, enum cfsm_state to, struct cfsm_out *out, const char *fmt, ...)
@@ -19,6 +20,8 @@ static void start_claim(struct cfsm *f, int64_t now, struct cfsm_out *out, const
 static void verify_now(struct cfsm *f, struct cfsm_out *out);
 static int64_t recheck_delay(const struct cfsm *f);
 static int64_t confirm_delay(const struct cfsm *f);
+static int64_t retry_delay(const struct cfsm *f);
+static bool watching(const struct cfsm *f, int64_t now);
 
 static void
 cfsm_out_init(const struct cfsm *f, struct cfsm_out *out)
@@ -57,6 +60,7 @@ start_claim(struct cfsm *f, int64_t now, struct cfsm_out *out, const char *fmt, 
 	f->t_claimed = -1;
 	f->t_confirmed = -1;
 	f->claims++;
+	f->failures = 0;
 	va_start(ap, fmt);
 	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
 	va_end(ap);
@@ -98,10 +102,29 @@ confirm_delay(const struct cfsm *f)
 	return d < f->p.verify_interval_ms ? d : f->p.verify_interval_ms;
 }
 
+/* BACKOFF: retry_ms after the first failure, doubling, up to RETRY_CAP_MS. */
+static int64_t
+retry_delay(const struct cfsm *f)
+{
+	int64_t d = f->p.retry_ms > 0 ? f->p.retry_ms : 1;
+	int i;
+
+	for (i = 1; i < f->failures && d < RETRY_CAP_MS; i++)
+		d *= 2;
+	return d < RETRY_CAP_MS ? d : RETRY_CAP_MS;
+}
+
+/* A rival claimed the VIP lately: its claim may land (or have landed) any time. */
+static bool
+watching(const struct cfsm *f, int64_t now)
+{
+	return f->watch_until > now;
+}
+
 struct cfsm_params
 cfsm_params_default(int verify_interval_ms)
 {
-	struct cfsm_params p = {verify_interval_ms, 20000, 250, 1000};
+	struct cfsm_params p = {verify_interval_ms, 20000, 250, 1000, 5000, 1000};
 
 	return p;
 }
@@ -131,7 +154,9 @@ cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out)
 	if (master == f->master)
 		return;
 	f->master = master;
+	f->watch_until = 0;
 	if (master) {
+		f->ended_read = false;
 		f->t_master = now;
 		f->t_claim = f->t_claimed = f->t_confirmed = -1;
 		f->claims = 0;
@@ -145,6 +170,11 @@ cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out)
 		out->actions |= CFSM_ACT_CANCEL;
 	f->verify_out = false;
 	f->deadline = CFSM_NEVER;
+	if (f->claims > 0 && f->ready) {
+		/* our claim may have been performed even if it was cancelled: look, later */
+		f->ended_read = true;
+		f->deadline = now + (f->p.confirm_ms > 0 ? f->p.confirm_ms : 1);
+	}
 	if (f->state != CFSM_IDLE)
 		cfsm_go(f, CFSM_IDLE, out, "no longer MASTER: hands off");
 }
@@ -159,8 +189,12 @@ cfsm_ready(struct cfsm *f, bool ready, int64_t now, struct cfsm_out *out)
 			start_claim(f, now, out, "the AWS client is ready");
 		return;
 	}
-	if (f->state == CFSM_IDLE || f->state == CFSM_WAIT)
+	if (f->state == CFSM_IDLE || f->state == CFSM_WAIT) {
+		/* its read of where the address ended goes with it */
+		f->ended_read = f->verify_out = false;
+		f->deadline = CFSM_NEVER;
 		return;
+	}
 	/* the client went away with its calls (reload): a new one starts over, even after a
 	 * fatal error, which the reload may have fixed */
 	if (f->state == CFSM_CLAIM || f->verify_out)
@@ -171,14 +205,24 @@ cfsm_ready(struct cfsm *f, bool ready, int64_t now, struct cfsm_out *out)
 }
 
 void
-cfsm_claim_done(struct cfsm *f, bool ok, int64_t now, struct cfsm_out *out)
+cfsm_claim_done(struct cfsm *f, enum cfsm_claim res, int64_t now, struct cfsm_out *out)
 {
+	int64_t d;
+
 	cfsm_out_init(f, out);
 	if (f->state != CFSM_CLAIM)
 		return;
-	if (!ok) {
+	if (res == CFSM_CLAIM_TERMINAL) {
 		f->deadline = CFSM_NEVER;
 		cfsm_go(f, CFSM_FAILED, out, "the claim failed for good");
+		return;
+	}
+	if (res == CFSM_CLAIM_RETRY) {
+		f->failures++;
+		d = retry_delay(f);
+		f->deadline = now + d;
+		cfsm_go(f, CFSM_BACKOFF, out, "claiming again in %lld ms (failure %d)",
+		    (long long)d, f->failures);
 		return;
 	}
 	f->t_claimed = now;
@@ -191,6 +235,13 @@ void
 cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm_out *out)
 {
 	cfsm_out_init(f, out);
+	if (f->state == CFSM_IDLE && f->ended_read && f->verify_out) {
+		f->ended_read = f->verify_out = false;
+		f->deadline = CFSM_NEVER;
+		out->actions |= CFSM_ACT_ENDED;
+		out->found = found;
+		return;
+	}
 	if (!f->verify_out || (f->state != CFSM_SETTLE && f->state != CFSM_HELD))
 		return;
 	f->verify_out = false;
@@ -203,7 +254,13 @@ cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm
 		if (found == CFSM_HERE) {
 			f->t_confirmed = now;
 			f->misses = 0;
-			f->deadline = now + f->p.verify_interval_ms;
+			f->rechecks = 0;
+			if (watching(f, now)) {
+				f->rechecks++;
+				f->deadline = now + recheck_delay(f);
+			} else {
+				f->deadline = now + f->p.verify_interval_ms;
+			}
 			out->actions |= CFSM_ACT_CONFIRMED;
 			cfsm_go(f, CFSM_HELD, out, "confirmed");
 			return;
@@ -223,10 +280,24 @@ cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm
 	switch (found) {
 	case CFSM_HERE:
 		f->misses = 0;
+		if (watching(f, now)) {
+			/* the rival's claim may still be on the wire */
+			f->rechecks++;
+			f->deadline = now + recheck_delay(f);
+			return;
+		}
 		f->deadline = now + f->p.verify_interval_ms;
 		return;
 	case CFSM_ELSEWHERE:
 	case CFSM_NOWHERE:
+		if (watching(f, now)) {
+			/* a known rival claim, not a stale read: no confirming read */
+			f->reclaims++;
+			start_claim(f, now, out,
+			    "%s after a rival claimed the VIP: claiming it back",
+			    found == CFSM_NOWHERE ? "unassociated" : "held elsewhere");
+			return;
+		}
 		if (++f->misses >= 2) {
 			f->reclaims++;
 			start_claim(f, now, out, "%s on %d reads in a row: claiming it back",
@@ -236,6 +307,11 @@ cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm
 		f->deadline = now + confirm_delay(f);
 		return;
 	default:
+		if (watching(f, now)) {
+			f->rechecks++;
+			f->deadline = now + recheck_delay(f);
+			return;
+		}
 		f->deadline = now + f->p.verify_interval_ms;
 		return;
 	}
@@ -245,8 +321,17 @@ void
 cfsm_timer(struct cfsm *f, int64_t now, struct cfsm_out *out)
 {
 	cfsm_out_init(f, out);
-	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD) && !f->verify_out &&
-	    now >= f->deadline)
+	if (f->state == CFSM_BACKOFF && now >= f->deadline) {
+		/* the same claim, once more: not a new decision (claims, t_claim kept) */
+		out->actions |= CFSM_ACT_CLAIM;
+		f->deadline = CFSM_NEVER;
+		cfsm_go(f, CFSM_CLAIM, out, "claiming again after %d failure%s", f->failures,
+		    f->failures == 1 ? "" : "s");
+		return;
+	}
+	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD ||
+		(f->state == CFSM_IDLE && f->ended_read)) &&
+	    !f->verify_out && now >= f->deadline)
 		verify_now(f, out);
 }
 
@@ -254,6 +339,21 @@ void
 cfsm_poke(struct cfsm *f, int64_t now, struct cfsm_out *out)
 {
 	cfsm_out_init(f, out);
+	if (f->state == CFSM_HELD && !f->verify_out)
+		verify_now(f, out);
+}
+
+void
+cfsm_reassert(struct cfsm *f, int64_t now, struct cfsm_out *out)
+{
+	cfsm_out_init(f, out);
+	if (!f->master)
+		return;
+	if (f->p.watch_ms > 0)
+		f->watch_until = now + f->p.watch_ms;
+	f->rechecks = 0;
+	/* a read in flight may predate the rival's claim: a good answer is read again
+	 * soon (watching); CLAIM and SETTLE watch from when the address is held */
 	if (f->state == CFSM_HELD && !f->verify_out)
 		verify_now(f, out);
 }
@@ -271,7 +371,9 @@ cfsm_retarget(struct cfsm *f, int64_t now, struct cfsm_out *out)
 int64_t
 cfsm_deadline(const struct cfsm *f)
 {
-	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD) && !f->verify_out)
+	if ((f->state == CFSM_SETTLE || f->state == CFSM_HELD || f->state == CFSM_BACKOFF ||
+		(f->state == CFSM_IDLE && f->ended_read)) &&
+	    !f->verify_out)
 		return f->deadline;
 	return CFSM_NEVER;
 }
@@ -279,7 +381,8 @@ cfsm_deadline(const struct cfsm *f)
 const char *
 cfsm_state_str(enum cfsm_state s)
 {
-	static const char *const names[] = {"IDLE", "WAIT", "CLAIM", "SETTLE", "HELD", "FAILED"};
+	static const char *const names[] = {
+	    "IDLE", "WAIT", "CLAIM", "BACKOFF", "SETTLE", "HELD", "FAILED"};
 
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "?";
 }

@@ -22,8 +22,24 @@
  *     address on the one real master.  While the split lasts, each re-claim
  *     in one mastership doubles that confirm_ms (up to the interval), so two
  *     masters fighting over the address slow down to one move per interval.
- *   - A fatal error (permission denied, no such address) stops the calls
- *     until the next mastership or reload; retrying it only burns API quota.
+ *   - A reassertion (the election heard a rival claim the VIP while we are
+ *     MASTER: a brief dual master, e.g. after a CPU stall here) is evidence
+ *     that the address may have moved: it is read back at once, and for
+ *     watch_ms after it one read showing another holder is enough to take
+ *     it back (the rival's claim is known, so the read is not a stale one);
+ *     a read showing it here is repeated soon (recheck_ms, doubling), since
+ *     the rival's claim may still be on the wire.
+ *   - A router that leaves MASTER after claiming in that mastership reads
+ *     once, confirm_ms later, where the address ended (for the log): its
+ *     cancelled claim may still have been performed.  It never claims.
+ *   - A claim that ends in an error no attempt can change (permission
+ *     denied, no such address or ENI) stops the calls until the next
+ *     mastership or reload; retrying it only burns API quota.  Any other
+ *     failure the AWS client gives up on (credentials refused again after a
+ *     refresh, RequestExpired with no usable Date header, a bad parameter)
+ *     is claimed again after retry_ms, doubling up to 30 s, for as long as
+ *     we are MASTER: a credential or clock problem is usually fixed within
+ *     the mastership (the IMDS rotates keys, NTP steps the clock).
  */
 #ifndef IPVSR_CLOUD_FSM_H
 #define IPVSR_CLOUD_FSM_H
@@ -37,6 +53,7 @@ enum cfsm_state {
 	CFSM_IDLE = 0, /* not MASTER: hands off */
 	CFSM_WAIT,     /* MASTER, the AWS client is not ready yet */
 	CFSM_CLAIM,    /* the claim call is out */
+	CFSM_BACKOFF,  /* the claim failed, not for good: claiming again at the deadline */
 	CFSM_SETTLE,   /* claimed; reading back until it shows here */
 	CFSM_HELD,     /* confirmed here; read back periodically */
 	CFSM_FAILED,   /* fatal error; nothing until the next mastership */
@@ -55,9 +72,19 @@ struct cfsm_params {
 	int settle_ms;		/* SETTLE: stale reads tolerated this long after a claim */
 	int recheck_ms;		/* SETTLE: first re-read delay, doubling up to 2000 */
 	int confirm_ms; /* HELD: a second read this long after a bad one (doubling per re-claim) */
+	int watch_ms;	/* after a reassertion: one bad read re-claims for this long (0: off) */
+	int retry_ms;	/* BACKOFF: first delay before claiming again, doubling up to 30 s */
 };
 
-/* The parameters cloud.c uses: settle 20 s, recheck 250 ms, confirm 1 s. */
+/* How a claim call ended (after the AWS client's own retries). */
+enum cfsm_claim {
+	CFSM_CLAIM_OK,
+	CFSM_CLAIM_RETRY,    /* failed, but a later claim may succeed */
+	CFSM_CLAIM_TERMINAL, /* denied or not found: no claim can succeed */
+};
+
+/* The parameters cloud.c uses: settle 20 s, recheck 250 ms, confirm 1 s, watch 5 s,
+ * retry 1 s. */
 struct cfsm_params cfsm_params_default(int verify_interval_ms);
 
 /* Actions, carried out in this order. */
@@ -65,11 +92,13 @@ struct cfsm_params cfsm_params_default(int verify_interval_ms);
 #define CFSM_ACT_CLAIM	   0x02 /* start the claim call */
 #define CFSM_ACT_VERIFY	   0x04 /* start a read-back call */
 #define CFSM_ACT_CONFIRMED 0x08 /* the claim shows: report the timeline */
+#define CFSM_ACT_ENDED	   0x10 /* after leaving MASTER: out->found says where it ended */
 
 struct cfsm_out {
 	unsigned actions;
 	enum cfsm_state from, to;
-	char reason[128]; /* why, for the log line of a transition or a re-claim */
+	char reason[128];      /* why, for the log line of a transition or a re-claim */
+	enum cfsm_found found; /* CFSM_ACT_ENDED: what the read after leaving MASTER found */
 };
 
 struct cfsm {
@@ -77,16 +106,19 @@ struct cfsm {
 	enum cfsm_state state;
 	bool master;
 	bool ready;
-	bool verify_out;  /* a read-back is in flight */
-	int64_t deadline; /* next read-back (SETTLE, HELD) */
-	int rechecks;	  /* SETTLE: re-reads so far */
-	int misses;	  /* HELD: consecutive reads showing another holder */
+	bool verify_out;     /* a read-back is in flight */
+	int64_t deadline;    /* next read-back (SETTLE, HELD) */
+	int rechecks;	     /* SETTLE: re-reads so far */
+	int misses;	     /* HELD: consecutive reads showing another holder */
+	int64_t watch_until; /* a rival claimed the VIP: bad reads re-claim until then */
+	bool ended_read;     /* IDLE: the read of where the address ended is due / out */
 	/* timeline of the current mastership (monotonic ms, -1: not yet) */
 	int64_t t_master;    /* became MASTER */
 	int64_t t_claim;     /* last claim started */
 	int64_t t_claimed;   /* last claim answered with success */
 	int64_t t_confirmed; /* read back here after the last claim */
-	int claims;	     /* claim calls in this mastership */
+	int claims;	     /* claim decisions in this mastership (not counting retries) */
+	int failures;	     /* failed claim calls since the last claim decision */
 	unsigned reclaims;   /* claims after a confirmed hold (split brain healed), ever */
 };
 
@@ -101,8 +133,8 @@ void cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out);
 /* The AWS client became ready (true) or went away (false: reload replaced it). */
 void cfsm_ready(struct cfsm *f, bool ready, int64_t now, struct cfsm_out *out);
 
-/* The claim call finished: ok, or failed for good (it is only retried inside the client). */
-void cfsm_claim_done(struct cfsm *f, bool ok, int64_t now, struct cfsm_out *out);
+/* The claim call finished (after the client's own retries). */
+void cfsm_claim_done(struct cfsm *f, enum cfsm_claim res, int64_t now, struct cfsm_out *out);
 
 /* A read-back finished with what it found. */
 void cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm_out *out);
@@ -113,6 +145,10 @@ void cfsm_timer(struct cfsm *f, int64_t now, struct cfsm_out *out);
 /* Something happened in the election: read back soon if we hold the address. */
 void cfsm_poke(struct cfsm *f, int64_t now, struct cfsm_out *out);
 
+/* Still MASTER, but a rival claimed the VIP (the election reasserted it):
+ * read back at once if we hold the address, and watch it for watch_ms. */
+void cfsm_reassert(struct cfsm *f, int64_t now, struct cfsm_out *out);
+
 /* The target changed (reload: another private IP, ENI or allocation), or a reload
  * follows a fatal error: claim again if MASTER. */
 void cfsm_retarget(struct cfsm *f, int64_t now, struct cfsm_out *out);
@@ -120,7 +156,7 @@ void cfsm_retarget(struct cfsm *f, int64_t now, struct cfsm_out *out);
 /* When cfsm_timer is due; CFSM_NEVER when nothing is scheduled. */
 int64_t cfsm_deadline(const struct cfsm *f);
 
-/* "IDLE", "WAIT", "CLAIM", "SETTLE", "HELD", "FAILED". */
+/* "IDLE", "WAIT", "CLAIM", "BACKOFF", "SETTLE", "HELD", "FAILED". */
 const char *cfsm_state_str(enum cfsm_state s);
 const char *cfsm_found_str(enum cfsm_found f);
 

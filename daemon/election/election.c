@@ -539,8 +539,12 @@ inst_act(struct inst *in, const struct elect_out *o)
 		    "another router claimed it while we are MASTER; advertised and announced "
 		    "the address again");
 	}
-	if (o->actions & ELECT_ACT_ANNOUNCE)
+	if (o->actions & ELECT_ACT_ANNOUNCE) {
 		in->reasserts++;
+		/* no transition, but the rival may have moved what follows the VIP */
+		for (i = 0; i < rt->nsubs; i++)
+			rt->subs[i].cb(rt->subs[i].arg, in->v, ELECT_MASTER, ELECT_MASTER);
+	}
 	if (o->to != o->from) {
 		in->transitions++;
 		log_vip(LOG_NOTICE, in->name, "%s -> %s (%s)", elect_state_str(o->from),

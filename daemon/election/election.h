@@ -96,6 +96,11 @@ void election_pool_health(struct election_rt *rt, const char *pool, bool below_m
  * the announcements, for every transition of every VIP, with the VIP as in
  * the running configuration.  It must not block.  Up to 8 subscribers;
  * returns 0 or -ENOSPC.  Unsubscribe with the same (cb, arg).
+ * One call is not a transition: from == to == ELECT_MASTER says that the
+ * VIP stayed MASTER but reasserted itself against a rival's claim (a lower
+ * router that missed our adverts: a partition, a CPU stall here), after
+ * the advert and the announcements; the rival may have moved what follows
+ * the VIP (the cloud addresses).  At most once a second per VIP.
  */
 typedef void (*election_role_fn)(
     void *arg, const struct vip *v, enum elect_state from, enum elect_state to);

@@ -27,7 +27,10 @@ Admin (HTTP, JSON):
                           kinds: throttle (503 RequestLimitExceeded), error500 (500
                           InternalError), unavailable (503 Unavailable), html502 (a
                           proxy's page), hang (no answer for S seconds, then close),
-                          reset (close at once), slow (answer after S seconds)
+                          reset (close at once), slow (answer after S seconds),
+                          error (an EC2 error: "status", "code", "message"; with
+                          "date": false no Date header, e.g. a RequestExpired
+                          whose clock cannot be learnt)
   POST /_fake/reset       faults off, request log kept
   POST /_fake/expire_creds  every minted credential expires now (the IMDS mints new)
   POST /_fake/associate   {"allocation_id", "eni", "private_ip"}: someone else moves it
@@ -317,9 +320,12 @@ class Quiet(BaseHTTPRequestHandler):
     def log_message(self, fmt, *a):
         pass
 
-    def send(self, status, body, ctype="text/xml;charset=UTF-8", extra=()):
+    def send(self, status, body, ctype="text/xml;charset=UTF-8", extra=(), date=True):
         data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
+        if date:
+            self.send_response(status)    # adds Server and Date
+        else:
+            self.send_response_only(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Connection", "close")
@@ -338,11 +344,14 @@ class Quiet(BaseHTTPRequestHandler):
 
 
 class Ec2Handler(Quiet):
-    def send_error_xml(self, status, code, message):
+    def send_error_xml(self, status, code, message, date=True):
         body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
                 f"<Code>{xml_escape(code)}</Code><Message>{xml_escape(message)}</Message>"
                 f"</Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>")
-        self.send(status, body, extra=[("Date", self.date_header())])
+        if date:
+            self.send(status, body, extra=[("Date", self.date_header())])
+        else:
+            self.send(status, body, date=False)
 
     def do_POST(self):
         client = self.client_address[0]
@@ -380,6 +389,11 @@ class Ec2Handler(Quiet):
                 return
             if kind == "slow":
                 time.sleep(fault.get("seconds", 1))
+            elif kind == "error":
+                st, cd = int(fault.get("status", 400)), str(fault.get("code", "InvalidParameterValue"))
+                entry["status"], entry["code"] = st, cd
+                self.send_error_xml(st, cd, str(fault.get("message", "injected")), fault.get("date", True))
+                return
             elif kind == "html502":
                 entry["status"], entry["code"] = 502, "(html)"
                 self.send(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")

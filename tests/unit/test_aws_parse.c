@@ -571,7 +571,7 @@ test_classify(void **state)
 		{ -ETIMEDOUT, 0, NULL, AWS_V_TRANSIENT },
 		{ -ECONNREFUSED, 0, NULL, AWS_V_TRANSIENT },
 		{ -ECONNRESET, 0, NULL, AWS_V_TRANSIENT },
-		{ -EKEYREJECTED, 0, NULL, AWS_V_FATAL },	/* certificate refused */
+		{ -EKEYREJECTED, 0, NULL, AWS_V_CERT },	/* certificate refused */
 		{ 0, 400, "RequestExpired", AWS_V_CLOCK },
 		{ 0, 403, "RequestTimeTooSkewed", AWS_V_CLOCK },
 		{ 0, 401, "AuthFailure", AWS_V_CREDENTIALS },
@@ -580,8 +580,11 @@ test_classify(void **state)
 		{ 0, 403, "SignatureDoesNotMatch", AWS_V_CREDENTIALS },
 		{ 0, 403, "UnauthorizedOperation", AWS_V_DENIED },
 		{ 0, 403, "AccessDenied", AWS_V_DENIED },
-		{ 0, 400, "InvalidAllocationID.NotFound", AWS_V_FATAL },
-		{ 0, 400, "InvalidNetworkInterfaceID.NotFound", AWS_V_FATAL },
+		{ 0, 400, "InvalidAllocationID.NotFound", AWS_V_NOTFOUND },
+		{ 0, 400, "InvalidNetworkInterfaceID.NotFound", AWS_V_NOTFOUND },
+		{ 0, 400, "InvalidAddress.NotFound", AWS_V_NOTFOUND },
+		{ 0, 400, "NotFound", AWS_V_FATAL },
+		{ 0, 400, ".NotFound", AWS_V_FATAL },
 		{ 0, 400, "InvalidParameterValue", AWS_V_FATAL },
 		{ 0, 400, "MissingAuthenticationToken", AWS_V_FATAL },
 		{ 0, 400, "IncompleteSignature", AWS_V_FATAL },
@@ -604,6 +607,17 @@ test_classify(void **state)
 	assert_false(aws_verdict_retryable(AWS_V_FATAL));
 	assert_false(aws_verdict_retryable(AWS_V_CLOCK));
 	assert_false(aws_verdict_retryable(AWS_V_OK));
+	/* issue #16, scenario 7: only denied and not found end a claim for good */
+	assert_true(aws_verdict_terminal(AWS_V_DENIED));
+	assert_true(aws_verdict_terminal(AWS_V_NOTFOUND));
+	assert_false(aws_verdict_terminal(AWS_V_CREDENTIALS));
+	assert_false(aws_verdict_terminal(AWS_V_CLOCK));
+	assert_true(aws_verdict_terminal(AWS_V_CERT));
+	assert_false(aws_verdict_terminal(AWS_V_FATAL));
+	assert_false(aws_verdict_terminal(AWS_V_THROTTLED));
+	assert_false(aws_verdict_terminal(AWS_V_TRANSIENT));
+	assert_false(aws_verdict_terminal(AWS_V_OK));
+	assert_string_equal(aws_verdict_str(AWS_V_NOTFOUND), "not found");
 }
 
 static void

@@ -16,15 +16,16 @@
 
 #define IVL 10000
 
-static const struct cfsm_params P = { IVL, 20000, 250, 1000 };
+static const struct cfsm_params P = { IVL, 20000, 250, 1000, 5000, 1000 };
 
 /* One step of a scenario: an input and the actions and state it must give. */
-enum in_type { IN_ROLE, IN_READY, IN_CLAIMED, IN_FOUND, IN_TIMER, IN_POKE, IN_RETARGET };
+enum in_type { IN_ROLE, IN_READY, IN_CLAIMED, IN_FOUND, IN_TIMER, IN_POKE, IN_RETARGET, IN_REASSERT };
 
 struct step {
 	int64_t t;
 	enum in_type in;
-	int arg;		/* role / ready / claim ok: 0 or 1; IN_FOUND: enum cfsm_found */
+	int arg;		/* role / ready: 0 or 1; IN_CLAIMED: 1 ok, 2 retry, 0 terminal;
+				 * IN_FOUND: enum cfsm_found */
 	unsigned want_actions;
 	enum cfsm_state want_state;
 	int64_t want_deadline;	/* 0: don't care */
@@ -45,7 +46,11 @@ run(const char *name, const struct step *s, size_t n, struct cfsm *f)
 			cfsm_ready(f, s[i].arg != 0, s[i].t, &o);
 			break;
 		case IN_CLAIMED:
-			cfsm_claim_done(f, s[i].arg != 0, s[i].t, &o);
+			cfsm_claim_done(f,
+			    s[i].arg == 1   ? CFSM_CLAIM_OK
+			    : s[i].arg == 2 ? CFSM_CLAIM_RETRY
+					    : CFSM_CLAIM_TERMINAL,
+			    s[i].t, &o);
 			break;
 		case IN_FOUND:
 			cfsm_verify_done(f, (enum cfsm_found)s[i].arg, s[i].t, &o);
@@ -58,6 +63,9 @@ run(const char *name, const struct step *s, size_t n, struct cfsm *f)
 			break;
 		case IN_RETARGET:
 			cfsm_retarget(f, s[i].t, &o);
+			break;
+		case IN_REASSERT:
+			cfsm_reassert(f, s[i].t, &o);
 			break;
 		}
 		if (o.actions != s[i].want_actions || f->state != s[i].want_state ||
@@ -107,7 +115,7 @@ test_happy_path(void **state)
 		{ 5000, IN_TIMER, 0, 0, CFSM_HELD, 450 + IVL },		/* not yet */
 		{ 450 + IVL, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
 		{ 450 + IVL + 20, IN_FOUND, CFSM_HERE, 0, CFSM_HELD, 470 + 2 * IVL },
-		{ 20000, IN_ROLE, 0, 0, CFSM_IDLE, CFSM_NEVER },	/* nothing in flight */
+		{ 20000, IN_ROLE, 0, 0, CFSM_IDLE, 21000 },	/* nothing in flight; one read later */
 	};
 	struct cfsm f;
 
@@ -129,7 +137,7 @@ test_timeline(void **state)
 	cfsm_role(&f, true, 1000, &o);
 	assert_int_equal(o.actions, CFSM_ACT_CLAIM);
 	assert_string_equal(o.reason, "became MASTER");
-	cfsm_claim_done(&f, true, 1300, &o);
+	cfsm_claim_done(&f, CFSM_CLAIM_OK, 1300, &o);
 	cfsm_verify_done(&f, CFSM_HERE, 2200, &o);
 	assert_int_equal(f.t_master, 1000);
 	assert_int_equal(f.t_claim, 1000);
@@ -238,7 +246,7 @@ test_split_brain_healed(void **state)
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 42000, &o);
 	assert_int_equal(o.actions, CFSM_ACT_CLAIM);
 	assert_int_equal(f.claims, 3);
-	cfsm_claim_done(&f, true, 42100, &o);
+	cfsm_claim_done(&f, CFSM_CLAIM_OK, 42100, &o);
 	cfsm_verify_done(&f, CFSM_HERE, 42200, &o);
 	cfsm_timer(&f, 60000, &o);
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 60000, &o);
@@ -246,14 +254,14 @@ test_split_brain_healed(void **state)
 	cfsm_timer(&f, 64000, &o);
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 64000, &o);
 	assert_int_equal(f.claims, 4);
-	cfsm_claim_done(&f, true, 64100, &o);
+	cfsm_claim_done(&f, CFSM_CLAIM_OK, 64100, &o);
 	cfsm_verify_done(&f, CFSM_HERE, 64200, &o);
 	cfsm_poke(&f, 65000, &o);
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 65000, &o);
 	assert_int_equal(cfsm_deadline(&f), 73000);	/* 8 s */
 	cfsm_timer(&f, 73000, &o);
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 73000, &o);
-	cfsm_claim_done(&f, true, 73100, &o);
+	cfsm_claim_done(&f, CFSM_CLAIM_OK, 73100, &o);
 	cfsm_verify_done(&f, CFSM_HERE, 73200, &o);
 	cfsm_poke(&f, 74000, &o);
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 74000, &o);
@@ -262,7 +270,7 @@ test_split_brain_healed(void **state)
 	/* a new mastership starts undamped */
 	cfsm_role(&f, false, 80000, &o);
 	cfsm_role(&f, true, 81000, &o);
-	cfsm_claim_done(&f, true, 81100, &o);
+	cfsm_claim_done(&f, CFSM_CLAIM_OK, 81100, &o);
 	cfsm_verify_done(&f, CFSM_HERE, 81200, &o);
 	cfsm_poke(&f, 82000, &o);
 	cfsm_verify_done(&f, CFSM_ELSEWHERE, 82000, &o);
@@ -275,21 +283,199 @@ test_leaving_master_cancels(void **state)
 	static const struct step steps[] = {
 		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
 		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
-		{ 50, IN_ROLE, 0, CFSM_ACT_CANCEL, CFSM_IDLE, CFSM_NEVER },
-		{ 60, IN_CLAIMED, 1, 0, CFSM_IDLE, CFSM_NEVER },	/* a late answer: ignored */
-		{ 70, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		/* the cancelled claim may still land: where it ended is read later */
+		{ 50, IN_ROLE, 0, CFSM_ACT_CANCEL, CFSM_IDLE, 1050 },
+		{ 60, IN_CLAIMED, 1, 0, CFSM_IDLE, 1050 },	/* a late answer: ignored */
+		{ 70, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },	/* that read is off */
 		{ 80, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
-		{ 90, IN_ROLE, 0, CFSM_ACT_CANCEL, CFSM_IDLE, CFSM_NEVER },	/* read-back out */
-		{ 95, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 90, IN_ROLE, 0, CFSM_ACT_CANCEL, CFSM_IDLE, 1090 },	/* read-back out */
+		{ 95, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_IDLE, 1090 },	/* its late answer */
 		{ 100, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
 		{ 110, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
 		{ 120, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 0 },
-		{ 130, IN_ROLE, 0, 0, CFSM_IDLE, CFSM_NEVER },	/* held, nothing in flight */
+		{ 130, IN_ROLE, 0, 0, CFSM_IDLE, 1130 },	/* held, nothing in flight */
+		{ 1130, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_IDLE, CFSM_NEVER },
+		{ 1140, IN_FOUND, CFSM_HERE, CFSM_ACT_ENDED, CFSM_IDLE, CFSM_NEVER },
+		{ 1150, IN_TIMER, 0, 0, CFSM_IDLE, CFSM_NEVER },	/* once */
 	};
 	struct cfsm f;
 
 	cfsm_init(&f, &P);
 	RUN(&f, steps);
+}
+
+/*
+ * Issue #16, scenario 1: a brief dual master.  The master stalled, the backup
+ * took the VIP and its claim landed; the master resumes, still MASTER, and
+ * the election reasserts it.  One read showing another holder right after
+ * is enough to take the address back; without the reassertion it would
+ * wait for the periodic read plus a confirming one (~11 s).
+ */
+static void
+test_reassert_reclaims_at_once(void **state)
+{
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 100, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 200, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 200 + IVL },
+		/* the rival's adverts: read back now */
+		{ 5000, IN_REASSERT, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 5010, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 5020, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		/* held again; the rival's cancelled claim may still land: re-read soon */
+		{ 5030, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 5280 },
+		{ 5280, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 5290, IN_FOUND, CFSM_HERE, 0, CFSM_HELD, 5790 },
+		{ 5790, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 5800, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 5810, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 5820, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 6070 },
+		/* the watch ends 5 s after the reassertion: back to the interval and to
+		 * two reads in a row before a re-claim */
+		{ 10100, IN_POKE, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 10110, IN_FOUND, CFSM_HERE, 0, CFSM_HELD, 10110 + IVL },
+		{ 10200, IN_POKE, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 10210, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_HELD, 0 },
+	};
+	/* a read out when the reassertion comes may predate the rival's claim */
+	static const struct step inflight[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 100, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 200, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 200 + IVL },
+		{ 10200, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 10210, IN_REASSERT, 0, 0, CFSM_HELD, CFSM_NEVER },
+		{ 10220, IN_FOUND, CFSM_HERE, 0, CFSM_HELD, 10470 },
+		{ 10470, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 10480, IN_FOUND, CFSM_NOWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		/* a reassertion while claiming: nothing more now */
+		{ 10490, IN_REASSERT, 0, 0, CFSM_CLAIM, CFSM_NEVER },
+	};
+	/* a backup (or a router still waiting for its client) does nothing */
+	static const struct step backup[] = {
+		{ 0, IN_REASSERT, 0, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 0, IN_ROLE, 1, 0, CFSM_WAIT, CFSM_NEVER },
+		{ 10, IN_REASSERT, 0, 0, CFSM_WAIT, CFSM_NEVER },
+	};
+	struct cfsm f;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	assert_int_equal(f.reclaims, 2);
+	cfsm_init(&f, &P);
+	RUN(&f, inflight);
+	assert_int_equal(f.reclaims, 1);
+	cfsm_init(&f, &P);
+	RUN(&f, backup);
+}
+
+/* Scenario 1, the other side: the backup stepped down after claiming.  It
+ * reads once where the address ended, and never claims. */
+static void
+test_stepdown_reads_where_it_ended(void **state)
+{
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 5, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		{ 20, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 0 },
+		{ 700, IN_ROLE, 0, 0, CFSM_IDLE, 1700 },
+		{ 1700, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_IDLE, CFSM_NEVER },
+		{ 1710, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_ENDED, CFSM_IDLE, CFSM_NEVER },
+		/* a backup that never claimed reads nothing */
+		{ 2000, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
+		{ 2005, IN_ROLE, 0, CFSM_ACT_CANCEL, CFSM_IDLE, 3005 },
+		/* the client goes away: so does that read */
+		{ 2010, IN_READY, 0, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 3005, IN_TIMER, 0, 0, CFSM_IDLE, CFSM_NEVER },
+	};
+	struct cfsm_out o;
+	struct cfsm f;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	cfsm_init(&f, &P);
+	cfsm_ready(&f, true, 0, &o);
+	cfsm_role(&f, false, 0, &o);
+	assert_int_equal(cfsm_deadline(&f), CFSM_NEVER);
+	cfsm_role(&f, true, 10, &o);
+	cfsm_role(&f, false, 20, &o);
+	cfsm_timer(&f, 1020, &o);
+	assert_int_equal(o.actions, CFSM_ACT_VERIFY);
+	cfsm_verify_done(&f, CFSM_HERE, 1030, &o);
+	assert_int_equal(o.actions, CFSM_ACT_ENDED);
+	assert_int_equal(o.found, CFSM_HERE);
+	assert_int_equal(f.claims, 1);
+}
+
+/*
+ * Issue #16, scenario 7: a claim the client gave up on for a reason that may
+ * pass (credentials refused again after the refresh, RequestExpired without
+ * a usable Date header) is claimed again with backoff while MASTER; only
+ * denied and not found end it.
+ */
+static void
+test_claim_retries_until_role_changes(void **state)
+{
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 300, IN_CLAIMED, 2, 0, CFSM_BACKOFF, 1300 },
+		{ 1000, IN_TIMER, 0, 0, CFSM_BACKOFF, 1300 },	/* not yet */
+		{ 1000, IN_POKE, 0, 0, CFSM_BACKOFF, 1300 },	/* nothing to read */
+		{ 1000, IN_REASSERT, 0, 0, CFSM_BACKOFF, 1300 },
+		{ 1300, IN_TIMER, 0, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 1600, IN_CLAIMED, 2, 0, CFSM_BACKOFF, 3600 },	/* doubling */
+		{ 3600, IN_TIMER, 0, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 3700, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
+		/* held; still watching after the reassertion at 1000: re-read soon */
+		{ 3800, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 4050 },
+	};
+	/* leaving MASTER ends the retries; a reload (retarget) claims at once */
+	static const struct step leave[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 0, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 10, IN_CLAIMED, 2, 0, CFSM_BACKOFF, 1010 },
+		{ 20, IN_RETARGET, 0, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 30, IN_CLAIMED, 2, 0, CFSM_BACKOFF, 1030 },	/* a new decision: 1 s again */
+		{ 40, IN_ROLE, 0, 0, CFSM_IDLE, 1040 },		/* only where it ended is read */
+		{ 1030, IN_TIMER, 0, 0, CFSM_IDLE, 1040 },
+		{ 1040, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_IDLE, CFSM_NEVER },
+		{ 1050, IN_FOUND, CFSM_NOWHERE, CFSM_ACT_ENDED, CFSM_IDLE, CFSM_NEVER },
+		/* the client replaced during the backoff: it claims when the new one is ready */
+		{ 2000, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 2010, IN_CLAIMED, 2, 0, CFSM_BACKOFF, 3010 },
+		{ 2020, IN_READY, 0, 0, CFSM_WAIT, CFSM_NEVER },
+		{ 2030, IN_READY, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		/* denied / not found: for good */
+		{ 2040, IN_CLAIMED, 0, 0, CFSM_FAILED, CFSM_NEVER },
+		{ 99999, IN_TIMER, 0, 0, CFSM_FAILED, CFSM_NEVER },
+	};
+	struct cfsm_out o;
+	struct cfsm f;
+	int i;
+
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	assert_int_equal(f.claims, 1);	/* retries are the same claim: no flap damping */
+	assert_int_equal(f.t_claim, 0);
+	assert_int_equal(f.t_confirmed, 3800);
+	cfsm_init(&f, &P);
+	RUN(&f, leave);
+
+	/* the delay is capped at 30 s: a long outage costs 2 calls a minute */
+	cfsm_init(&f, &P);
+	cfsm_ready(&f, true, 0, &o);
+	cfsm_role(&f, true, 0, &o);
+	for (i = 0; i < 10; i++) {
+		cfsm_claim_done(&f, CFSM_CLAIM_RETRY, 0, &o);
+		cfsm_timer(&f, cfsm_deadline(&f), &o);
+		assert_int_equal(o.actions, CFSM_ACT_CLAIM);
+	}
+	cfsm_claim_done(&f, CFSM_CLAIM_RETRY, 0, &o);
+	assert_int_equal(cfsm_deadline(&f), 30000);
+	assert_string_equal(cfsm_state_str(CFSM_BACKOFF), "BACKOFF");
 }
 
 static void
@@ -303,7 +489,7 @@ test_fatal_errors_stop(void **state)
 		{ 99999, IN_POKE, 0, 0, CFSM_FAILED, CFSM_NEVER },
 		{ 99999, IN_ROLE, 1, 0, CFSM_FAILED, CFSM_NEVER },	/* still master */
 		/* the next mastership tries again */
-		{ 100000, IN_ROLE, 0, 0, CFSM_IDLE, CFSM_NEVER },
+		{ 100000, IN_ROLE, 0, 0, CFSM_IDLE, 101000 },
 		{ 100010, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, 0 },
 		{ 100020, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, 0 },
 		{ 100030, IN_FOUND, CFSM_CANNOT, 0, CFSM_FAILED, CFSM_NEVER },
@@ -345,7 +531,7 @@ test_held_reads(void **state)
 	assert_int_equal(f.reclaims, 0);
 
 	/* a shorter interval on reload applies to the pending read */
-	cfsm_claim_done(&f, true, 100, &o);
+	cfsm_claim_done(&f, CFSM_CLAIM_OK, 100, &o);
 	cfsm_verify_done(&f, CFSM_HERE, 110, &o);
 	assert_int_equal(cfsm_deadline(&f), 110 + IVL);
 	p2.verify_interval_ms = 1000;
@@ -368,6 +554,9 @@ main(void)
 		cmocka_unit_test(test_leaving_master_cancels),
 		cmocka_unit_test(test_fatal_errors_stop),
 		cmocka_unit_test(test_held_reads),
+		cmocka_unit_test(test_reassert_reclaims_at_once),
+		cmocka_unit_test(test_stepdown_reads_where_it_ended),
+		cmocka_unit_test(test_claim_retries_until_role_changes),
 	};
 
 	return cmocka_run_group_tests_name("cloud_fsm", tests, NULL, NULL);
