@@ -17,6 +17,12 @@
  * a restart changes nothing that is already right.  At stop the rules stay
  * (ipvs.flush_on_exit removes ours).
  *
+ * A plan goes to the kernel phase by phase (make before break: the adds are
+ * answered before any delete goes out); when the kernel refuses part of it,
+ * the deletes and lowered weights of the services concerned are held back
+ * and the reconcile is retried at once with backoff (250 ms doubling to
+ * 8 s), whether or not the repair timer runs.
+ *
  * Without IPVS in the kernel nothing fails: one error is logged and the
  * reconcile is retried on the timer (every 30 s when it is off).
  */
