@@ -81,7 +81,7 @@
  * it the kernel refuses to build the table (EINVAL) when the scheduler is
  * bound, and adds to a running mh service succeed but stop updating it.
  */
-#define RC_MH_MAX_DESTS 4093
+#define RC_MH_MAX_DESTS MODEL_MH_MAX_DESTS
 
 /* A service: identity (af, protocol, address, port / fwmark) and attributes. */
 struct rc_svc_conf {
