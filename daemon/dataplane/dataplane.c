@@ -10,10 +10,14 @@
  * kernel, and reports what it found changed behind our back.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
 
 #include <ev.h>
 
@@ -28,6 +32,14 @@
 #define RETRY_MS	30000 /* IPVS unavailable and no repair timer */
 #define DRIFT_LINES_MAX 20    /* repaired-drift lines per reconcile */
 #define ERROR_LINES_MAX 10    /* failed operations logged one by one */
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+/* The services we manage, kept across restarts (IPVSR_STATE_DIR overrides the directory). */
+#define STATE_DIR_DEFAULT LOCALSTATEDIR "/lib/ipvs-router"
+#define STATE_FILE	  "ipvs-services"
+#define STATE_MAGIC	  "ipvs-router owned services v1"
+#define STATE_LINES_MAX	  1000000
 #define RETRY_FIRST_MS	250   /* a failed plan is retried after this, */
 #define RETRY_MAX_MS	8000  /* doubling up to this */
 
@@ -53,6 +65,11 @@ struct dataplane {
 	bool adopted;		   /* the start-up adoption is done */
 	struct rc_svc_conf *owned; /* services we manage */
 	size_t nowned;
+	char *state_path;	   /* where `owned` is kept across restarts */
+	struct rc_svc_conf *saved; /* what that file holds (sorted keys) */
+	size_t nsaved;
+	bool saved_known;	   /* `saved` was read (or written) */
+	int state_err;		   /* the last error reported about the file */
 	ev_timer timer;
 	double timer_s;	  /* its period; 0 = stopped */
 	ev_timer retry;	  /* a prompt reconcile after a plan that failed in part */
@@ -95,6 +112,10 @@ static void drift_flush(struct dataplane *dp, bool repaired);
 static bool execute(struct dataplane *dp, const struct rc_plan *plan,
     const struct rc_table *desired, int64_t t0_us, bool recreating);
 static void update_owned(struct dataplane *dp, const struct rc_table *desired);
+static int state_load(struct dataplane *dp);
+static void state_save(struct dataplane *dp, const struct rc_svc_conf *keys, size_t n);
+static void state_adopt(struct dataplane *dp, const struct rc_table *desired);
+static int key_qcmp(const void *a, const void *b);
 static void apply_sysctls(struct dataplane *dp, const struct config *c);
 static void warn_config(const struct config *c);
 static bool served(const struct config *c, const struct vip *v);
@@ -115,6 +136,10 @@ dataplane_new(const struct dataplane_hooks *hooks)
 	dp->timer.data = dp;
 	ev_timer_init(&dp->retry, retry_cb, 0., 0.);
 	dp->retry.data = dp;
+	dp->state_path = xasprintf("%s/" STATE_FILE,
+	    getenv("IPVSR_STATE_DIR") && *getenv("IPVSR_STATE_DIR") ? getenv("IPVSR_STATE_DIR") :
+								     STATE_DIR_DEFAULT);
+	(void)state_load(dp);
 	return dp;
 }
 
@@ -188,6 +213,8 @@ dataplane_fini(struct dataplane *dp)
 		if (r < 0)
 			log_warnc(r, "ipvs: flush_on_exit");
 		log_notice("ipvs: flush_on_exit: removed %zu of %zu services", n, plan.n);
+		if (r >= 0 && n == plan.n)
+			state_save(dp, NULL, 0);
 		free(err);
 		rc_plan_clear(&plan);
 	} else if (dp->h != NULL && dp->nowned > 0) {
@@ -201,6 +228,8 @@ dataplane_fini(struct dataplane *dp)
 	ipvs_close(dp->h);
 	rc_table_clear(&dp->applied);
 	free(dp->owned);
+	free(dp->saved);
+	free(dp->state_path);
 	free_holds(dp);
 	free_guards(dp);
 	drift_flush(dp, false);
@@ -698,6 +727,220 @@ update_owned(struct dataplane *dp, const struct rc_table *desired)
 	free(dp->owned);
 	dp->owned = o;
 	dp->nowned = n;
+	state_save(dp, dp->owned, dp->nowned);
+}
+
+/* ============================================================ owned services across restarts */
+
+static int
+key_qcmp(const void *a, const void *b)
+{
+	return rc_svc_key_cmp(a, b);
+}
+
+/*
+ * Read the services an earlier run managed.  A missing file is an empty
+ * set (first start); a line that does not parse is skipped with a warning.
+ */
+static int
+state_load(struct dataplane *dp)
+{
+	FILE *f;
+	char line[256], fam[8], proto[8], addr[INET6_ADDRSTRLEN + 1];
+	struct rc_svc_conf k;
+	unsigned port, mark;
+	size_t lines = 0, cap = 0;
+	int r = 0, af;
+
+	f = fopen(dp->state_path, "re");
+	if (f == NULL) {
+		r = -errno;
+		dp->saved_known = r == -ENOENT;
+		if (r != -ENOENT)
+			log_warnc(r, "ipvs: cannot read %s: services removed from the "
+				     "configuration while the daemon was down are not retired",
+			    dp->state_path);
+		return r;
+	}
+	if (fgets(line, sizeof(line), f) == NULL || strncmp(line, STATE_MAGIC, strlen(STATE_MAGIC)) != 0) {
+		log_warnx("ipvs: %s: not a state file of this version, ignored", dp->state_path);
+		fclose(f);
+		return -EINVAL;
+	}
+	while (fgets(line, sizeof(line), f) != NULL && ++lines < STATE_LINES_MAX) {
+		memset(&k, 0, sizeof(k));
+		if (sscanf(line, "%7s %7s %46s %u %u", fam, proto, addr, &port, &mark) != 5 ||
+		    (strcmp(fam, "inet") != 0 && strcmp(fam, "inet6") != 0) || port > 65535) {
+			log_warnx("ipvs: %s:%zu: not understood, skipped", dp->state_path, lines + 1);
+			continue;
+		}
+		af = strcmp(fam, "inet6") == 0 ? AF_INET6 : AF_INET;
+		k.af = af;
+		k.fwmark = mark;
+		if (mark == 0) {
+			k.protocol = strcmp(proto, "tcp") == 0 ? IPPROTO_TCP :
+			    strcmp(proto, "udp") == 0	      ? IPPROTO_UDP :
+			    strcmp(proto, "sctp") == 0	      ? IPPROTO_SCTP : 0;
+			k.addr.af = af;
+			k.addr.port = (uint16_t)port;
+			if (k.protocol == 0 ||
+			    inet_pton(af, addr, af == AF_INET6 ? (void *)&k.addr.a.v6 :
+								 (void *)&k.addr.a.v4) != 1) {
+				log_warnx("ipvs: %s:%zu: not understood, skipped", dp->state_path,
+				    lines + 1);
+				continue;
+			}
+		}
+		if (dp->nsaved == cap) {
+			cap = cap ? cap * 2 : 16;
+			dp->saved = xreallocarray(dp->saved, cap, sizeof(*dp->saved));
+		}
+		dp->saved[dp->nsaved++] = k;
+	}
+	fclose(f);
+	if (dp->nsaved > 1)
+		qsort(dp->saved, dp->nsaved, sizeof(*dp->saved), key_qcmp);
+	dp->saved_known = true;
+	return 0;
+}
+
+/*
+ * At the start-up adoption: a service an earlier run managed that the
+ * configuration no longer declares (its VIP was removed while the daemon
+ * was down) is ours to retire, if the kernel still has it.
+ */
+static void
+state_adopt(struct dataplane *dp, const struct rc_table *desired)
+{
+	char sv[80];
+	size_t i, j;
+
+	for (i = 0; i < dp->nsaved; i++) {
+		if (rc_table_find(desired, &dp->saved[i]) != NULL ||
+		    rc_table_find(&dp->applied, &dp->saved[i]) == NULL)
+			continue;
+		for (j = 0; j < dp->nowned; j++)
+			if (rc_svc_key_cmp(&dp->owned[j], &dp->saved[i]) == 0)
+				break;
+		if (j < dp->nowned)
+			continue;
+		log_notice("ipvs: service %s was managed here before the restart and is no "
+			   "longer configured: retiring it",
+		    rc_svc_fmt(&dp->saved[i], sv, sizeof(sv)));
+		dp->owned = xreallocarray(dp->owned, dp->nowned + 1, sizeof(*dp->owned));
+		dp->owned[dp->nowned++] = dp->saved[i];
+	}
+}
+
+/*
+ * Keep `keys` (the services we manage) in the state file, when they differ
+ * from what it holds: a temporary file, fsync, rename over the old one,
+ * fsync of the directory - a crash leaves the old set or the new one.
+ */
+static void
+state_save(struct dataplane *dp, const struct rc_svc_conf *keys, size_t n)
+{
+	struct rc_svc_conf *k;
+	char *tmp = NULL, *dir = NULL, *slash, a[INET6_ADDRSTRLEN];
+	FILE *f = NULL;
+	size_t i;
+	int r = 0, fd = -1, dfd = -1;
+
+	k = xreallocarray(NULL, n ? n : 1, sizeof(*k));
+	for (i = 0; i < n; i++) {
+		memset(&k[i], 0, sizeof(k[i]));
+		k[i].af = keys[i].af;
+		k[i].protocol = keys[i].protocol;
+		k[i].addr = keys[i].addr;
+		k[i].fwmark = keys[i].fwmark;
+	}
+	if (n > 1)
+		qsort(k, n, sizeof(*k), key_qcmp);
+	if (dp->saved_known && n == dp->nsaved) {
+		for (i = 0; i < n && rc_svc_key_cmp(&k[i], &dp->saved[i]) == 0; i++)
+			;
+		if (i == n) {
+			free(k);
+			return; /* unchanged */
+		}
+	}
+	tmp = xasprintf("%s.tmp", dp->state_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		r = -errno;
+		goto fail;
+	}
+	fd = -1;
+	fprintf(f, "%s\n", STATE_MAGIC);
+	for (i = 0; i < n; i++) {
+		if (k[i].fwmark != 0) {
+			fprintf(f, "%s - - 0 %u\n", k[i].af == AF_INET6 ? "inet6" : "inet",
+			    k[i].fwmark);
+			continue;
+		}
+		inet_ntop(k[i].af, k[i].af == AF_INET6 ? (const void *)&k[i].addr.a.v6 :
+							 (const void *)&k[i].addr.a.v4,
+		    a, sizeof(a));
+		fprintf(f, "%s %s %s %u 0\n", k[i].af == AF_INET6 ? "inet6" : "inet",
+		    k[i].protocol == IPPROTO_UDP ? "udp" :
+		    k[i].protocol == IPPROTO_SCTP ? "sctp" : "tcp",
+		    a, k[i].addr.port);
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		r = -errno;
+		goto fail;
+	}
+	f = NULL;
+	if (rename(tmp, dp->state_path) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	dir = xstrdup(dp->state_path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	free(dp->saved);
+	dp->saved = k;
+	dp->nsaved = n;
+	dp->saved_known = true;
+	dp->state_err = 0;
+	free(tmp);
+	free(dir);
+	return;
+
+fail:
+	if (f != NULL)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL)
+		(void)unlink(tmp);
+	if (r != dp->state_err) {
+		/* once per kind of error: the set is written again on every change */
+		if (r == -ENOENT)
+			log_info("ipvs: no state directory for %s: services removed from the "
+				 "configuration while the daemon is down will not be retired",
+			    dp->state_path);
+		else
+			log_warnc(r, "ipvs: cannot write %s: services removed from the "
+				     "configuration while the daemon is down will not be retired",
+			    dp->state_path);
+		dp->state_err = r;
+	}
+	free(tmp);
+	free(dir);
+	free(k);
 }
 
 /*
@@ -877,6 +1120,8 @@ reconcile(struct dataplane *dp, bool full)
 	guard_report(dp, ps, nps);
 	free(ps);
 
+	if (first)
+		state_adopt(dp, &desired);
 	retire = xreallocarray(NULL, dp->nowned + 1, sizeof(*retire));
 	for (i = 0; i < dp->nowned; i++)
 		if (rc_table_find(&desired, &dp->owned[i]) == NULL)

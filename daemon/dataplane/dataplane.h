@@ -15,7 +15,10 @@
  * deleted) are managed; every other rule in the table is left alone.  At
  * start the table is dumped and matching rules are adopted as they are, so
  * a restart changes nothing that is already right.  At stop the rules stay
- * (ipvs.flush_on_exit removes ours).
+ * (ipvs.flush_on_exit removes ours).  The keys of the services we manage are
+ * kept in the state directory (LOCALSTATEDIR/lib/ipvs-router/ipvs-services,
+ * or $IPVSR_STATE_DIR), so that after a restart the ones the configuration
+ * no longer declares are retired.
  *
  * A plan goes to the kernel phase by phase (make before break: the adds are
  * answered before any delete goes out); when the kernel refuses part of it,
