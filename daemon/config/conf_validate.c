@@ -452,6 +452,19 @@ validate_service(struct vctx *v, struct vip *vp, size_t vi, struct service *s, s
 	}
 	if (s->pool->bad)
 		return; /* nothing to check through a pool that did not load */
+	/* mh cannot be bound to more destinations than its table has slots */
+	if (strcmp(s->scheduler, "mh") == 0) {
+		size_t nstatic = 0;
+
+		for (k = 0; k < s->pool->nservers; k++)
+			if (!s->pool->servers[k].dynamic)
+				nstatic++;
+		if (nstatic > MODEL_MH_MAX_DESTS)
+			verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "pool"),
+			    "pool \"%s\" has %zu servers; scheduler mh holds at most %d "
+			    "destinations per service (the kernel's mh table has %d slots)",
+			    s->pool->name, nstatic, MODEL_MH_MAX_DESTS, MODEL_MH_MAX_DESTS);
+	}
 	/* Destinations must be reachable the way the method forwards. */
 	for (k = 0; k < s->pool->nservers; k++) {
 		struct server *sv = &s->pool->servers[k];

@@ -29,6 +29,12 @@
 #define MODEL_UNSET		(-1)
 
 /* Names: routers, VIPs, pools.  Letters, digits, '-', '_', '.'; max length. */
+/*
+ * The most destinations an mh (maglev) service can have: the kernel's mh
+ * table has 4093 slots (CONFIG_IP_VS_MH_TAB_INDEX=12, the default and
+ * Debian's) and refuses to bind mh to a longer list (EINVAL).
+ */
+#define MODEL_MH_MAX_DESTS 4093
 #define MODEL_NAME_MAX		63
 
 enum proto {

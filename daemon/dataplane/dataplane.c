@@ -10,10 +10,14 @@
  * kernel, and reports what it found changed behind our back.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
 
 #include <ev.h>
 
@@ -28,6 +32,16 @@
 #define RETRY_MS	30000 /* IPVS unavailable and no repair timer */
 #define DRIFT_LINES_MAX 20    /* repaired-drift lines per reconcile */
 #define ERROR_LINES_MAX 10    /* failed operations logged one by one */
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+/* The services we manage, kept across restarts (IPVSR_STATE_DIR overrides the directory). */
+#define STATE_DIR_DEFAULT LOCALSTATEDIR "/lib/ipvs-router"
+#define STATE_FILE	  "ipvs-services"
+#define STATE_MAGIC	  "ipvs-router owned services v1"
+#define STATE_LINES_MAX	  1000000
+#define RETRY_FIRST_MS	250   /* a failed plan is retried after this, */
+#define RETRY_MAX_MS	8000  /* doubling up to this */
 
 /* An adopted destination that keeps its weight until health has a verdict. */
 struct hold {
@@ -51,8 +65,15 @@ struct dataplane {
 	bool adopted;		   /* the start-up adoption is done */
 	struct rc_svc_conf *owned; /* services we manage */
 	size_t nowned;
+	char *state_path;	   /* where `owned` is kept across restarts */
+	struct rc_svc_conf *saved; /* what that file holds (sorted keys) */
+	size_t nsaved;
+	bool saved_known;	   /* `saved` was read (or written) */
+	int state_err;		   /* the last error reported about the file */
 	ev_timer timer;
 	double timer_s;	  /* its period; 0 = stopped */
+	ev_timer retry;	  /* a prompt reconcile after a plan that failed in part */
+	int retry_ms;	  /* its next delay; 0 = the last plan went through */
 	bool unavailable; /* "not available" already logged */
 	bool sched_none;  /* the kernel takes the scheduler "none" */
 	bool dup_warned;  /* duplicate service keys reported for this config */
@@ -69,6 +90,11 @@ struct dataplane {
 static void deferred_cb(void *arg);
 static void dp_timer_cb(struct ev_loop *l, ev_timer *w, int revents);
 static void arm_timer(struct dataplane *dp, bool unavailable);
+static void retry_cb(struct ev_loop *l, ev_timer *w, int revents);
+static void retry_schedule(struct dataplane *dp);
+static void retry_reset(struct dataplane *dp);
+static int run_phases(struct dataplane *dp, const struct rc_op *ops, size_t n, int *err,
+    size_t *held);
 static bool ensure_ipvs(struct dataplane *dp);
 static void drop_ipvs(struct dataplane *dp, int err, const char *what);
 static void reconcile(struct dataplane *dp, bool full);
@@ -83,8 +109,13 @@ static void drift_collect(struct dataplane *dp, const struct rc_table *fresh);
 static int dest_cmp_void(const void *a, const void *b);
 static void drift_add(struct dataplane *dp, char *line);
 static void drift_flush(struct dataplane *dp, bool repaired);
-static bool execute(struct dataplane *dp, const struct rc_plan *plan, int64_t t0_us);
+static bool execute(struct dataplane *dp, const struct rc_plan *plan,
+    const struct rc_table *desired, int64_t t0_us, bool recreating);
 static void update_owned(struct dataplane *dp, const struct rc_table *desired);
+static int state_load(struct dataplane *dp);
+static void state_save(struct dataplane *dp, const struct rc_svc_conf *keys, size_t n);
+static void state_adopt(struct dataplane *dp, const struct rc_table *desired);
+static int key_qcmp(const void *a, const void *b);
 static void apply_sysctls(struct dataplane *dp, const struct config *c);
 static void warn_config(const struct config *c);
 static bool served(const struct config *c, const struct vip *v);
@@ -103,6 +134,12 @@ dataplane_new(const struct dataplane_hooks *hooks)
 	rc_table_init(&dp->applied);
 	ev_timer_init(&dp->timer, dp_timer_cb, 0., 0.);
 	dp->timer.data = dp;
+	ev_timer_init(&dp->retry, retry_cb, 0., 0.);
+	dp->retry.data = dp;
+	dp->state_path = xasprintf("%s/" STATE_FILE,
+	    getenv("IPVSR_STATE_DIR") && *getenv("IPVSR_STATE_DIR") ? getenv("IPVSR_STATE_DIR") :
+								     STATE_DIR_DEFAULT);
+	(void)state_load(dp);
 	return dp;
 }
 
@@ -139,8 +176,10 @@ dataplane_fini(struct dataplane *dp)
 	if (dp == NULL)
 		return;
 	loop_defer_cancel(deferred_cb, dp);
-	if (loop_ev() != NULL)
+	if (loop_ev() != NULL) {
 		ev_timer_stop(loop_ev(), &dp->timer);
+		ev_timer_stop(loop_ev(), &dp->retry);
+	}
 	c = dp->conf;
 	if (dp->h != NULL && c != NULL && c->ipvs.flush_on_exit) {
 		if (!dp->applied_valid && ipvs_dump(dp->h, &dp->applied) == 0)
@@ -174,6 +213,8 @@ dataplane_fini(struct dataplane *dp)
 		if (r < 0)
 			log_warnc(r, "ipvs: flush_on_exit");
 		log_notice("ipvs: flush_on_exit: removed %zu of %zu services", n, plan.n);
+		if (r >= 0 && n == plan.n)
+			state_save(dp, NULL, 0);
 		free(err);
 		rc_plan_clear(&plan);
 	} else if (dp->h != NULL && dp->nowned > 0) {
@@ -187,6 +228,8 @@ dataplane_fini(struct dataplane *dp)
 	ipvs_close(dp->h);
 	rc_table_clear(&dp->applied);
 	free(dp->owned);
+	free(dp->saved);
+	free(dp->state_path);
 	free_holds(dp);
 	free_guards(dp);
 	drift_flush(dp, false);
@@ -206,6 +249,46 @@ dp_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 	(void)l;
 	(void)revents;
 	reconcile(w->data, true);
+}
+
+static void
+retry_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l;
+	(void)revents;
+	reconcile(w->data, false);
+}
+
+/*
+ * A plan failed in part: reconcile again soon (from a fresh dump), 250 ms
+ * after the first failure and twice as long after each further one, up to
+ * RETRY_MAX_MS - whether or not the repair timer runs.  Kernel refusals are
+ * often transient (ENOMEM, a scheduler module being loaded); a refusal that
+ * persists costs one attempt every 8 s.
+ */
+static void
+retry_schedule(struct dataplane *dp)
+{
+	struct ev_loop *l = loop_ev();
+
+	if (l == NULL)
+		return;
+	dp->retry_ms = dp->retry_ms == 0 ? RETRY_FIRST_MS :
+	    dp->retry_ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS : dp->retry_ms * 2;
+	ev_timer_stop(l, &dp->retry);
+	ev_timer_set(&dp->retry, dp->retry_ms / 1000., 0.);
+	ev_timer_start(l, &dp->retry);
+	log_info("ipvs: retrying the failed operations in %d ms", dp->retry_ms);
+}
+
+static void
+retry_reset(struct dataplane *dp)
+{
+	if (dp->retry_ms == 0)
+		return;
+	dp->retry_ms = 0;
+	if (loop_ev() != NULL)
+		ev_timer_stop(loop_ev(), &dp->retry);
 }
 
 /* Run the repair timer at the configured period; while IPVS is missing,
@@ -644,50 +727,331 @@ update_owned(struct dataplane *dp, const struct rc_table *desired)
 	free(dp->owned);
 	dp->owned = o;
 	dp->nowned = n;
+	state_save(dp, dp->owned, dp->nowned);
 }
 
-/* Execute a plan and fold the outcome into the view.  Returns true when
- * every operation succeeded. */
+/* ============================================================ owned services across restarts */
+
+static int
+key_qcmp(const void *a, const void *b)
+{
+	return rc_svc_key_cmp(a, b);
+}
+
+/*
+ * Read the services an earlier run managed.  A missing file is an empty
+ * set (first start); a line that does not parse is skipped with a warning.
+ */
+static int
+state_load(struct dataplane *dp)
+{
+	FILE *f;
+	char line[256], fam[8], proto[8], addr[INET6_ADDRSTRLEN + 1];
+	struct rc_svc_conf k;
+	unsigned port, mark;
+	size_t lines = 0, cap = 0;
+	int r = 0, af;
+
+	f = fopen(dp->state_path, "re");
+	if (f == NULL) {
+		r = -errno;
+		dp->saved_known = r == -ENOENT;
+		if (r != -ENOENT)
+			log_warnc(r, "ipvs: cannot read %s: services removed from the "
+				     "configuration while the daemon was down are not retired",
+			    dp->state_path);
+		return r;
+	}
+	if (fgets(line, sizeof(line), f) == NULL || strncmp(line, STATE_MAGIC, strlen(STATE_MAGIC)) != 0) {
+		log_warnx("ipvs: %s: not a state file of this version, ignored", dp->state_path);
+		fclose(f);
+		return -EINVAL;
+	}
+	while (fgets(line, sizeof(line), f) != NULL && ++lines < STATE_LINES_MAX) {
+		memset(&k, 0, sizeof(k));
+		if (sscanf(line, "%7s %7s %46s %u %u", fam, proto, addr, &port, &mark) != 5 ||
+		    (strcmp(fam, "inet") != 0 && strcmp(fam, "inet6") != 0) || port > 65535) {
+			log_warnx("ipvs: %s:%zu: not understood, skipped", dp->state_path, lines + 1);
+			continue;
+		}
+		af = strcmp(fam, "inet6") == 0 ? AF_INET6 : AF_INET;
+		k.af = af;
+		k.fwmark = mark;
+		if (mark == 0) {
+			k.protocol = strcmp(proto, "tcp") == 0 ? IPPROTO_TCP :
+			    strcmp(proto, "udp") == 0	      ? IPPROTO_UDP :
+			    strcmp(proto, "sctp") == 0	      ? IPPROTO_SCTP : 0;
+			k.addr.af = af;
+			k.addr.port = (uint16_t)port;
+			if (k.protocol == 0 ||
+			    inet_pton(af, addr, af == AF_INET6 ? (void *)&k.addr.a.v6 :
+								 (void *)&k.addr.a.v4) != 1) {
+				log_warnx("ipvs: %s:%zu: not understood, skipped", dp->state_path,
+				    lines + 1);
+				continue;
+			}
+		}
+		if (dp->nsaved == cap) {
+			cap = cap ? cap * 2 : 16;
+			dp->saved = xreallocarray(dp->saved, cap, sizeof(*dp->saved));
+		}
+		dp->saved[dp->nsaved++] = k;
+	}
+	fclose(f);
+	if (dp->nsaved > 1)
+		qsort(dp->saved, dp->nsaved, sizeof(*dp->saved), key_qcmp);
+	dp->saved_known = true;
+	return 0;
+}
+
+/*
+ * At the start-up adoption: a service an earlier run managed that the
+ * configuration no longer declares (its VIP was removed while the daemon
+ * was down) is ours to retire, if the kernel still has it.
+ */
+static void
+state_adopt(struct dataplane *dp, const struct rc_table *desired)
+{
+	char sv[80];
+	size_t i, j;
+
+	for (i = 0; i < dp->nsaved; i++) {
+		if (rc_table_find(desired, &dp->saved[i]) != NULL ||
+		    rc_table_find(&dp->applied, &dp->saved[i]) == NULL)
+			continue;
+		for (j = 0; j < dp->nowned; j++)
+			if (rc_svc_key_cmp(&dp->owned[j], &dp->saved[i]) == 0)
+				break;
+		if (j < dp->nowned)
+			continue;
+		log_notice("ipvs: service %s was managed here before the restart and is no "
+			   "longer configured: retiring it",
+		    rc_svc_fmt(&dp->saved[i], sv, sizeof(sv)));
+		dp->owned = xreallocarray(dp->owned, dp->nowned + 1, sizeof(*dp->owned));
+		dp->owned[dp->nowned++] = dp->saved[i];
+	}
+}
+
+/*
+ * Keep `keys` (the services we manage) in the state file, when they differ
+ * from what it holds: a temporary file, fsync, rename over the old one,
+ * fsync of the directory - a crash leaves the old set or the new one.
+ */
+static void
+state_save(struct dataplane *dp, const struct rc_svc_conf *keys, size_t n)
+{
+	struct rc_svc_conf *k;
+	char *tmp = NULL, *dir = NULL, *slash, a[INET6_ADDRSTRLEN];
+	FILE *f = NULL;
+	size_t i;
+	int r = 0, fd = -1, dfd = -1;
+
+	k = xreallocarray(NULL, n ? n : 1, sizeof(*k));
+	for (i = 0; i < n; i++) {
+		memset(&k[i], 0, sizeof(k[i]));
+		k[i].af = keys[i].af;
+		k[i].protocol = keys[i].protocol;
+		k[i].addr = keys[i].addr;
+		k[i].fwmark = keys[i].fwmark;
+	}
+	if (n > 1)
+		qsort(k, n, sizeof(*k), key_qcmp);
+	if (dp->saved_known && n == dp->nsaved) {
+		for (i = 0; i < n && rc_svc_key_cmp(&k[i], &dp->saved[i]) == 0; i++)
+			;
+		if (i == n) {
+			free(k);
+			return; /* unchanged */
+		}
+	}
+	tmp = xasprintf("%s.tmp", dp->state_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		r = -errno;
+		goto fail;
+	}
+	fd = -1;
+	fprintf(f, "%s\n", STATE_MAGIC);
+	for (i = 0; i < n; i++) {
+		if (k[i].fwmark != 0) {
+			fprintf(f, "%s - - 0 %u\n", k[i].af == AF_INET6 ? "inet6" : "inet",
+			    k[i].fwmark);
+			continue;
+		}
+		inet_ntop(k[i].af, k[i].af == AF_INET6 ? (const void *)&k[i].addr.a.v6 :
+							 (const void *)&k[i].addr.a.v4,
+		    a, sizeof(a));
+		fprintf(f, "%s %s %s %u 0\n", k[i].af == AF_INET6 ? "inet6" : "inet",
+		    k[i].protocol == IPPROTO_UDP ? "udp" :
+		    k[i].protocol == IPPROTO_SCTP ? "sctp" : "tcp",
+		    a, k[i].addr.port);
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		r = -errno;
+		goto fail;
+	}
+	f = NULL;
+	if (rename(tmp, dp->state_path) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	dir = xstrdup(dp->state_path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	free(dp->saved);
+	dp->saved = k;
+	dp->nsaved = n;
+	dp->saved_known = true;
+	dp->state_err = 0;
+	free(tmp);
+	free(dir);
+	return;
+
+fail:
+	if (f != NULL)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL)
+		(void)unlink(tmp);
+	if (r != dp->state_err) {
+		/* once per kind of error: the set is written again on every change */
+		if (r == -ENOENT)
+			log_info("ipvs: no state directory for %s: services removed from the "
+				 "configuration while the daemon is down will not be retired",
+			    dp->state_path);
+		else
+			log_warnc(r, "ipvs: cannot write %s: services removed from the "
+				     "configuration while the daemon is down will not be retired",
+			    dp->state_path);
+		dp->state_err = r;
+	}
+	free(tmp);
+	free(dir);
+	free(k);
+}
+
+/*
+ * Send a plan phase by phase, with a barrier between phases (each phase is
+ * one ipvs_apply: it returns once the kernel has answered every request of
+ * it).  Before a phase goes out, the operations that must not follow a
+ * failure are held back (rc_plan_hold_back): err[i] = -EAGAIN, not sent.
+ * Returns what ipvs_apply returned last when the socket failed (negative;
+ * the rest is then -ECANCELED), else 0.
+ */
+static int
+run_phases(struct dataplane *dp, const struct rc_op *ops, size_t n, int *err, size_t *held)
+{
+	struct rc_op *sub;
+	bool *hold;
+	int *suberr, r = 0;
+	size_t a, b, i, k, m;
+
+	*held = 0;
+	for (i = 0; i < n; i++)
+		err[i] = -ECANCELED;
+	sub = xreallocarray(NULL, n ? n : 1, sizeof(*sub));
+	suberr = xcalloc(n ? n : 1, sizeof(*suberr));
+	hold = xcalloc(n ? n : 1, sizeof(*hold));
+	for (a = 0; a < n; a = b) {
+		b = rc_plan_phase_end(ops, n, a);
+		*held += rc_plan_hold_back(ops, err, a, b, hold);
+		for (i = a, m = 0; i < b; i++)
+			if (!hold[i - a])
+				sub[m++] = ops[i];
+		r = m > 0 ? ipvs_apply(dp->h, sub, m, suberr) : 0;
+		for (i = a, k = 0; i < b; i++)
+			err[i] = hold[i - a] ? -EAGAIN : suberr[k++];
+		if (r < 0)
+			break;
+		r = 0;
+	}
+	free(sub);
+	free(suberr);
+	free(hold);
+	return r;
+}
+
+/*
+ * Execute a plan and fold the outcome into the view.  Returns true when
+ * every operation succeeded.  A service whose late scheduler bind was
+ * refused as invalid (mh over RC_MH_MAX_DESTS) would stay on the scheduler
+ * "none" and refuse every connection: it is deleted and created again with
+ * its scheduler bound first (unless `recreating` already).
+ */
 static bool
-execute(struct dataplane *dp, const struct rc_plan *plan, int64_t t0_us)
+execute(struct dataplane *dp, const struct rc_plan *plan, const struct rc_table *desired,
+    int64_t t0_us, bool recreating)
 {
 	int *err;
 	bool *ok, debug = log_get_level() >= LOG_DEBUG, none_refused = false;
-	size_t i, failed = 0, mismatch;
+	size_t i, failed = 0, held = 0, mismatch;
 	char buf[600], sum[256];
+	struct rc_plan again;
 	int r;
 
-	err = xcalloc(plan->n, sizeof(*err));
-	ok = xcalloc(plan->n, sizeof(*ok));
-	r = ipvs_apply(dp->h, plan->ops, plan->n, err);
+	err = xcalloc(plan->n ? plan->n : 1, sizeof(*err));
+	ok = xcalloc(plan->n ? plan->n : 1, sizeof(*ok));
+	rc_plan_init(&again);
+	r = run_phases(dp, plan->ops, plan->n, err, &held);
 	for (i = 0; i < plan->n; i++) {
+		const struct rc_op *op = &plan->ops[i];
+
 		ok[i] = err[i] == 0;
 		if (ok[i]) {
 			if (debug)
-				log_debug("ipvs: %s", rc_op_fmt(&plan->ops[i], buf, sizeof(buf)));
+				log_debug("ipvs: %s", rc_op_fmt(op, buf, sizeof(buf)));
 			continue;
 		}
-		if (plan->ops[i].type == RC_ADD_SVC && err[i] == -ENOENT &&
-		    strcmp(plan->ops[i].svc.sched, "none") == 0)
+		if (err[i] == -EAGAIN)
+			continue; /* held back, counted apart */
+		if (op->type == RC_ADD_SVC && err[i] == -ENOENT && strcmp(op->svc.sched, "none") == 0)
 			none_refused = true;
+		if (!recreating && op->type == RC_EDIT_SVC && err[i] == -EINVAL &&
+		    strcmp(op->old_svc.sched, op->svc.sched) != 0 && desired != NULL &&
+		    rc_table_find(desired, &op->svc) != NULL) {
+			rc_svc_fmt(&op->svc, sum, sizeof(sum));
+			log_warnx("ipvs: service %s: binding scheduler %s was refused, which leaves "
+				  "it on no scheduler at all (every new connection refused): "
+				  "deleting and creating it again with the scheduler bound first",
+			    sum, op->svc.sched);
+			rc_plan_recreate(rc_table_find(desired, &op->svc), &again);
+		}
 		if (++failed <= ERROR_LINES_MAX)
-			log_warnx(
-			    "ipvs: %s", ipvs_op_strerror(&plan->ops[i], err[i], buf, sizeof(buf)));
+			log_warnx("ipvs: %s", ipvs_op_strerror(op, err[i], buf, sizeof(buf)));
 	}
 	if (failed > ERROR_LINES_MAX)
 		log_warnx("ipvs: %zu more operations failed", failed - ERROR_LINES_MAX);
+	if (held > 0)
+		log_warnx("ipvs: held back %zu operation%s lowering or removing destinations of "
+			  "services whose additions failed (make before break): the old "
+			  "destinations stay until the new ones are in",
+		    held, held == 1 ? "" : "s");
 	mismatch = rc_table_apply(&dp->applied, plan->ops, plan->n, ok);
-	if (r < 0 || failed > 0 || mismatch > 0)
+	if (r < 0 || failed > 0 || held > 0 || mismatch > 0)
 		dp->applied_valid = false; /* trust the kernel, not our guess */
 
 	rc_plan_summary(plan, sum, sizeof(sum));
-	if (failed == 0)
+	if (failed == 0 && held == 0)
 		log_info("ipvs: reconcile applied %zu operation%s (%s) in %.1fms", plan->n,
 		    plan->n == 1 ? "" : "s", sum, (double)(mono_us() - t0_us) / 1000.);
 	else
-		log_warnx(
-		    "ipvs: reconcile applied %zu of %zu operations (%s), %zu failed, in %.1fms",
-		    plan->n - failed, plan->n, sum, failed, (double)(mono_us() - t0_us) / 1000.);
+		log_warnx("ipvs: reconcile applied %zu of %zu operations (%s), %zu failed, %zu "
+			  "held back, in %.1fms",
+		    plan->n - failed - held, plan->n, sum, failed, held,
+		    (double)(mono_us() - t0_us) / 1000.);
 	if (none_refused) {
 		log_notice("ipvs: this kernel has no scheduler \"none\": new services get their "
 			   "scheduler at once (mh then rebuilds its table per destination)");
@@ -698,7 +1062,13 @@ execute(struct dataplane *dp, const struct rc_plan *plan, int64_t t0_us)
 		drop_ipvs(dp, r, "applying the plan");
 	free(err);
 	free(ok);
-	return failed == 0 && r >= 0;
+	if (again.n > 0 && dp->h != NULL) {
+		/* the view is stale (applied_valid is false): the recreate is planned
+		 * from the service as it is wanted, whatever the kernel holds */
+		(void)execute(dp, &again, NULL, mono_us(), true);
+	}
+	rc_plan_clear(&again);
+	return failed == 0 && held == 0 && r >= 0;
 }
 
 static void
@@ -750,6 +1120,8 @@ reconcile(struct dataplane *dp, bool full)
 	guard_report(dp, ps, nps);
 	free(ps);
 
+	if (first)
+		state_adopt(dp, &desired);
 	retire = xreallocarray(NULL, dp->nowned + 1, sizeof(*retire));
 	for (i = 0; i < dp->nowned; i++)
 		if (rc_table_find(&desired, &dp->owned[i]) == NULL)
@@ -781,12 +1153,16 @@ reconcile(struct dataplane *dp, bool full)
 	}
 
 	if (plan.n > 0)
-		ok = execute(dp, &plan, t0);
+		ok = execute(dp, &plan, &desired, t0, false);
 	else if (full)
 		log_debug("ipvs: table checked: %zu services, %zu destinations, in sync (%.1fms)",
 		    desired.n, rc_table_ndests(&desired), (double)(mono_us() - t0) / 1000.);
 	update_owned(dp, &desired);
 	drift_flush(dp, ok);
+	if (ok)
+		retry_reset(dp);
+	else
+		retry_schedule(dp);
 
 	rc_plan_clear(&plan);
 	free(retire);

@@ -15,7 +15,16 @@
  * deleted) are managed; every other rule in the table is left alone.  At
  * start the table is dumped and matching rules are adopted as they are, so
  * a restart changes nothing that is already right.  At stop the rules stay
- * (ipvs.flush_on_exit removes ours).
+ * (ipvs.flush_on_exit removes ours).  The keys of the services we manage are
+ * kept in the state directory (LOCALSTATEDIR/lib/ipvs-router/ipvs-services,
+ * or $IPVSR_STATE_DIR), so that after a restart the ones the configuration
+ * no longer declares are retired.
+ *
+ * A plan goes to the kernel phase by phase (make before break: the adds are
+ * answered before any delete goes out); when the kernel refuses part of it,
+ * the deletes and lowered weights of the services concerned are held back
+ * and the reconcile is retried at once with backoff (250 ms doubling to
+ * 8 s), whether or not the repair timer runs.
  *
  * Without IPVS in the kernel nothing fails: one error is logged and the
  * reconcile is retried on the timer (every 30 s when it is off).

@@ -82,7 +82,8 @@ static uint32_t netmask_raw(const struct rc_svc_conf *s);
 static int netmask_plen(int af, uint32_t raw);
 static int set_bufsize(int fd, int force, int plain, int want);
 static const char *err_hint(const struct rc_op *op, int err);
-static int fault_next(void);
+static void fault_load(void);
+static size_t fault_pick(const struct rc_op *ops, size_t n, int *inj);
 
 static const struct nla_policy cmd_policy[IPVS_CMD_ATTR_MAX + 1] = {
     [IPVS_CMD_ATTR_SERVICE] = {.type = NLA_NESTED},
@@ -687,74 +688,156 @@ ipvs_dump(struct ipvs *h, struct rc_table *out)
 /* ============================================================ batches */
 
 /*
- * Test-only fault injection, for tests/integration/chaos-netlink: there is
- * no kernel knob that makes IPVS refuse a request.  With
- * IPVSR_FAULT_NETLINK="enomem:3,eperm:2" in the environment, the next 3
- * ipvs_apply() calls fail as if the kernel refused their first request with
- * ENOMEM (the rest of the batch unsent: -ECANCELED), the 2 after that with
- * EPERM; then all is normal.  Read once, at the first ipvs_apply().  Always
- * compiled in so that the tests exercise the build that ships; each injected
- * failure is logged as such.  Returns the negative errno to inject, or 0.
+ * Test-only fault injection, for tests/integration/chaos-netlink and
+ * dataplane-partial: there is no kernel knob that makes IPVS refuse a
+ * request.  The kernel refuses requests one by one: it answers an error for
+ * the request and carries on with the next one of the same sendmsg.  The
+ * seam does the same: an operation it fails is left out of the datagram and
+ * gets the injected error, and every other operation of the batch is sent.
+ *
+ * IPVSR_FAULT_NETLINK is a comma-separated list of rules, used in order:
+ *   ERR:COUNT            the next COUNT batches (ipvs_apply calls) each have
+ *                        their middle operation refused with ERR;
+ *   ERR:COUNT@OP[#NTH]   the NTH (default 1st) and the COUNT-1 next
+ *                        operations of type OP (add-svc, edit-svc, del-svc,
+ *                        add-dest, edit-dest, del-dest), counted from when
+ *                        the rule becomes current, are refused with ERR.
+ * ERR: enomem, eperm, ebusy, einval, eio.  E.g. "enomem:3,eperm:2", or
+ * "enomem:1@add-dest#3" (the third destination added fails).  Read once, at
+ * the first ipvs_apply().  Always compiled in so that the tests exercise the
+ * build that ships; each injected failure is logged as such.
  */
-static int
-fault_next(void)
-{
-	static struct { int err, left; } f[8];
-	static size_t nf, cur;
-	static bool loaded;
-	const char *env, *p;
-	char name[16];
-	int cnt, used;
+#define FAULT_RULES_MAX 8
 
-	if (!loaded) {
-		loaded = true;
-		env = getenv("IPVSR_FAULT_NETLINK");
-		for (p = env; p != NULL && *p != '\0' && nf < 8; p += used) {
-			used = 0;
-			if (sscanf(p, "%15[a-z]:%d%n", name, &cnt, &used) != 2 || cnt < 0)
+struct fault_rule {
+	int err, left;
+	int type; /* RC_OP_TYPES: any (one per batch) */
+	long nth, seen;
+};
+
+static struct fault_rule fault_rules[FAULT_RULES_MAX];
+static size_t fault_n, fault_cur;
+
+static void
+fault_load(void)
+{
+	static const char *const types[RC_OP_TYPES] = {
+	    "add-svc", "edit-svc", "del-svc", "add-dest", "edit-dest", "del-dest"};
+	static bool loaded;
+	const char *p;
+	char name[16], op[16];
+	int cnt, used, t;
+	long nth;
+
+	if (loaded)
+		return;
+	loaded = true;
+	for (p = getenv("IPVSR_FAULT_NETLINK"); p != NULL && *p != '\0' &&
+	     fault_n < FAULT_RULES_MAX; p += used) {
+		struct fault_rule *f = &fault_rules[fault_n];
+
+		used = 0;
+		if (sscanf(p, "%15[a-z]:%d%n", name, &cnt, &used) != 2 || cnt < 0)
+			break;
+		f->type = RC_OP_TYPES;
+		f->nth = 1;
+		if (p[used] == '@') {
+			int u2 = 0;
+
+			if (sscanf(p + used, "@%15[a-z-]%n", op, &u2) != 1)
 				break;
-			if (p[used] == ',')
-				used++;
-			f[nf].left = cnt;
-			f[nf].err = strcmp(name, "enomem") == 0 ? -ENOMEM :
-			    strcmp(name, "eperm") == 0 ? -EPERM :
-			    strcmp(name, "ebusy") == 0 ? -EBUSY : -EIO;
-			nf++;
+			used += u2;
+			for (t = 0; t < RC_OP_TYPES && strcmp(op, types[t]) != 0; t++)
+				;
+			if (t == RC_OP_TYPES)
+				break;
+			f->type = t;
+			if (p[used] == '#') {
+				u2 = 0;
+				if (sscanf(p + used, "#%ld%n", &nth, &u2) != 1 || nth < 1)
+					break;
+				used += u2;
+				f->nth = nth;
+			}
 		}
+		if (p[used] == ',')
+			used++;
+		f->left = cnt;
+		f->err = strcmp(name, "enomem") == 0 ? -ENOMEM :
+		    strcmp(name, "eperm") == 0 ? -EPERM :
+		    strcmp(name, "ebusy") == 0 ? -EBUSY :
+		    strcmp(name, "einval") == 0 ? -EINVAL : -EIO;
+		fault_n++;
 	}
-	while (cur < nf && f[cur].left == 0)
-		cur++;
-	if (cur == nf)
+}
+
+/* Fill inj[i] with the error to inject for op i (0: send it).  Returns how
+ * many are injected. */
+static size_t
+fault_pick(const struct rc_op *ops, size_t n, int *inj)
+{
+	struct fault_rule *f;
+	size_t i, k = 0;
+
+	fault_load();
+	for (i = 0; i < n; i++)
+		inj[i] = 0;
+	while (fault_cur < fault_n && fault_rules[fault_cur].left == 0)
+		fault_cur++;
+	if (n == 0 || fault_cur == fault_n)
 		return 0;
-	f[cur].left--;
-	return f[cur].err;
+	f = &fault_rules[fault_cur];
+	if (f->type == RC_OP_TYPES) {
+		inj[n / 2] = f->err;
+		f->left--;
+		return 1;
+	}
+	for (i = 0; i < n && fault_cur < fault_n; i++) {
+		f = &fault_rules[fault_cur];
+		if ((int)ops[i].type != f->type || ++f->seen < f->nth)
+			continue;
+		inj[i] = f->err;
+		k++;
+		if (--f->left == 0)
+			while (fault_cur < fault_n && fault_rules[fault_cur].left == 0)
+				fault_cur++;
+		if (fault_cur < fault_n && fault_rules[fault_cur].type == RC_OP_TYPES)
+			break; /* a batch rule starts with the next batch */
+	}
+	return k;
 }
 
 int
 ipvs_apply(struct ipvs *h, const struct rc_op *ops, size_t n, int *err)
 {
-	size_t i, start, end, len, k, failed = 0;
-	uint32_t seq0;
+	size_t i, start, end, len, k, failed = 0, nsent;
+	uint32_t seq0, lastseq = 0;
 	struct nl_msg *m;
-	struct nlmsghdr *nlh, *src, *last = NULL;
+	struct nlmsghdr *nlh, *src, *last;
 	ssize_t got;
 	bool done;
-	int r = 0, rlen;
+	int r = 0, rlen, *inj;
+	char what[400];
 
+	inj = xcalloc(n ? n : 1, sizeof(*inj));
 	for (i = 0; i < n; i++)
 		err[i] = -ECANCELED;
-	if (n > 0 && (r = fault_next()) != 0) {
-		log_warnx("ipvs: IPVSR_FAULT_NETLINK: failing a batch of %zu with %s (injected)",
-		    n, strerror(-r));
-		err[0] = r;
-		h->ctr.failed += n;
-		return (int)n;
-	}
+	if (fault_pick(ops, n, inj) > 0)
+		for (i = 0; i < n; i++)
+			if (inj[i] != 0)
+				log_warnx("ipvs: IPVSR_FAULT_NETLINK: failing %s with %s (injected; "
+					  "the other %zu of the batch are sent)",
+				    rc_op_fmt(&ops[i], what, sizeof(what)), strerror(-inj[i]),
+				    n - 1);
 	for (start = 0; start < n; start = end) {
 		/* fill a chunk */
 		seq0 = h->seq + 1;
 		len = 0;
+		nsent = 0;
+		last = NULL;
 		for (end = start; end < n && end - start < h->chunk_ops; end++) {
+			if (inj[end] != 0)
+				continue; /* refused "by the kernel": not sent */
 			m = build_op(h, &ops[end]);
 			if (m == NULL) {
 				err[end] = -ENOMEM;
@@ -762,7 +845,7 @@ ipvs_apply(struct ipvs *h, const struct rc_op *ops, size_t n, int *err)
 				break;
 			}
 			src = nlmsg_hdr(m);
-			if (len + NLMSG_ALIGN(src->nlmsg_len) > h->chunk_bytes && end > start) {
+			if (len + NLMSG_ALIGN(src->nlmsg_len) > h->chunk_bytes && nsent > 0) {
 				nlmsg_free(m);
 				break;
 			}
@@ -772,24 +855,36 @@ ipvs_apply(struct ipvs *h, const struct rc_op *ops, size_t n, int *err)
 			last->nlmsg_pid = 0;
 			last->nlmsg_flags = NLM_F_REQUEST;
 			len += NLMSG_ALIGN(src->nlmsg_len);
+			nsent++;
 			nlmsg_free(m);
 		}
-		if (end == start || last == NULL)
+		for (k = start; k < end; k++)
+			if (inj[k] != 0)
+				err[k] = inj[k];
+		if (end == start)
 			break;
+		if (last == NULL) {
+			if (r < 0)
+				break;
+			continue; /* every operation of the chunk injected */
+		}
 		/* only the last one is ACKed: errors of the others come before it */
 		last->nlmsg_flags |= NLM_F_ACK;
+		lastseq = last->nlmsg_seq;
 		h->seq = seq0 + (uint32_t)(end - start - 1);
 
 		r = send_buf(h, h->sbuf, len);
 		h->ctr.sends++;
 		if (r < 0) {
 			for (k = start; k < end; k++)
-				err[k] = r;
+				if (inj[k] == 0)
+					err[k] = r;
 			break;
 		}
-		h->ctr.writes += end - start;
+		h->ctr.writes += nsent;
 		for (k = start; k < end; k++)
-			err[k] = 0;
+			if (inj[k] == 0)
+				err[k] = 0;
 
 		/* collect the answers: errors, then the ACK of the last request */
 		for (done = false; !done;) {
@@ -798,7 +893,8 @@ ipvs_apply(struct ipvs *h, const struct rc_op *ops, size_t n, int *err)
 				/* ENOBUFS: answers were dropped; nothing is known for sure */
 				r = (int)got;
 				for (k = start; k < end; k++)
-					err[k] = r;
+					if (inj[k] == 0)
+						err[k] = r;
 				goto out;
 			}
 			rlen = (int)got;
@@ -814,7 +910,7 @@ ipvs_apply(struct ipvs *h, const struct rc_op *ops, size_t n, int *err)
 					continue;
 				e = NLMSG_DATA(nlh);
 				err[start + off] = e->error;
-				if (nlh->nlmsg_seq == h->seq)
+				if (nlh->nlmsg_seq == lastseq)
 					done = true;
 			}
 		}
@@ -822,6 +918,7 @@ ipvs_apply(struct ipvs *h, const struct rc_op *ops, size_t n, int *err)
 			break;
 	}
 out:
+	free(inj);
 	for (i = 0; i < n; i++)
 		if (err[i] != 0)
 			failed++;

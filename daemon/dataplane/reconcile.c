@@ -40,7 +40,8 @@ struct dest_editor {
 
 static struct rc_op *opvec_push(
     struct opvec *ov, enum rc_op_type type, enum rc_op_why why, const struct rc_svc_conf *svc);
-static void opvec_move(struct rc_plan *p, struct opvec *ov);
+static void opvec_move(struct rc_plan *p, struct opvec *ov, enum rc_phase phase);
+static int svc_key_qcmp(const void *a, const void *b);
 static int svc_qcmp(const void *a, const void *b);
 static int pos_qcmp(const void *a, const void *b, void *arg);
 static char *svc_attrs_fmt(const struct rc_svc_conf *s, char *buf, size_t len);
@@ -60,15 +61,15 @@ static const char *proto_name(int protocol);
 static char *dest_attrs_fmt(
     const struct rc_svc_conf *svc, const struct rc_dest *d, char *buf, size_t len);
 
-/* Phases of a plan, executed in this order (make before break). */
+/* Phases of a plan (reconcile.h), short names for the planner. */
 enum {
-	PH_ADD_SVC,    /* new services */
-	PH_EDIT_SVC,   /* service attributes, unless bound late */
-	PH_GROW,       /* weights raised, destinations added or moved */
-	PH_SHRINK,     /* weights lowered, destinations removed */
-	PH_SCHED_LATE, /* schedulers that build a table from the list */
-	PH_DEL_SVC,    /* services no longer wanted */
-	PH_N
+	PH_ADD_SVC = RC_PH_ADD_SVC,
+	PH_EDIT_SVC = RC_PH_EDIT_SVC,
+	PH_GROW = RC_PH_GROW,
+	PH_SHRINK = RC_PH_SHRINK,
+	PH_SCHED_LATE = RC_PH_SCHED_LATE,
+	PH_DEL_SVC = RC_PH_DEL_SVC,
+	PH_N = RC_PH_N
 };
 
 /* ============================================================ tables */
@@ -335,7 +336,7 @@ opvec_push(
 
 /* Append a phase's operations to the plan and free the phase. */
 static void
-opvec_move(struct rc_plan *p, struct opvec *ov)
+opvec_move(struct rc_plan *p, struct opvec *ov, enum rc_phase phase)
 {
 	size_t i;
 
@@ -345,8 +346,10 @@ opvec_move(struct rc_plan *p, struct opvec *ov)
 			p->ops = xreallocarray(p->ops, p->cap, sizeof(*p->ops));
 		}
 		memcpy(&p->ops[p->n], ov->v, ov->n * sizeof(*ov->v));
-		for (i = 0; i < ov->n; i++)
+		for (i = 0; i < ov->n; i++) {
+			p->ops[p->n + i].phase = phase;
 			p->count[ov->v[i].type]++;
+		}
 		p->n += ov->n;
 	}
 	free(ov->v);
@@ -394,7 +397,8 @@ plan_new_service(const struct rc_svc *want, const struct rc_opts *opts, struct o
 	 * once (not once per destination), and no connection is scheduled to
 	 * a pool that is still being filled.
 	 */
-	if (want->ndests > 0 && opts->sched_none) {
+	if (want->ndests > 0 && opts->sched_none &&
+	    !(strcmp(want->conf.sched, "mh") == 0 && want->ndests > RC_MH_MAX_DESTS)) {
 		snprintf(first.sched, sizeof(first.sched), "none");
 		/* the scheduler's own flags come with it */
 		first.flags &= ~(unsigned)(SCHED_F_FALLBACK | SCHED_F_PORT);
@@ -538,7 +542,75 @@ rc_plan(const struct rc_table *desired, const struct rc_table *applied,
 		opvec_push(&ph[PH_DEL_SVC], RC_DEL_SVC, RC_WHY_GONE, &have->conf);
 	}
 	for (i = 0; i < PH_N; i++)
-		opvec_move(p, &ph[i]);
+		opvec_move(p, &ph[i], (enum rc_phase)i);
+}
+
+size_t
+rc_plan_phase_end(const struct rc_op *ops, size_t n, size_t start)
+{
+	size_t i;
+
+	if (start >= n)
+		return n;
+	for (i = start + 1; i < n && ops[i].phase == ops[start].phase; i++)
+		;
+	return i;
+}
+
+static int
+svc_key_qcmp(const void *a, const void *b)
+{
+	return rc_svc_key_cmp(a, b);
+}
+
+size_t
+rc_plan_hold_back(const struct rc_op *ops, const int *err, size_t from, size_t to, bool *hold)
+{
+	struct rc_svc_conf *bad = NULL;
+	size_t i, nbad = 0, held = 0;
+
+	for (i = from; i < to; i++)
+		hold[i - from] = false;
+	for (i = 0; i < from; i++)
+		if (err[i] != 0)
+			nbad++;
+	if (nbad == 0)
+		return 0;
+	bad = xreallocarray(NULL, nbad, sizeof(*bad));
+	for (i = 0, nbad = 0; i < from; i++)
+		if (err[i] != 0)
+			bad[nbad++] = ops[i].svc;
+	qsort(bad, nbad, sizeof(*bad), svc_key_qcmp);
+	for (i = from; i < to; i++) {
+		if (ops[i].phase != RC_PH_SHRINK)
+			continue;
+		if (bsearch(&ops[i].svc, bad, nbad, sizeof(*bad), svc_key_qcmp) == NULL)
+			continue;
+		hold[i - from] = true;
+		held++;
+	}
+	free(bad);
+	return held;
+}
+
+void
+rc_plan_recreate(const struct rc_svc *want, struct rc_plan *p)
+{
+	struct opvec ph[PH_N];
+	struct rc_op *op;
+	size_t j;
+
+	memset(ph, 0, sizeof(ph));
+	opvec_push(&ph[PH_DEL_SVC], RC_DEL_SVC, RC_WHY_CHANGED, &want->conf);
+	opvec_push(&ph[PH_ADD_SVC], RC_ADD_SVC, RC_WHY_NEW, &want->conf);
+	for (j = 0; j < want->ndests; j++) {
+		op = opvec_push(&ph[PH_GROW], RC_ADD_DEST, RC_WHY_NEW, &want->conf);
+		op->dest = want->dests[j];
+	}
+	/* the delete first: the service exists, and only then can it be added */
+	opvec_move(p, &ph[PH_DEL_SVC], RC_PH_DEL_SVC);
+	opvec_move(p, &ph[PH_ADD_SVC], RC_PH_ADD_SVC);
+	opvec_move(p, &ph[PH_GROW], RC_PH_GROW);
 }
 
 /* ============================================================ simulation */

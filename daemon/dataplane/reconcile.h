@@ -44,7 +44,9 @@
  *     and gets its real scheduler after its last destination: the kernel
  *     then builds mh's table once instead of once per destination (mh
  *     recomputes all 4093 slots on every add), and the service takes no
- *     connection before its pool is complete.
+ *     connection before its pool is complete.  Not for an mh service with
+ *     more than RC_MH_MAX_DESTS destinations: mh cannot be bound to such a
+ *     list, so it is bound first (never leaving the service on "none").
  */
 #ifndef IPVSR_RECONCILE_H
 #define IPVSR_RECONCILE_H
@@ -79,7 +81,7 @@
  * it the kernel refuses to build the table (EINVAL) when the scheduler is
  * bound, and adds to a running mh service succeed but stop updating it.
  */
-#define RC_MH_MAX_DESTS 4093
+#define RC_MH_MAX_DESTS MODEL_MH_MAX_DESTS
 
 /* A service: identity (af, protocol, address, port / fwmark) and attributes. */
 struct rc_svc_conf {
@@ -146,10 +148,27 @@ enum rc_op_why {
 	RC_WHY_SCHED_LATE, /* real scheduler bound after the destinations */
 };
 
+/*
+ * Phases of a plan, executed in this order (make before break).  The
+ * executor sends them with a barrier between phases: a phase goes out only
+ * once the kernel has answered every request of the one before, so that it
+ * can hold back what must not run after a failure (rc_plan_hold_back).
+ */
+enum rc_phase {
+	RC_PH_ADD_SVC = 0, /* new services */
+	RC_PH_EDIT_SVC,	   /* service attributes, unless bound late */
+	RC_PH_GROW,	   /* weights raised, destinations added or moved */
+	RC_PH_SHRINK,	   /* weights lowered, destinations removed */
+	RC_PH_SCHED_LATE,  /* schedulers that build a table from the list */
+	RC_PH_DEL_SVC,	   /* services no longer wanted */
+	RC_PH_N
+};
+
 /* One kernel operation, self-contained: it owns copies of what it names. */
 struct rc_op {
 	enum rc_op_type type;
 	enum rc_op_why why;
+	enum rc_phase phase;
 	struct rc_svc_conf svc;	    /* svc ops: the attributes to set; dest ops: the service */
 	struct rc_dest dest;	    /* dest ops: the destination (its new attributes) */
 	struct rc_dest old;	    /* EDIT_DEST: what the kernel had, for the log */
@@ -290,6 +309,34 @@ void rc_plan_clear(struct rc_plan *p);
 void rc_plan(const struct rc_table *desired, const struct rc_table *applied,
     const struct rc_svc_conf *retire, size_t nretire, const struct rc_opts *opts,
     struct rc_plan *p);
+
+/*
+ * The end of the run of operations that starts at `start` and belongs to
+ * the same phase as ops[start] (one barrier-delimited batch); n when
+ * start >= n.
+ */
+size_t rc_plan_phase_end(const struct rc_op *ops, size_t n, size_t start);
+
+/*
+ * Make before break across a partial failure.  ops[0, from) have been
+ * executed with the outcome err[] (0 or a negative errno); ops[from, to) is
+ * the next phase.  hold[i - from] is set for every operation of that phase
+ * that lowers or removes (RC_PH_SHRINK) a destination of a service for
+ * which an earlier operation failed: the adds it was meant to follow did
+ * not all happen, so the old destinations stay until a retry gets the new
+ * ones in.  Returns how many are held.
+ */
+size_t rc_plan_hold_back(
+    const struct rc_op *ops, const int *err, size_t from, size_t to, bool *hold);
+
+/*
+ * A plan that deletes service `want` and creates it again with its real
+ * scheduler bound first, then adds its destinations (smallest first, so the
+ * list is canonical): the way out when binding the scheduler late failed
+ * (mh refuses a list over RC_MH_MAX_DESTS) and left the service on the
+ * scheduler "none", which takes no connection.  Appended to `p`.
+ */
+void rc_plan_recreate(const struct rc_svc *want, struct rc_plan *p);
 
 /*
  * Apply operations to a table as the kernel would, list order included (an

@@ -51,6 +51,7 @@ static void	on_reading(void *, const char *, const char *, enum epfile_status,
 static void	on_grace(struct ev_loop *, ev_timer *, int);
 static void	merge(struct pool *, const struct ep_pool *);
 static void	refresh_running(struct endpoints *, const char *);
+static size_t	mh_total(const struct pool *, const struct epset *);
 
 static char *
 pool_path(const struct config *c, const struct pool *p)
@@ -108,6 +109,22 @@ endpoints_check(const struct config *c, struct errlist *el)
 
 /* ------------------------------------------------------------ judging a reading */
 
+/*
+ * The destinations pool `p` would have with the endpoint set `s`: its
+ * static servers, and the endpoints (a static server listed in the file
+ * too counts once).
+ */
+static size_t
+mh_total(const struct pool *p, const struct epset *s)
+{
+	size_t i, n = s->n;
+
+	for (i = 0; i < p->nservers; i++)
+		if (!p->servers[i].dynamic && epset_find(s, &p->servers[i].addr) == NULL)
+			n++;
+	return n;
+}
+
 /* Can every endpoint of `s` serve every service of the pool?  Else a reason. */
 static bool
 compatible(const struct config *c, const struct pool *p, const struct epset *s, char *why,
@@ -124,6 +141,14 @@ compatible(const struct config *c, const struct pool *p, const struct epset *s, 
 
 			if (sv->pool_name == NULL || strcmp(sv->pool_name, p->name) != 0)
 				continue;
+			if (sv->scheduler != NULL && strcmp(sv->scheduler, "mh") == 0 &&
+			    mh_total(p, s) > MODEL_MH_MAX_DESTS) {
+				snprintf(why, len, "%zu endpoints would give pool %s %zu servers; "
+				    "vip %s uses it with scheduler mh, which holds at most %d "
+				    "destinations per service", s->n, p->name, mh_total(p, s),
+				    v->name, MODEL_MH_MAX_DESTS);
+				return false;
+			}
 			for (e = 0; e < s->n; e++) {
 				const struct endpoint *ep = &s->v[e];
 

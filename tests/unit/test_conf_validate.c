@@ -219,6 +219,48 @@ static const struct vcase vcases[] = {
 	{ "relative control socket", "control = { socket = \"ctl.sock\"; };\n", NULL, "must be an absolute path" },
 };
 
+/* A static pool over mh's 4093 slots is refused for an mh service, not for wlc (issue #16, 5). */
+static void
+test_mh_pool_limit(void **state)
+{
+	static const char *const scheds[] = { "mh", "wlc" };
+	struct tbuf b;
+	struct errlist el;
+	struct config *c;
+	size_t i, k, n;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		for (n = MODEL_MH_MAX_DESTS; n <= MODEL_MH_MAX_DESTS + 1; n++) {
+			tbuf_init(&b);
+			tbuf_printf(&b, "pools = ( { name = \"big\"; check = { type = \"none\"; }; "
+			    "servers = (\n");
+			for (i = 0; i < n; i++)
+				tbuf_printf(&b, "%s{ address = \"10.%zu.%zu.%zu\"; }\n", i ? "," : "",
+				    i / 62500, i / 250 % 250, i % 250 + 1);
+			tbuf_printf(&b, "); } );\nvips = ( { name = \"v\"; address = "
+			    "\"198.51.100.1\"; interface = \"e\"; services = ( { port = 80; "
+			    "pool = \"big\"; scheduler = \"%s\"; } ); } );\n", scheds[k]);
+			c = t_conf(b.s, NULL, &el);
+			if (k == 0 && n > MODEL_MH_MAX_DESTS) {
+				assert_null(c);
+				if (!t_has(&el, "vips[0].services[0].pool: pool \"big\" has 4094 "
+				    "servers; scheduler mh holds at most 4093 destinations")) {
+					t_dump_errors(&el);
+					fail();
+				}
+			} else {
+				if (c == NULL)
+					t_dump_errors(&el);
+				assert_non_null(c);
+			}
+			config_free(c);
+			errlist_clear(&el);
+			tbuf_free(&b);
+		}
+	}
+}
+
 static void
 test_validate_errors(void **state)
 {
@@ -388,6 +430,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate_errors),
+		cmocka_unit_test(test_mh_pool_limit),
 		cmocka_unit_test(test_minimal_valid),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_inheritance),

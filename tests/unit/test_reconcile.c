@@ -4,6 +4,7 @@
  * cross-router guarantee it gives mh), and the desired state built from a
  * configuration.
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -703,6 +704,138 @@ test_min_servers_guard(void **state)
 
 /* ------------------------------------------------------------ simulation */
 
+/* ------------------------------------------------------------ partial failures (issue #16, 3) */
+
+/*
+ * The kernel refuses one add of a plan and carries on: with a barrier
+ * between phases, the executor holds back the shrink of that service (the
+ * old destinations stay) and only of that service.
+ */
+static void
+test_partial_failure_holds_shrink(void **state)
+{
+	struct rc_table want, have;
+	struct rc_svc *w, *h;
+	struct rc_plan p;
+	size_t a, b, i, nphases = 0, held;
+	int err[32];
+	bool hold[32];
+
+	(void)state;
+	rc_table_init(&want);
+	rc_table_init(&have);
+	h = mk_svc(&have, IPPROTO_TCP, "192.0.2.1:80", "wlc");
+	add_dest(h, "10.0.0.1:80", 1);
+	add_dest(h, "10.0.0.2:80", 3);
+	h = mk_svc(&have, IPPROTO_TCP, "192.0.2.2:80", "wlc");
+	add_dest(h, "10.0.1.1:80", 1);
+	w = mk_svc(&want, IPPROTO_TCP, "192.0.2.1:80", "wlc");
+	add_dest(w, "10.0.0.2:80", 1); /* lowered */
+	add_dest(w, "10.0.0.3:80", 1); /* new */
+	add_dest(w, "10.0.0.4:80", 1); /* new */
+	w = mk_svc(&want, IPPROTO_TCP, "192.0.2.2:80", "wlc");
+	add_dest(w, "10.0.1.2:80", 1); /* replaces .1.1 */
+	assert_int_equal(rc_table_sort(&want, NULL), 0);
+	assert_int_equal(rc_table_sort(&have, NULL), 0);
+	p = plan_of(&want, &have, true, true);
+	assert_string_equal(trace(&p),
+	    "A:10.0.0.3 A:10.0.0.4 A:10.0.1.2 E:10.0.0.2 D:10.0.0.1 D:10.0.1.1");
+	/* two phases: grow, then shrink */
+	for (a = 0; a < p.n; a = b, nphases++) {
+		b = rc_plan_phase_end(p.ops, p.n, a);
+		for (i = a; i < b; i++)
+			assert_int_equal(p.ops[i].phase, p.ops[a].phase);
+	}
+	assert_int_equal(nphases, 2);
+	assert_int_equal(rc_plan_phase_end(p.ops, p.n, 0), 3);
+	assert_int_equal(p.ops[0].phase, RC_PH_GROW);
+	assert_int_equal(p.ops[3].phase, RC_PH_SHRINK);
+
+	/* all went well: nothing held */
+	memset(err, 0, sizeof(err));
+	assert_int_equal(rc_plan_hold_back(p.ops, err, 3, p.n, hold), 0);
+	/* the add of 10.0.0.3 (in the middle of the batch) refused */
+	err[0] = -ENOMEM;
+	held = rc_plan_hold_back(p.ops, err, 3, p.n, hold);
+	assert_int_equal(held, 2);
+	assert_true(hold[0]);	/* E:10.0.0.2 (a lowered weight) */
+	assert_true(hold[1]);	/* D:10.0.0.1 */
+	assert_false(hold[2]);	/* D:10.0.1.1: the other service's add went in */
+	rc_plan_clear(&p);
+	rc_table_clear(&want);
+	rc_table_clear(&have);
+}
+
+/* A new mh service over the kernel's mh limit never goes through "none". */
+static void
+test_mh_over_limit_binds_first(void **state)
+{
+	struct rc_table want;
+	struct rc_svc *w;
+	struct rc_plan p;
+	char a[32];
+	size_t i;
+
+	(void)state;
+	rc_table_init(&want);
+	w = mk_svc(&want, IPPROTO_TCP, "192.0.2.1:80", "mh");
+	for (i = 0; i < RC_MH_MAX_DESTS + 1; i++) {
+		snprintf(a, sizeof(a), "10.%zu.%zu.%zu:80", i / 65536, i / 256 % 256, i % 256 + 0);
+		add_dest(w, a, 1);
+	}
+	qsort(w->dests, w->ndests, sizeof(*w->dests),
+	    (int (*)(const void *, const void *))rc_dest_cmp);
+	p = plan_of(&want, &(struct rc_table){0}, true, true);
+	assert_int_equal(p.n, RC_MH_MAX_DESTS + 2);
+	assert_int_equal(p.ops[0].type, RC_ADD_SVC);
+	assert_string_equal(p.ops[0].svc.sched, "mh");
+	for (i = 0; i < p.n; i++)
+		assert_false(p.ops[i].type == RC_EDIT_SVC);
+	rc_plan_clear(&p);
+
+	/* at the limit, the pool still goes in before the scheduler */
+	w->ndests = RC_MH_MAX_DESTS;
+	p = plan_of(&want, &(struct rc_table){0}, true, true);
+	assert_string_equal(p.ops[0].svc.sched, "none");
+	assert_int_equal(p.ops[p.n - 1].type, RC_EDIT_SVC);
+	assert_int_equal(p.ops[p.n - 1].phase, RC_PH_SCHED_LATE);
+	rc_plan_clear(&p);
+	rc_table_clear(&want);
+}
+
+/* The way out of a refused late bind: delete, create bound, add smallest first. */
+static void
+test_recreate_plan(void **state)
+{
+	static const char *const addrs[] = { "10.0.0.3:80", "10.0.0.1:80", "10.0.0.2:80" };
+	struct rc_table want, have;
+	struct rc_svc *w;
+	struct rc_plan p;
+
+	(void)state;
+	rc_table_init(&want);
+	rc_table_init(&have);
+	w = mk_svc(&want, IPPROTO_TCP, "192.0.2.1:80", "mh");
+	add_dests_sorted(&want, w, addrs, ARRAY_SIZE(addrs));
+	rc_plan_init(&p);
+	rc_plan_recreate(&want.svcs[0], &p);
+	assert_string_equal(trace(&p), "S- S+mh A:10.0.0.1 A:10.0.0.2 A:10.0.0.3");
+	assert_int_equal(rc_plan_phase_end(p.ops, p.n, 0), 1);
+	assert_int_equal(rc_plan_phase_end(p.ops, p.n, 1), 2);
+	assert_int_equal(rc_plan_phase_end(p.ops, p.n, 2), 5);
+	/* from a service left on "none" it ends canonical and bound */
+	w = mk_svc(&have, IPPROTO_TCP, "192.0.2.1:80", "none");
+	add_dest(w, "10.0.0.2:80", 1);
+	add_dest(w, "10.0.0.3:80", 1);
+	add_dest(w, "10.0.0.1:80", 1);
+	assert_int_equal(rc_table_apply(&have, p.ops, p.n, NULL), 0);
+	assert_string_equal(have.svcs[0].conf.sched, "mh");
+	assert_string_equal(order_of(&have.svcs[0]), "10.0.0.3 10.0.0.2 10.0.0.1");
+	rc_plan_clear(&p);
+	rc_table_clear(&want);
+	rc_table_clear(&have);
+}
+
 static void
 test_apply_failures_and_mismatches(void **state)
 {
@@ -936,6 +1069,9 @@ main(void)
 		cmocka_unit_test(test_pool_weights_drain_and_failure),
 		cmocka_unit_test(test_min_servers_guard),
 		cmocka_unit_test(test_apply_failures_and_mismatches),
+		cmocka_unit_test(test_partial_failure_holds_shrink),
+		cmocka_unit_test(test_mh_over_limit_binds_first),
+		cmocka_unit_test(test_recreate_plan),
 		cmocka_unit_test(test_desired_from_config),
 		cmocka_unit_test(test_desired_guard_and_eip),
 		cmocka_unit_test(test_op_text),
