@@ -5,6 +5,10 @@
 #   host's root (9p tag "hostroot", read-only) under an overlay whose upper
 #   layer is a tmpfs, mount the per-run exchange dir (9p tag "io") and any
 #   --rw shares, then switch_root into it.
+#   Under User-Mode Linux (--accel uml: "ipvsvm.io=HOSTPATH" on the kernel
+#   command line) the same mounts are hostfs instead of 9p: the host's root
+#   read-only ("ro" mount: hostfs itself is read-write), the io dir and the
+#   --rw shares read-write by their host paths.  Only overlay is a module.
 # Stage 2 (in the overlay root): mount the usual pseudo filesystems, make the
 #   cached kernel module tree usable by modprobe, load the preload modules,
 #   run io/cmd.sh (written by the host) and store its exit status in io/rc,
@@ -40,10 +44,22 @@ if [ "$1" != stage2 ]; then
     done </modules.list
 
     trace "boot modules loaded"
+    UMLIO=''
+    read -r cl </proc/cmdline
+    for w in $cl; do case $w in ipvsvm.io=*) UMLIO=${w#ipvsvm.io=} ;; esac; done
     opt="trans=virtio,version=9p2000.L,msize=$MSIZE"
-    mount -t 9p -o "$opt,cache=none" io /io || die "cannot mount the io share"
+    if [ -n "$UMLIO" ]; then          # UML: hostfs by host path (no commas/blanks: ipvs-vm checks)
+        mount -t hostfs -o "$UMLIO" hostfs /io || die "cannot mount the io dir $UMLIO (hostfs)"
+    else
+        mount -t 9p -o "$opt,cache=none" io /io || die "cannot mount the io share"
+    fi
     . /io/config                      # KVER MODDIR PRELOAD RW_COUNT RW_<n> (see tests/vm/ipvs-vm)
-    mount -t 9p -o "$opt,ro,cache=loose" hostroot /lower || die "cannot mount hostroot"
+    if [ -n "$UMLIO" ]; then          # "ro" becomes MS_RDONLY; the data left is the host path "/"
+        mount -t hostfs -o ro,/ hostfs /lower || die "cannot mount the host root (hostfs)"
+        grep -q '^hostfs /lower hostfs ro[, ]' /proc/mounts || die "hostfs root is not read-only"
+    else
+        mount -t 9p -o "$opt,ro,cache=loose" hostroot /lower || die "cannot mount hostroot"
+    fi
     mount -t tmpfs -o mode=0755 tmpfs /rw
     mkdir -p /rw/upper /rw/work
     mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot \
@@ -56,8 +72,13 @@ if [ "$1" != stage2 ]; then
     i=0
     while [ "$i" -lt "$RW_COUNT" ]; do   # --rw DIR: 9p tag rwN mounted over DIR
         eval "path=\$RW_$i"
-        mkdir -p "/newroot$path" && mount -t 9p -o "$opt,cache=none" "rw$i" "/newroot$path" \
-            || die "cannot mount --rw $path"
+        if [ -n "$UMLIO" ]; then
+            mkdir -p "/newroot$path" && mount -t hostfs -o "$path" hostfs "/newroot$path" \
+                || die "cannot mount --rw $path (hostfs)"
+        else
+            mkdir -p "/newroot$path" && mount -t 9p -o "$opt,cache=none" "rw$i" "/newroot$path" \
+                || die "cannot mount --rw $path"
+        fi
         i=$((i + 1))
     done
     trace "root mounted"
