@@ -7,7 +7,8 @@
 #                                     wait for a line matching REGEX after line SINCE;
 #                                     fail if it came later than BOUND_MS (+ allowance)
 #                                     after its cause, or sooner than MIN_MS (- allowance)
-#                                     (see Timing)
+#                                     (see Timing); CHECKS_LO / CHECKS_HI: the delay's
+#                                     lower and upper estimates (ms)
 #   checks_count NAME SINCE REGEX     how many lines after SINCE match REGEX
 #   checks_t0                         t0=now (ms), and a snapshot for checks_await: call
 #                                     it just before the command that causes a line
@@ -124,5 +125,6 @@ checks_await() {  # NAME SINCE T0_MS BOUND_MS DESC REGEX [MIN_MS]
         lab_fail "$desc: took at least $lo ms (at most $hi), bound $bound ms (+$CHECKS_ALLOW_MS ms allowance, +$rd ms waiting for a CPU): $found"
     ((hi >= min - CHECKS_ALLOW_MS)) ||
         lab_fail "$desc: took at most $hi ms, cannot be sooner than $min ms (-$CHECKS_ALLOW_MS ms allowance): $found"
+    CHECKS_LO=$lo CHECKS_HI=$hi
     echo "ok: $desc in $lo..$hi ms (bounds $min..$bound ms, $rd ms waiting for a CPU): ${found#notice: }"
 }
