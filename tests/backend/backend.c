@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -499,7 +500,7 @@ static int set_mode(const struct mode *m);
 
 static void admin_command(struct conn *c)
 {
-	char reply[BODY_MAX + 64], cur[BODY_MAX + 16];
+	char reply[BODY_MAX + 96], cur[BODY_MAX + 16];
 	char *cmd = c->in;
 	struct mode m;
 
@@ -513,9 +514,16 @@ static void admin_command(struct conn *c)
 		snprintf(reply, sizeof(reply), "%s\n", tls_reload() ? "error: reload failed" : "ok reload");
 	} else if (mode_parse(cmd, &m) == 0) {
 		int r = set_mode(&m);
+		struct timespec ts;
+
+		/* when the mode took effect, on the wall clock the lab's timings use */
+		clock_gettime(CLOCK_REALTIME, &ts);
 		mode_format(&g.mode, cur, sizeof(cur));
-		snprintf(reply, sizeof(reply), r ? "error: cannot reopen listeners (retrying), mode %s\n" : "ok %s\n",
-			 cur);
+		if (r)
+			snprintf(reply, sizeof(reply), "error: cannot reopen listeners (retrying), mode %s\n", cur);
+		else
+			snprintf(reply, sizeof(reply), "ok %s at=%lld\n", cur,
+				 (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 	} else {
 		snprintf(reply, sizeof(reply), "error: unknown command or mode\n");
 	}

@@ -7,7 +7,22 @@
  * stall test and bench/checks measure exactly the checker.  Alongside the
  * probes it runs a ticker: a timer every --tick-ms (10 ms, an election
  * advert's order of magnitude) that measures how late each tick fires.
- * A loop that stalls shows up there, whatever stalled it.
+ * A loop that stalls shows up there, whatever stalled it - and so does a
+ * busy machine: a tick is also late while this process waits for a CPU.
+ *
+ * So it also measures the loop itself.  libev calls a hook just before it
+ * blocks in epoll_wait and one just after: between the two the loop is
+ * busy, running callbacks.  For each busy phase it takes the wall time and
+ * subtracts the time the thread spent runnable but not running (the
+ * kernel's run_delay, /proc/thread-self/schedstat): what is left is the
+ * loop's own time - its work, and any blocking call it made - which is
+ * what delays every other timer of the loop: busy_max_us.  Each tick's
+ * lateness gets the same correction (run_delay since the tick was armed):
+ * tick_loop_max_us.  What neither can remove is time the hypervisor takes
+ * the virtual CPU away, which this guest cannot see (no steal time).  And
+ * whether the thread slept inside a busy phase - blocked in a call, the
+ * stall a hung backend would cause - does not depend on the machine at all:
+ * its voluntary context switches (getrusage RUSAGE_THREAD): busy_blocked.
  *
  *   ipvsr-checkrun -f CONF -t SECONDS [--tick-ms N] [--warmup S] [--dump] [-d]
  *   ipvsr-checkrun --hang ADDR:FIRSTPORT:COUNT -t SECONDS
@@ -19,6 +34,7 @@
  * every probe connects and then waits for an answer that never comes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +42,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -51,6 +68,19 @@ static struct {
 	struct rusage ru0;
 	int64_t t0_us;
 	unsigned transitions;
+	/* the loop's own time (see the top) */
+	int sched_fd;		/* /proc/thread-self/schedstat, -1: unknown */
+	bool busy;		/* between the acquire and the release hooks */
+	int64_t busy_wall0, busy_rd0, busy_cpu0;
+	long busy_nvcsw0;
+	uint64_t busy_blocked;	/* busy phases in which the thread slept */
+	int64_t busy_max_us, busy_wall_max_us, busy_cpu_max_us;
+	uint64_t busy_phases, busy_over5;
+	uint64_t busy_hist[7];	/* own time: <0.5 <1 <2 <3 <4 <5 >=5 ms */
+	int64_t tick_rd0;
+	int64_t tick_loop_max_us;
+	uint64_t tick_loop_over5;
+	int64_t rd_total0;
 } m;
 
 static void usage(void) __attribute__((noreturn));
@@ -63,6 +93,10 @@ static void on_changed(void *arg);
 static int run_hang(const char *spec, int seconds);
 static int cmp_i64(const void *a, const void *b);
 static void tick_arm(void);
+static int64_t run_delay_us(void);
+static int64_t thread_cpu_us(void);
+static void on_release(struct ev_loop *l);
+static void on_acquire(struct ev_loop *l);
 
 static void
 usage(void)
@@ -97,11 +131,103 @@ cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Time this thread has spent runnable but not running, in us; 0 if unknown. */
+static int64_t
+run_delay_us(void)
+{
+	unsigned long long run, wait;
+	char buf[96];
+	ssize_t n;
+
+	if (m.sched_fd < 0)
+		return 0;
+	n = pread(m.sched_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu", &run, &wait) != 2)
+		return 0;
+	return (int64_t)(wait / 1000u);
+}
+
+/* Voluntary context switches of this thread: it slept (blocked in a call). */
+static long
+thread_nvcsw(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru) < 0)
+		return 0;
+	return ru.ru_nvcsw;
+}
+
+static int64_t
+thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The loop is about to block: a busy phase ends. */
+static void
+on_release(struct ev_loop *l)
+{
+	int64_t wall, rd, cpu, own;
+	long slept;
+
+	(void)l;
+	if (!m.busy)
+		return;
+	m.busy = false;
+	wall = mono_us() - m.busy_wall0;
+	rd = run_delay_us() - m.busy_rd0;
+	cpu = thread_cpu_us() - m.busy_cpu0;
+	slept = thread_nvcsw() - m.busy_nvcsw0;
+	own = wall - rd;
+	if (!m.measuring)
+		return;
+	m.busy_phases++;
+	if (slept > 0)
+		m.busy_blocked++;
+	if (own > m.busy_max_us)
+		m.busy_max_us = own;
+	if (wall > m.busy_wall_max_us)
+		m.busy_wall_max_us = wall;
+	if (cpu > m.busy_cpu_max_us)
+		m.busy_cpu_max_us = cpu;
+	if (own > 5000)
+		m.busy_over5++;
+	{
+		static const int64_t edges[] = {500, 1000, 2000, 3000, 4000, 5000};
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(edges) && own >= edges[i]; i++)
+			;
+		m.busy_hist[i]++;
+	}
+}
+
+/* The loop is back from epoll_wait: a busy phase begins. */
+static void
+on_acquire(struct ev_loop *l)
+{
+	(void)l;
+	m.busy = true;
+	m.busy_wall0 = mono_us();
+	m.busy_rd0 = run_delay_us();
+	m.busy_cpu0 = thread_cpu_us();
+	m.busy_nvcsw0 = thread_nvcsw();
+}
+
 /* One-shot, re-armed from a fresh clock reading each time: lateness is exact. */
 static void
 tick_arm(void)
 {
 	ev_now_update(loop_ev());
+	m.tick_rd0 = run_delay_us();
 	m.tick_due_us = mono_us() + (int64_t)m.tick_ms * 1000;
 	ev_timer_set(&m.tick, m.tick_ms / 1e3, 0.);
 	ev_timer_start(loop_ev(), &m.tick);
@@ -111,10 +237,17 @@ static void
 tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
 	int64_t late = mono_us() - m.tick_due_us;
+	int64_t late_loop = late - (run_delay_us() - m.tick_rd0);
 
 	if (late < 0)
 		late = 0;
+	if (late_loop < 0)
+		late_loop = 0;
 	if (m.measuring) {
+		if (late_loop > m.tick_loop_max_us)
+			m.tick_loop_max_us = late_loop;
+		if (late_loop > 5000)
+			m.tick_loop_over5++;
 		if (late > m.tick_max_us)
 			m.tick_max_us = late;
 		if (late > 5000)
@@ -135,6 +268,12 @@ start_measuring(void)
 	m.nlates = 0;
 	m.tick_max_us = 0;
 	m.over5 = 0;
+	m.busy_max_us = m.busy_wall_max_us = m.busy_cpu_max_us = 0;
+	m.busy_phases = m.busy_over5 = m.busy_blocked = 0;
+	memset(m.busy_hist, 0, sizeof(m.busy_hist));
+	m.tick_loop_max_us = 0;
+	m.tick_loop_over5 = 0;
+	m.rd_total0 = run_delay_us();
 }
 
 static void
@@ -290,6 +429,8 @@ main(int argc, char **argv)
 	}
 	m.tick_ms = (int)tick;
 	m.lates = xcalloc(TICK_SLOTS, sizeof(*m.lates));
+	m.sched_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	ev_set_loop_release_cb(loop_ev(), on_release, on_acquire);
 	cs = checks_new(&hooks);
 	checks_apply(cs, c);
 
@@ -337,7 +478,10 @@ main(int argc, char **argv)
 	       "rss_kb=%ld rss0_kb=%ld rss_per_server_b=%.0f "
 	       "probe_late_max_us=%lld probe_late_over5ms=%llu deferred=%llu "
 	       "ticks=%zu tick_p50_us=%lld tick_p99_us=%lld tick_p999_us=%lld tick_max_us=%lld "
-	       "tick_over5ms=%llu\n",
+	       "tick_over5ms=%llu tick_loop_max_us=%lld tick_loop_over5ms=%llu "
+	       "busy_phases=%llu busy_blocked=%llu busy_max_us=%lld busy_over5ms=%llu busy_wall_max_us=%lld "
+	       "busy_cpu_max_us=%lld busy_hist=%llu/%llu/%llu/%llu/%llu/%llu/%llu "
+	       "run_delay_ms=%lld schedstat=%s\n",
 	    checks_count(cs), nup, checks_probe_count(cs), (unsigned long long)st->runs,
 	    (unsigned long long)st->results[HEALTH_R_OK], (unsigned long long)fails,
 	    (unsigned long long)st->results[HEALTH_R_TIMEOUT],
@@ -351,10 +495,22 @@ main(int argc, char **argv)
 	    (long long)(m.nlates ? m.lates[m.nlates / 2] : 0),
 	    (long long)(m.nlates ? m.lates[m.nlates * 99 / 100] : 0),
 	    (long long)(m.nlates ? m.lates[m.nlates * 999 / 1000] : 0), (long long)m.tick_max_us,
-	    (unsigned long long)m.over5);
+	    (unsigned long long)m.over5, (long long)m.tick_loop_max_us,
+	    (unsigned long long)m.tick_loop_over5, (unsigned long long)m.busy_phases,
+	    (unsigned long long)m.busy_blocked,
+	    (long long)m.busy_max_us, (unsigned long long)m.busy_over5,
+	    (long long)m.busy_wall_max_us, (long long)m.busy_cpu_max_us,
+	    (unsigned long long)m.busy_hist[0], (unsigned long long)m.busy_hist[1],
+	    (unsigned long long)m.busy_hist[2], (unsigned long long)m.busy_hist[3],
+	    (unsigned long long)m.busy_hist[4], (unsigned long long)m.busy_hist[5],
+	    (unsigned long long)m.busy_hist[6],
+	    (long long)((run_delay_us() - m.rd_total0) / 1000), m.sched_fd >= 0 ? "yes" : "no");
 	fflush(stdout);
 
 	ev_timer_stop(loop_ev(), &m.tick);
+	ev_set_loop_release_cb(loop_ev(), NULL, NULL);
+	if (m.sched_fd >= 0)
+		close(m.sched_fd);
 	checks_free(cs);
 	config_free(c);
 	free(m.lates);

@@ -308,11 +308,16 @@ lab_backend_ctl() {
 }
 
 # lab_backend_mode NAME MODE: switch the mode (ok refuse hang slow:MS status:CODE reset
-# body:TEXT tls-stall); returns once the backend applied it.
+# body:TEXT tls-stall); returns once the backend applied it, and sets
+# LAB_BACKEND_SWITCHED_MS to the moment it did (wall clock, ms, as $EPOCHREALTIME): a
+# delay measured from there does not include this command's own run time.
 lab_backend_mode() {
-    local reply
+    local reply at
     reply=$(lab_backend_ctl "${1:?lab_backend_mode NAME MODE}" "${2:?}") || lab_fail "backend $1: admin port unreachable"
     [[ $reply == "ok "* ]] || lab_fail "backend $1: mode $2: $reply"
+    at=${reply##* at=}
+    [[ $at =~ ^[0-9]+$ ]] || lab_fail "backend $1: mode $2: no time in the reply: $reply"
+    LAB_BACKEND_SWITCHED_MS=$((at / 1000))
 }
 
 # lab_reap DIR: kill what a dead lab run (LAB_OUTDIR=DIR) left behind: its recorded
