@@ -603,6 +603,7 @@ validate_vip(struct vctx *v, struct vip *vp, size_t idx)
 		}
 	}
 	if (vp->nprios == 0 && e->present && e->npeers > 0) {
+		free(vp->prios); /* "priority = { };" loaded an empty array */
 		vp->prios = xcalloc(e->npeers, sizeof(*vp->prios));
 		for (i = 0; i < e->npeers; i++) {
 			if (e->peers[i].name == NULL)
