@@ -82,7 +82,7 @@ checks_daemon() {  # HOST NAME CONF
     wait_until 10 "$2 to start" grep -q 'notice: started' "$LAB_DIR/$2.log"
 }
 
-checks_mark() { local n; n=$(wc -l <"$LAB_DIR/$1.log"); echo "$n"; }
+checks_mark() { local n; : >>"$LAB_DIR/$1.log"; n=$(wc -l <"$LAB_DIR/$1.log"); echo "$n"; }  # (log may not exist yet)
 
 checks_count() {  # NAME SINCE REGEX
     tail -n +"$(($2 + 1))" "$LAB_DIR/$1.log" | grep -cE "$3" || true
@@ -100,6 +100,9 @@ checks_await() {  # NAME SINCE T0_MS BOUND_MS DESC REGEX [MIN_MS]
     # Each look reads what was appended since the last one, with bash builtins only (no
     # fork: on a busy machine a `tail | grep` per look took ~100 ms, which is how late
     # the line could be noticed); a line still being written waits in $part.
+    # the daemon may not have opened its log yet (lab_start redirects in the background):
+    # create it, in append mode as lab_start does, rather than fail to open it
+    : >>"$LAB_DIR/$name.log"
     exec {fd}<"$LAB_DIR/$name.log"
     while ((n < since)) && IFS= read -r line <&"$fd"; do n=$((n + 1)); done
     [[ -n ${_CHECKS_SLEEP_FD:-} ]] || exec {_CHECKS_SLEEP_FD}<> <(:)  # read -t on it: a sleep
