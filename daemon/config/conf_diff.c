@@ -269,21 +269,64 @@ vip_cmp(const void *a, const void *b)
 	return model_vip_cmp(a, b);
 }
 
+/* Both configurations, for the VIP walk: a VIP renamed on its address is
+ * one change (the election hands it over, election.c), not two. */
+struct vip_pair {
+	const struct config *a, *b;
+};
+
+/* The VIP that `v` (of `own`) is in `other` under another name: the one
+ * there with v's address, when neither name is in the other configuration.
+ * NULL if none. */
+static const struct vip *
+vip_renamed(const struct config *other, const struct config *own, const struct vip *v)
+{
+	size_t i;
+
+	if (config_find_vip(other, v->name) != NULL)
+		return NULL;
+	for (i = 0; i < other->nvips; i++)
+		if (sockaddr_x_cmp_addr(&other->vips[i].addr, &v->addr) == 0 &&
+		    config_find_vip(own, other->vips[i].name) == NULL)
+			return &other->vips[i];
+	return NULL;
+}
+
+static void vip_diff(struct conf_diff *cd, const struct vip *a, const struct vip *b);
+
 static void
 vip_one(struct conf_diff *cd, enum conf_change_kind k, const void *v, const void *ctx)
 {
+	const struct vip_pair *pr = ctx;
+	const struct vip *other;
+
+	if (k == CHANGE_DELETE && vip_renamed(pr->b, pr->a, v) != NULL)
+		return; /* said with its new name */
+	if (k == CHANGE_NEW && (other = vip_renamed(pr->a, pr->b, v)) != NULL) {
+		vip_diff(cd, other, v);
+		return;
+	}
 	add(cd, k, xasprintf("vip %s", ((const struct vip *)v)->name), NULL);
 }
 
 static void
 vip_same(struct conf_diff *cd, const void *x, const void *y, const void *ctx)
 {
-	const struct vip *a = x, *b = y;
+	vip_diff(cd, x, y);
+}
+
+static void
+vip_diff(struct conf_diff *cd, const struct vip *a, const struct vip *b)
+{
 	struct det d;
 
 	tbuf_init(&d.b);
+	if (strcmp(a->name, b->name) != 0)
+		det_part(&d, "renamed from %s (election role kept)", a->name);
 	d_addr(&d, &a->addr, &b->addr, "address");
-	D_INT(&d, a, b, vrid, "vrid");
+	if (a->vrid != b->vrid)
+		det_part(&d, "vrid %d -> %d (both advertised for %d s)", a->vrid, b->vrid,
+		    MODEL_VRID_HANDOVER_MS / 1000);
 	D_STR(&d, a, b, interface, "interface");
 	D_BOOL(&d, a, b, manage_address, "manage_address");
 	if (!prios_equal(a, b))
@@ -299,9 +342,9 @@ vip_same(struct conf_diff *cd, const void *x, const void *y, const void *ctx)
 	if (!eip_equal(&a->eip, &b->eip))
 		det_part(&d, "eip");
 	D_BOOL(&d, a, b, move_private_ip, "move_private_ip");
-	add(cd, CHANGE_CHANGED, xasprintf("vip %s", a->name), &d);
+	add(cd, CHANGE_CHANGED, xasprintf("vip %s", b->name), &d);
 	walk(cd, a->services, a->nservices, b->services, b->nservices, sizeof(struct service),
-	    service_cmp, service_same, service_one, a->name);
+	    service_cmp, service_same, service_one, b->name);
 }
 
 /* ------------------------------------------------------------ election */
@@ -421,10 +464,12 @@ sections(struct conf_diff *cd, const struct config *x, const struct config *y)
 void
 conf_diff(const struct config *a, const struct config *b, struct conf_diff *out)
 {
+	struct vip_pair pr = {a, b};
+
 	memset(out, 0, sizeof(*out));
 	sections(out, a, b);
 	walk(out, a->vips, a->nvips, b->vips, b->nvips, sizeof(struct vip), vip_cmp, vip_same,
-	    vip_one, NULL);
+	    vip_one, &pr);
 	walk(out, a->pools, a->npools, b->pools, b->npools, sizeof(struct pool), pool_cmp,
 	    pool_same, pool_one, NULL);
 }

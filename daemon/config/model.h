@@ -35,6 +35,10 @@
  * Debian's) and refuses to bind mh to a longer list (EINVAL).
  */
 #define MODEL_MH_MAX_DESTS 4093
+/* How long a reload that changes a VIP's vrid keeps the former one
+ * advertised and accepted (ipvs-router.conf(5), "Changing a VIP's vrid or
+ * name"): the election does it, the plan says it. */
+#define MODEL_VRID_HANDOVER_MS 300000
 #define MODEL_NAME_MAX		63
 
 enum proto {

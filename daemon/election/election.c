@@ -766,11 +766,114 @@ fail:
 	return r;
 }
 
+int
+inst_prev_vrid(const struct inst *in)
+{
+	return in->prev_vrid != 0 && loop_now_ms() < in->prev_until_ms ? in->prev_vrid : 0;
+}
+
+/* Another VIP of this family in `c` takes part in the election with `vrid`. */
+static bool
+vrid_taken(const struct config *c, int af, int vrid)
+{
+	size_t i;
+
+	for (i = 0; i < c->nvips; i++)
+		if (c->vips[i].vrid == vrid && c->vips[i].addr.af == af &&
+		    election_participates(c, &c->vips[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The instance that `v` (new in this configuration by name + vrid) was
+ * before the reload: the one left unmatched with its name (its vrid
+ * changed) or, failing that, with its address (renamed; maybe its vrid
+ * changed too).  An address is one VIP's only (conf_validate), so there is
+ * at most one.
+ */
+static struct inst *
+inst_handover_find(struct election_rt *rt, const struct vip *v)
+{
+	size_t i;
+
+	for (i = 0; i < rt->ninsts; i++) {
+		struct inst *in = rt->insts[i];
+
+		if (in != NULL && in->af == v->addr.af && strcmp(in->name, v->name) == 0)
+			return in;
+	}
+	for (i = 0; i < rt->ninsts; i++) {
+		struct inst *in = rt->insts[i];
+
+		if (in != NULL && in->af == v->addr.af &&
+		    sockaddr_x_cmp_addr(&in->v->addr, &v->addr) == 0)
+			return in;
+	}
+	return NULL;
+}
+
+/*
+ * Hand the instance over to its VIP's new identity, role and timers kept.
+ * A changed vrid opens the handover window: for ELECTION_HANDOVER_MS we
+ * advertise under both vrids and accept adverts under both, so that peers
+ * reloaded before or after us keep hearing us and we them.  Returns true
+ * when the name changed (the subscribers hear of the VIP's role under its
+ * new name once it is reconfigured: inst_handover_done).
+ */
+static bool
+inst_handover(struct inst *in, const struct config *c, const struct vip *v)
+{
+	const char *role = elect_state_str(in->m.state);
+	bool renamed = strcmp(in->name, v->name) != 0;
+
+	if (renamed) {
+		log_vip(LOG_NOTICE, v->name, "renamed from %s: role %s kept", in->name, role);
+		free(in->name);
+		in->name = xstrdup(v->name);
+	}
+	if (in->vrid != v->vrid) {
+		if (vrid_taken(c, in->af, in->vrid)) {
+			log_vip(LOG_NOTICE, v->name,
+			    "vrid %d -> %d: role %s kept; vrid %d now belongs to another VIP, so "
+			    "peers still on it no longer hear this one",
+			    in->vrid, v->vrid, role, in->vrid);
+			in->prev_vrid = 0;
+		} else {
+			log_vip(LOG_NOTICE, v->name,
+			    "vrid %d -> %d: role %s kept; adverts go out and are accepted under both "
+			    "for %d s: reload the peers within that time",
+			    in->vrid, v->vrid, role, ELECTION_HANDOVER_MS / 1000);
+			in->prev_vrid = in->vrid;
+			in->prev_until_ms = loop_now_ms() + ELECTION_HANDOVER_MS;
+		}
+		in->vrid = v->vrid;
+	}
+	return renamed;
+}
+
+/* After the reconfiguration of a renamed instance: a MASTER advertises at
+ * once under its new identity, and the subscribers (cloud addresses) hear
+ * that the VIP, new to them under this name, is MASTER here. */
+static void
+inst_handover_done(struct inst *in)
+{
+	struct election_rt *rt = in->rt;
+	size_t i;
+
+	if (in->m.state != ELECT_MASTER)
+		return;
+	advert_send(in, elect_priority(&in->m));
+	for (i = 0; i < rt->nsubs; i++)
+		rt->subs[i].cb(rt->subs[i].arg, in->v, ELECT_BACKUP, ELECT_MASTER);
+}
+
 void
 election_apply(struct election_rt *rt, const struct config *old_conf, const struct config *new_conf)
 {
 	struct inst **keep, **fresh, *in;
 	size_t nkeep = 0, nfresh = 0, i, j;
+	bool *renamed, *matched;
 	struct elect_key k;
 	struct elect_event ev;
 	struct elect_conf ec;
@@ -796,20 +899,40 @@ election_apply(struct election_rt *rt, const struct config *old_conf, const stru
 
 	keep = xcalloc(new_conf->nvips + 1, sizeof(*keep));
 	fresh = xcalloc(new_conf->nvips + 1, sizeof(*fresh));
+	renamed = xcalloc(new_conf->nvips + 1, sizeof(*renamed));
+	matched = xcalloc(new_conf->nvips + 1, sizeof(*matched));
 	for (i = 0; i < new_conf->nvips; i++) {
 		const struct vip *v = &new_conf->vips[i];
 
 		if (!election_participates(new_conf, v))
 			continue;
 		in = inst_find(rt, v->name, v->vrid, v->addr.af);
-		if (in == NULL) {
-			fresh[nfresh++] = inst_new(rt, new_conf, v);
-			continue;
-		}
+		if (in == NULL)
+			continue; /* matched below, by handover, or new */
+		matched[i] = true;
 		/* detach from the old list so that what is left there goes */
 		for (j = 0; j < rt->ninsts; j++)
 			if (rt->insts[j] == in)
 				rt->insts[j] = NULL;
+		keep[nkeep++] = in;
+	}
+	/* Second pass, once every exact match has taken its instance: a VIP whose
+	 * vrid or name changed takes over the instance of its former identity
+	 * (handover: same role, same address, no restart in BACKUP). */
+	for (i = 0; i < new_conf->nvips; i++) {
+		const struct vip *v = &new_conf->vips[i];
+
+		if (!election_participates(new_conf, v) || matched[i])
+			continue;
+		in = inst_handover_find(rt, v);
+		if (in == NULL) {
+			fresh[nfresh++] = inst_new(rt, new_conf, v);
+			continue;
+		}
+		for (j = 0; j < rt->ninsts; j++)
+			if (rt->insts[j] == in)
+				rt->insts[j] = NULL;
+		renamed[nkeep] = inst_handover(in, new_conf, v);
 		keep[nkeep++] = in;
 	}
 	/* gone from the configuration, or no longer ours: leave as at stop */
@@ -842,8 +965,12 @@ election_apply(struct election_rt *rt, const struct config *old_conf, const stru
 		elect_config_hash(new_conf, v, in->hash);
 		inst_peers(in, new_conf);
 		election_conf_of(new_conf, v, &ec);
+		if (in->prev_vrid != 0 && vrid_taken(new_conf, in->af, in->prev_vrid))
+			in->prev_vrid = 0; /* given to another VIP: the window ends */
 		elect_reconfigure(&in->m, &ec, loop_now_ms(), &o);
 		inst_act(in, &o);
+		if (renamed[i])
+			inst_handover_done(in);
 		if (moved && in->m.state == ELECT_MASTER && !in->owns) {
 			char a[SOCKADDR_X_STRLEN];
 			int r = inst_take(in);
@@ -871,6 +998,8 @@ election_apply(struct election_rt *rt, const struct config *old_conf, const stru
 	}
 	free(keep);
 	free(fresh);
+	free(renamed);
+	free(matched);
 }
 
 void

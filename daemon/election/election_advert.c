@@ -37,8 +37,8 @@ advert_send(struct inst *in, int prio)
 	struct elect_advert a;
 	char d[SOCKADDR_X_STRLEN];
 	uint8_t buf[ELECT_PKT_MAX];
-	size_t i;
-	int n, r;
+	size_t i, k;
+	int n, r, prev;
 
 	if (rt->net == NULL || in->npeers == 0)
 		return;
@@ -52,18 +52,23 @@ advert_send(struct inst *in, int prio)
 	a.addrs[0].port = 0;
 	memcpy(a.config_hash, in->hash, ELECT_HASH_LEN);
 	a.boot = rt->boot;
-	for (i = 0; i < in->npeers; i++) {
-		struct peer_rt *p = &in->peers[i];
+	/* in a handover window, once more under the former vrid (peers not
+	 * reloaded yet know the VIP by it) */
+	for (k = 0, prev = inst_prev_vrid(in); k < (prev != 0 ? 2 : 1); k++) {
+		a.vrid = k == 0 ? in->vrid : prev;
+		for (i = 0; i < in->npeers; i++) {
+			struct peer_rt *p = &in->peers[i];
 
-		if (!p->src_ok)
-			continue;
-		if (key != NULL)
-			a.counter = elect_counter_next(&rt->counter, elect_wallclock_us());
-		n = elect_encode(&a, &p->src, &p->addr, key, buf, sizeof(buf));
-		r = n < 0 ? n : elect_net_send(rt->net, &p->addr, buf, (size_t)n);
-		if (r < 0 && log_ratelimit_ok(&rt->rl_tx))
-			log_vip_err(LOG_WARNING, r, in->name, "advert to %s (%s)", p->name,
-			    sockaddr_x_fmt_addr(&p->addr, d, sizeof(d)));
+			if (!p->src_ok)
+				continue;
+			if (key != NULL)
+				a.counter = elect_counter_next(&rt->counter, elect_wallclock_us());
+			n = elect_encode(&a, &p->src, &p->addr, key, buf, sizeof(buf));
+			r = n < 0 ? n : elect_net_send(rt->net, &p->addr, buf, (size_t)n);
+			if (r < 0 && log_ratelimit_ok(&rt->rl_tx))
+				log_vip_err(LOG_WARNING, r, in->name, "advert to %s (%s)", p->name,
+				    sockaddr_x_fmt_addr(&p->addr, d, sizeof(d)));
+		}
 	}
 }
 
@@ -102,6 +107,10 @@ advert_on_rx(void *arg, const struct elect_rx *rx)
 	}
 	for (i = 0; i < rt->ninsts && in == NULL; i++)
 		if (rt->insts[i]->vrid == adv.vrid && rt->insts[i]->af == adv.af)
+			in = rt->insts[i];
+	/* a peer not reloaded yet, in the window of a vrid change (election.c) */
+	for (i = 0; i < rt->ninsts && in == NULL; i++)
+		if (inst_prev_vrid(rt->insts[i]) == adv.vrid && rt->insts[i]->af == adv.af)
 			in = rt->insts[i];
 	if (in == NULL) {
 		if (log_ratelimit_ok(advert_rl_for(rt, RL_OTHER)))

@@ -41,6 +41,10 @@ struct inst {
 	struct election_rt *rt;
 	char *name; /* identity: VIP name, vrid, family */
 	int vrid, af;
+	/* the vrid before a reload changed it, still advertised and accepted
+	 * until prev_until_ms (the handover window); 0: none */
+	int prev_vrid;
+	int64_t prev_until_ms;
 	const struct vip *v; /* in rt->conf */
 	struct elect m;
 	struct elect_timer *timer;
@@ -86,6 +90,11 @@ struct election_rt {
 	int64_t run_delay_ms; /* at the last advert timer, -1: unknown */
 	int schedstat_fd;     /* -1: not open yet, -2: unavailable */
 };
+
+#define ELECTION_HANDOVER_MS MODEL_VRID_HANDOVER_MS
+
+/* The instance's former vrid while its handover window is open, else 0. */
+int inst_prev_vrid(const struct inst *in);
 
 /* ------------------------------------------------------------ election.c */
 

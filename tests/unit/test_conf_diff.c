@@ -119,6 +119,58 @@ test_election_sections(void **state)
 	config_free(c);
 }
 
+/* A VIP renamed on its address (and its vrid changed) is one change, as the
+ * election hands it over; a name swap between addresses is not a rename. */
+static void
+test_vip_rename(void **state)
+{
+#define EL "election = { peers = ( { name = \"r1\"; address = \"192.0.2.1\"; }, " \
+	   "{ name = \"r2\"; address = \"192.0.2.2\"; } ); };\n" BASE_POOLS
+#define SVC "services = ( { port = 80; pool = \"api\"; } ); }"
+	struct config *a, *b, *c, *e;
+	const struct conf_change *ch;
+	struct conf_diff d;
+
+	a = load(EL "vips = ( { name = \"www\"; vrid = 10; address = \"198.51.100.10\"; "
+		    "interface = \"eth0\"; " SVC " );\n");
+	b = load(EL "vips = ( { name = \"web\"; vrid = 11; address = \"198.51.100.10\"; "
+		    "interface = \"eth0\"; " SVC " );\n");
+	conf_diff(a, b, &d);
+	assert_null(find(&d, CHANGE_DELETE, "vip www"));
+	assert_null(find(&d, CHANGE_NEW, "vip web"));
+	ch = find(&d, CHANGE_CHANGED, "vip web");
+	assert_non_null(ch);
+	assert_string_equal(ch->detail,
+	    "renamed from www (election role kept), vrid 10 -> 11 (both advertised for 300 s)");
+	/* its services are compared as the same VIP's: unchanged, not listed */
+	assert_int_equal(d.n, 1);
+	conf_diff_free(&d);
+
+	/* www keeps its name but moves; web is new on www's old address: no rename */
+	c = load(EL "vips = ( { name = \"www\"; vrid = 10; address = \"198.51.100.20\"; "
+		    "interface = \"eth0\"; " SVC ", { name = \"web\"; vrid = 11; "
+		    "address = \"198.51.100.10\"; interface = \"eth0\"; "
+		    "services = ( { port = 81; pool = \"api\"; } ); } );\n");
+	conf_diff(a, c, &d);
+	assert_non_null(find(&d, CHANGE_NEW, "vip web"));
+	assert_non_null(find(&d, CHANGE_CHANGED, "vip www"));
+	conf_diff_free(&d);
+
+	/* renamed and moved: a removal plus an addition */
+	e = load(EL "vips = ( { name = \"web\"; vrid = 10; address = \"198.51.100.30\"; "
+		    "interface = \"eth0\"; " SVC " );\n");
+	conf_diff(a, e, &d);
+	assert_non_null(find(&d, CHANGE_DELETE, "vip www"));
+	assert_non_null(find(&d, CHANGE_NEW, "vip web"));
+	conf_diff_free(&d);
+	config_free(a);
+	config_free(b);
+	config_free(c);
+	config_free(e);
+#undef EL
+#undef SVC
+}
+
 int
 main(void)
 {
@@ -126,6 +178,7 @@ main(void)
 		cmocka_unit_test(test_identical),
 		cmocka_unit_test(test_changes),
 		cmocka_unit_test(test_election_sections),
+		cmocka_unit_test(test_vip_rename),
 	};
 
 	return cmocka_run_group_tests_name("conf_diff", tests, NULL, NULL);
