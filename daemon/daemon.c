@@ -75,6 +75,9 @@ static int ctl_reload(void *arg, void (*done)(void *ctx, int r), void *ctx);
 static void ctl_drains_changed(void *arg);
 static void ctl_status_more(void *arg, struct tbuf *out);
 static void ctl_metrics(void *arg, struct tbuf *out);
+static bool ctl_metrics_section(
+    void *arg, unsigned section, struct tbuf *out, size_t *pos, size_t budget);
+static uint64_t ctl_metrics_generation(void *arg);
 
 void
 daemon_init(struct daemon *d, const struct daemon_opts *opts)
@@ -509,7 +512,8 @@ daemon_start(struct daemon *d)
 		const struct endpoints_hooks eh = { ep_running, ep_changed, d };
 		const struct control_ops co = { ctl_config, ctl_info, ctl_role, ctl_pool_count,
 			ctl_server_count, ctl_server, ctl_reload, ctl_drains_changed,
-			ctl_status_more, ctl_metrics, d };
+			ctl_status_more, ctl_metrics, 3, ctl_metrics_section, ctl_metrics_generation,
+			d };
 
 		d->checks = checks_new(&ch);
 		d->dataplane = dataplane_new(&dh);
@@ -1030,6 +1034,32 @@ ctl_status_more(void *arg, struct tbuf *out)
 	const struct daemon *d = arg;
 
 	endpoints_status(d->endpoints, out);
+}
+
+static bool
+ctl_metrics_section(void *arg, unsigned section, struct tbuf *out, size_t *pos, size_t budget)
+{
+	const struct daemon *d = arg;
+
+	switch (section) {
+	case 0:
+		return checks_metrics_servers(d->checks, CHECKS_FAM_UP, out, pos, budget);
+	case 1:
+		return checks_metrics_servers(d->checks, CHECKS_FAM_REASON, out, pos, budget);
+	case 2:
+		return dataplane_metrics_dests(d->dataplane, out, pos, budget);
+	default:
+		return true;
+	}
+}
+
+static uint64_t
+ctl_metrics_generation(void *arg)
+{
+	const struct daemon *d = arg;
+
+	/* both only grow: the sum changes when either does */
+	return checks_generation(d->checks) + dataplane_generation(d->dataplane);
 }
 
 static void

@@ -62,6 +62,7 @@ struct checks {
 	size_t npools;
 	struct entry **ents; /* sorted by (pool name, dest) */
 	size_t nents;
+	uint64_t gen; /* bumped whenever ents is replaced (checks_generation) */
 	struct cprobe **probes;
 	size_t nprobes;
 	int jitter;
@@ -552,6 +553,7 @@ checks_apply(struct checks *cs, const struct config *c)
 	cs->npools = npool;
 	cs->ents = nents;
 	cs->nents = nent;
+	cs->gen++;
 	cs->probes = nprobes;
 	cs->nprobes = nprobe;
 
@@ -572,37 +574,56 @@ checks_apply(struct checks *cs, const struct config *c)
 static struct metrics_hist latency[CHECK_EXEC + 1];
 static bool latency_init;
 
+bool
+checks_metrics_servers(
+    const struct checks *cs, unsigned family, struct tbuf *b, size_t *pos, size_t budget)
+{
+	struct checks_entry e;
+	size_t n = checks_count(cs), end;
+
+	if (*pos == 0 && family == CHECKS_FAM_UP)
+		metrics_family(b, "ipvsr_server_up", METRIC_GAUGE,
+		    "1 when the server passes its health checks.");
+	else if (*pos == 0)
+		metrics_family(b, "ipvsr_server_last_check_reason", METRIC_GAUGE,
+		    "The reason of each server's last check result (1 for it).");
+	end = n - *pos > budget ? *pos + budget : n;
+	for (; *pos < end; (*pos)++) {
+		char a[SOCKADDR_X_STRLEN];
+
+		if (!checks_entry(cs, *pos, &e))
+			continue;
+		if (family == CHECKS_FAM_UP) {
+			sockaddr_x_fmt(&e.dest, a, sizeof(a));
+			metrics_sample(b, "ipvsr_server_up",
+			    (const char *[]){ "pool", e.pool, "server", a, NULL },
+			    e.health != NULL && e.health->up ? 1 : 0);
+		} else if (e.health != NULL && e.health->seen) {
+			sockaddr_x_fmt(&e.dest, a, sizeof(a));
+			metrics_sample(b, "ipvsr_server_last_check_reason",
+			    (const char *[]){ "pool", e.pool, "server", a, "reason",
+				health_reason_str(e.health->last.reason), NULL },
+			    1);
+		}
+	}
+	return *pos >= n;
+}
+
+uint64_t
+checks_generation(const struct checks *cs)
+{
+	return cs != NULL ? cs->gen : 0;
+}
+
 void
 checks_metrics(const struct checks *cs, struct tbuf *b)
 {
 	static const enum check_type types[] = { CHECK_TCP, CHECK_HTTP, CHECK_HTTPS, CHECK_EXEC };
 	const struct check_stats *st = check_stats_get();
-	struct checks_entry e;
-	size_t i, n = checks_count(cs);
+	size_t i;
 	int k;
 
-	metrics_family(b, "ipvsr_server_up", METRIC_GAUGE, "1 when the server passes its health checks.");
-	for (i = 0; i < n; i++) {
-		char a[SOCKADDR_X_STRLEN];
-
-		if (!checks_entry(cs, i, &e))
-			continue;
-		sockaddr_x_fmt(&e.dest, a, sizeof(a));
-		metrics_sample(b, "ipvsr_server_up", (const char *[]){ "pool", e.pool, "server", a, NULL },
-		    e.health != NULL && e.health->up ? 1 : 0);
-	}
-	metrics_family(b, "ipvsr_server_last_check_reason", METRIC_GAUGE,
-	    "The reason of each server's last check result (1 for it).");
-	for (i = 0; i < n; i++) {
-		char a[SOCKADDR_X_STRLEN];
-
-		if (!checks_entry(cs, i, &e) || e.health == NULL || !e.health->seen)
-			continue;
-		sockaddr_x_fmt(&e.dest, a, sizeof(a));
-		metrics_sample(b, "ipvsr_server_last_check_reason", (const char *[]){ "pool", e.pool,
-		    "server", a, "reason", health_reason_str(e.health->last.reason), NULL }, 1);
-	}
-
+	(void)cs;
 	metrics_family(b, "ipvsr_check_runs_total", METRIC_COUNTER, "Probes started.");
 	metrics_sample_u64(b, "ipvsr_check_runs_total", NULL, st->runs);
 	metrics_family(b, "ipvsr_check_results_total", METRIC_COUNTER, "Probe results, by reason.");

@@ -86,4 +86,14 @@ struct tbuf;
  * ipvsr_check_* (probe counters) and ipvsr_check_duration_seconds (by type). */
 void checks_metrics(const struct checks *cs, struct tbuf *b);
 
+/* The per-server families, in slices (control's scrape): family
+ * CHECKS_FAM_UP (ipvsr_server_up) or CHECKS_FAM_REASON
+ * (ipvsr_server_last_check_reason), from server *pos on, at most `budget`
+ * servers (the family's header when *pos is 0); *pos advanced; true once
+ * complete.  checks_generation changes whenever the set of servers does. */
+enum { CHECKS_FAM_UP, CHECKS_FAM_REASON };
+bool checks_metrics_servers(
+    const struct checks *cs, unsigned family, struct tbuf *b, size_t *pos, size_t budget);
+uint64_t checks_generation(const struct checks *cs);
+
 #endif

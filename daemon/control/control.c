@@ -51,6 +51,8 @@ struct control {
 
 static enum ctl_code	handle(void *, int, char **, struct tbuf *, const char **);
 static void		render_metrics(void *, struct tbuf *);
+static bool		metrics_step(void *, struct tbuf *, void **);
+static void		metrics_done(void *, void *);
 static void		pools_table(struct control *, struct tbuf *);
 
 static const char *
@@ -111,7 +113,7 @@ control_apply(struct control *ct, const struct config *old_conf, const struct co
 		ct->metrics_on = c->metrics.enabled;
 		ct->listen = c->metrics.listen;
 		if (ct->metrics_on) {
-			r = metrics_http_open(&ct->listen, render_metrics, ct, &ct->mh);
+			r = metrics_http_open(&ct->listen, metrics_step, metrics_done, ct, &ct->mh);
 			sockaddr_x_fmt(&ct->listen, a, sizeof(a));
 			if (r < 0)
 				log_warnc(r, "metrics %s: cannot listen (retried at the next reload)", a);
@@ -380,75 +382,198 @@ show_vips(struct control *ct, struct tbuf *o, struct json *j)
 }
 
 static void
-show_servers(struct control *ct, struct tbuf *o, struct json *j, bool pools_only)
+show_pools(struct control *ct, struct tbuf *o, struct json *j)
 {
 	const struct config *c = ct->ops.config(ct->ops.arg);
-	size_t i, n = ct->ops.server_count(ct->ops.arg);
-	struct control_server e;
-	int64_t now = mono_ms();
+	size_t i;
 
-	if (pools_only) {
-		if (j != NULL)
-			json_arr_begin(j, NULL);
-		for (i = 0; i < c->npools; i++) {
-			const struct pool *p = &c->pools[i];
-			unsigned nup = 0, total = 0;
-
-			ct->ops.pool_count(ct->ops.arg, p->name, &nup, &total);
-			if (j != NULL) {
-				json_obj_begin(j, NULL);
-				json_string(j, "name", p->name);
-				json_int(j, "port", p->port);
-				json_uint(j, "up", nup);
-				json_uint(j, "total", total);
-				json_int(j, "min_servers", p->min_servers);
-				json_string(j, "check", check_type_str(p->check.type));
-				json_int(j, "interval_ms", p->check.interval_ms);
-				json_string(j, "endpoints_file", p->endpoints_file);
-				json_obj_end(j);
-			} else {
-				tbuf_printf(o, "pool %s: %u/%u up (min_servers %d), %s check every %dms%s%s\n",
-				    p->name, nup, total, p->min_servers, check_type_str(p->check.type),
-				    p->check.interval_ms, p->endpoints_file ? ", endpoints " : "",
-				    p->endpoints_file ? p->endpoints_file : "");
-			}
-		}
-		if (j != NULL)
-			json_arr_end(j);
-		return;
-	}
 	if (j != NULL)
 		json_arr_begin(j, NULL);
-	else
-		tbuf_puts(o, "POOL             SERVER                        STATE  SINCE     LAST CHECK\n");
-	for (i = 0; i < n; i++) {
-		char a[SOCKADDR_X_STRLEN], since[32];
-		bool drained;
-		int64_t since_s;
+	for (i = 0; i < c->npools; i++) {
+		const struct pool *p = &c->pools[i];
+		unsigned nup = 0, total = 0;
 
-		if (!ct->ops.server(ct->ops.arg, i, &e))
-			continue;
-		drained = control_drained(ct, e.pool, &e.dest);
-		sockaddr_x_fmt(&e.dest, a, sizeof(a));
-		since_s = e.since_ms >= 0 ? (now - e.since_ms) / 1000 : 0;
-		fmt_duration(since_s, since, sizeof(since));
+		ct->ops.pool_count(ct->ops.arg, p->name, &nup, &total);
 		if (j != NULL) {
 			json_obj_begin(j, NULL);
-			json_string(j, "pool", e.pool);
-			json_string(j, "server", a);
-			json_bool(j, "up", e.up);
-			json_bool(j, "drained", drained);
-			json_string(j, "check", e.check);
-			json_string(j, "last_result", e.result);
-			json_int(j, "since_s", since_s);
+			json_string(j, "name", p->name);
+			json_int(j, "port", p->port);
+			json_uint(j, "up", nup);
+			json_uint(j, "total", total);
+			json_int(j, "min_servers", p->min_servers);
+			json_string(j, "check", check_type_str(p->check.type));
+			json_int(j, "interval_ms", p->check.interval_ms);
+			json_string(j, "endpoints_file", p->endpoints_file);
 			json_obj_end(j);
 		} else {
-			tbuf_printf(o, "%-16s %-29s %-6s %-9s %s%s\n", e.pool, a,
-			    e.up ? "up" : "down", since, e.result, drained ? " [drained]" : "");
+			tbuf_printf(o, "pool %s: %u/%u up (min_servers %d), %s check every %dms%s%s\n",
+			    p->name, nup, total, p->min_servers, check_type_str(p->check.type),
+			    p->check.interval_ms, p->endpoints_file ? ", endpoints " : "",
+			    p->endpoints_file ? p->endpoints_file : "");
 		}
 	}
 	if (j != NULL)
 		json_arr_end(j);
+}
+
+/* One line (or JSON object) of `show servers`. */
+static void
+show_server_row(struct control *ct, struct tbuf *o, struct json *j, const struct control_server *e,
+    int64_t now)
+{
+	char a[SOCKADDR_X_STRLEN], since[32];
+	bool drained = control_drained(ct, e->pool, &e->dest);
+	int64_t since_s = e->since_ms >= 0 ? (now - e->since_ms) / 1000 : 0;
+
+	sockaddr_x_fmt(&e->dest, a, sizeof(a));
+	fmt_duration(since_s, since, sizeof(since));
+	if (j != NULL) {
+		json_obj_begin(j, NULL);
+		json_string(j, "pool", e->pool);
+		json_string(j, "server", a);
+		json_bool(j, "up", e->up);
+		json_bool(j, "drained", drained);
+		json_string(j, "check", e->check);
+		json_string(j, "last_result", e->result);
+		json_int(j, "since_s", since_s);
+		json_obj_end(j);
+	} else {
+		tbuf_printf(o, "%-16s %-29s %-6s %-9s %s%s\n", e->pool, a, e->up ? "up" : "down", since,
+		    e->result, drained ? " [drained]" : "");
+	}
+}
+
+/*
+ * `show servers` is answered in slices of SHOW_SLICE servers, one slice per
+ * loop iteration (loop_defer), so that a long list (100,000 servers: a
+ * quarter of a second to format) never holds the loop - adverts, probes -
+ * longer than one slice.  Between slices the set may change (a reload, an
+ * endpoints file): each slice starts after the last server written, by its
+ * key (pool, address, port: the order ops.server lists them in), so that no
+ * server is listed twice and none that was there throughout is missed.
+ */
+#define SHOW_SLICE 2000
+
+struct show_job {
+	struct control *ct;
+	struct ctl_pending *p;
+	struct tbuf o;
+	struct json j;
+	bool json;
+	char *last_pool; /* NULL before the first row */
+	struct sockaddr_x last_dest;
+	unsigned slices;
+};
+
+static void show_slice(void *arg);
+
+static void
+show_job_free(struct show_job *s)
+{
+	loop_defer_cancel(show_slice, s);
+	tbuf_free(&s->o);
+	json_free(&s->j);
+	free(s->last_pool);
+	free(s);
+}
+
+static void
+show_job_gone(void *arg)
+{
+	show_job_free(arg);
+}
+
+/* The index of the first server after the last one written. */
+static size_t
+show_resume(const struct show_job *s)
+{
+	struct control *ct = s->ct;
+	struct control_server e;
+	size_t lo = 0, hi = ct->ops.server_count(ct->ops.arg), mid;
+	int c;
+
+	if (s->last_pool == NULL)
+		return 0;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (!ct->ops.server(ct->ops.arg, mid, &e)) {
+			hi = mid;
+			continue;
+		}
+		c = strcmp(e.pool, s->last_pool);
+		if (c == 0)
+			c = sockaddr_x_cmp(&e.dest, &s->last_dest);
+		if (c <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void
+show_slice(void *arg)
+{
+	struct show_job *s = arg;
+	struct control *ct = s->ct;
+	struct control_server e;
+	size_t i = show_resume(s), n = ct->ops.server_count(ct->ops.arg), end;
+	int64_t now = mono_ms();
+	bool any = false;
+
+	end = n - i > SHOW_SLICE ? i + SHOW_SLICE : n;
+	s->slices++;
+	for (; i < end; i++) {
+		if (!ct->ops.server(ct->ops.arg, i, &e))
+			continue;
+		show_server_row(ct, &s->o, s->json ? &s->j : NULL, &e, now);
+		any = true;
+	}
+	if (any) {
+		free(s->last_pool);
+		s->last_pool = xstrdup(e.pool);
+		s->last_dest = e.dest;
+	}
+	if (end < n) {
+		loop_defer(show_slice, s);
+		return;
+	}
+	/* the answer, status line first, goes out as built: a listing of
+	 * 100,000 servers is ~15 MB, and copying it twice held the loop too */
+	if (s->json) {
+		json_arr_end(&s->j);
+		tbuf_puts(&s->j.b, "\n");
+		ctl_complete_whole(s->p, &s->j.b);
+	} else {
+		ctl_complete_whole(s->p, &s->o);
+	}
+	show_job_free(s);
+}
+
+static enum ctl_code
+cmd_show_servers(struct control *ct, bool json, const char **text)
+{
+	struct show_job *s = xcalloc(1, sizeof(*s));
+
+	s->ct = ct;
+	s->json = json;
+	tbuf_init(&s->o);
+	json_init(&s->j);
+	s->p = ctl_defer(show_job_gone, s);
+	if (s->p == NULL) {
+		show_job_free(s);
+		*text = "Cannot defer the answer";
+		return CTL_ERROR;
+	}
+	if (json) {
+		ctl_status_line(&s->j.b, CTL_OK, NULL); /* (json.c only appends) */
+		json_arr_begin(&s->j, NULL);
+	} else {
+		ctl_status_line(&s->o, CTL_OK, NULL);
+		tbuf_puts(&s->o, "POOL             SERVER                        STATE  SINCE     LAST CHECK\n");
+	}
+	loop_defer(show_slice, s);
+	return CTL_DEFERRED;
 }
 
 static void
@@ -739,9 +864,9 @@ handle(void *arg, int argc, char **argv, struct tbuf *out, const char **text)
 		if (strcmp(argv[1], "vips") == 0)
 			show_vips(ct, out, js ? &j : NULL);
 		else if (strcmp(argv[1], "pools") == 0)
-			show_servers(ct, out, js ? &j : NULL, true);
+			show_pools(ct, out, js ? &j : NULL);
 		else if (strcmp(argv[1], "servers") == 0)
-			show_servers(ct, out, js ? &j : NULL, false);
+			code = cmd_show_servers(ct, js, text);
 		else if (strcmp(argv[1], "peers") == 0)
 			show_peers(ct, out, js ? &j : NULL);
 		else {
@@ -775,8 +900,7 @@ render_metrics(void *arg, struct tbuf *b)
 	struct control *ct = arg;
 	const struct config *c = ct->ops.config(ct->ops.arg);
 	struct control_info in;
-	struct control_server e;
-	size_t i, n;
+	size_t i;
 	int k;
 
 	ct->ops.info(ct->ops.arg, &in);
@@ -829,22 +953,99 @@ render_metrics(void *arg, struct tbuf *b)
 		metrics_sample(b, "ipvsr_pool_min_servers", (const char *[]){ "pool", c->pools[i].name, NULL },
 		    c->pools[i].min_servers);
 
-	n = ct->ops.server_count(ct->ops.arg);
-	metrics_family(b, "ipvsr_server_drained", METRIC_GAUGE, "1 when drained by ipvs-routerctl.");
-	for (i = 0; i < n; i++) {
-		char a[SOCKADDR_X_STRLEN];
-
-		if (!ct->ops.server(ct->ops.arg, i, &e))
-			continue;
-		sockaddr_x_fmt(&e.dest, a, sizeof(a));
-		metrics_sample(b, "ipvsr_server_drained", (const char *[]){ "pool", e.pool, "server", a, NULL },
-		    control_drained(ct, e.pool, &e.dest) ? 1 : 0);
-	}
-
 	metrics_family(b, "ipvsr_bugs_total", METRIC_COUNTER,
 	    "Broken internal invariants caught (each logged as BUG at critical level).");
 	metrics_sample_u64(b, "ipvsr_bugs_total", NULL, log_bug_count());
 
 	/* the subsystems' own families: health, election, IPVS, endpoints, cloud */
 	ct->ops.metrics(ct->ops.arg, b);
+}
+
+/* ipvsr_server_drained from server *pos on, at most `budget`; true when complete. */
+static bool
+render_drained(struct control *ct, struct tbuf *b, size_t *pos, size_t budget)
+{
+	size_t n = ct->ops.server_count(ct->ops.arg), end;
+	struct control_server e;
+
+	if (*pos == 0)
+		metrics_family(b, "ipvsr_server_drained", METRIC_GAUGE, "1 when drained by ipvs-routerctl.");
+	end = n - *pos > budget ? *pos + budget : n;
+	for (; *pos < end; (*pos)++) {
+		char a[SOCKADDR_X_STRLEN];
+
+		if (!ct->ops.server(ct->ops.arg, *pos, &e))
+			continue;
+		sockaddr_x_fmt(&e.dest, a, sizeof(a));
+		metrics_sample(b, "ipvsr_server_drained", (const char *[]){ "pool", e.pool, "server", a, NULL },
+		    control_drained(ct, e.pool, &e.dest) ? 1 : 0);
+	}
+	return *pos >= n;
+}
+
+/*
+ * A scrape, step by step (metrics_http calls metrics_step once per loop
+ * iteration): first the small families in one go, then each per-server
+ * section in slices of SCRAPE_SLICE samples.  A change of the sets under it
+ * (a reload, an endpoints file, a reconcile) starts it again from an empty
+ * body: a sample listed twice would make the scrape invalid.  After
+ * SCRAPE_RESTARTS of those, it is finished in one go.
+ */
+#define SCRAPE_SLICE 2000
+#define SCRAPE_RESTARTS 3
+
+struct scrape_state {
+	size_t base;	  /* where this scrape's body starts in `out` */
+	unsigned phase;	  /* 0: small families; 1: drained; 2 + k: section k */
+	size_t pos;
+	uint64_t gen;
+	unsigned restarts;
+};
+
+static bool
+metrics_step(void *arg, struct tbuf *b, void **state)
+{
+	struct control *ct = arg;
+	struct scrape_state *st = *state;
+	size_t budget;
+	bool done;
+
+	if (st == NULL) {
+		st = *state = xcalloc(1, sizeof(*st));
+		st->base = b->len;
+	} else if (ct->ops.metrics_generation(ct->ops.arg) != st->gen) {
+		b->len = st->base; /* the sets changed: start again */
+		st->phase = 0;
+		st->pos = 0;
+		st->restarts++;
+	}
+	if (st->phase == 0) {
+		st->gen = ct->ops.metrics_generation(ct->ops.arg);
+		render_metrics(ct, b);
+		st->phase = 1;
+		st->pos = 0;
+		return false;
+	}
+	budget = st->restarts >= SCRAPE_RESTARTS ? SIZE_MAX : SCRAPE_SLICE;
+	for (;;) {
+		if (st->phase == 1)
+			done = render_drained(ct, b, &st->pos, budget);
+		else if (st->phase - 2 < ct->ops.metrics_sections)
+			done = ct->ops.metrics_section(ct->ops.arg, st->phase - 2, b, &st->pos, budget);
+		else
+			return true;
+		if (!done)
+			return false;
+		st->phase++;
+		st->pos = 0;
+		if (budget != SIZE_MAX)
+			return st->phase - 2 >= ct->ops.metrics_sections;
+	}
+}
+
+static void
+metrics_done(void *arg, void *state)
+{
+	(void)arg;
+	free(state);
 }

@@ -62,6 +62,17 @@ struct control_ops {
 	 * own metric families. */
 	void (*status_more)(void *arg, struct tbuf *out);
 	void (*metrics)(void *arg, struct tbuf *out);
+	/* The families with a sample per server or destination, rendered in
+	 * slices (a scrape is answered over several loop iterations): append
+	 * section `section`'s samples from *pos on, at most `budget` of them
+	 * (its header when *pos is 0), advance *pos; true once the section is
+	 * complete.  Sections 0 .. metrics_sections - 1. */
+	unsigned metrics_sections;
+	bool (*metrics_section)(
+	    void *arg, unsigned section, struct tbuf *out, size_t *pos, size_t budget);
+	/* A value that changes whenever a section's set of samples does (a
+	 * scrape in progress then starts again, so that none is listed twice). */
+	uint64_t (*metrics_generation)(void *arg);
 	void *arg;
 };
 

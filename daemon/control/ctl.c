@@ -205,8 +205,26 @@ ctl_complete(struct ctl_pending *p, enum ctl_code code, const char *text, const 
 	struct srv_client *cl = (struct srv_client *)p;
 	struct tbuf *resp = srv_resp(cl);
 
-	tbuf_printf(resp, "%d %s\n", (int)code, text ? text : code_text(code));
+	ctl_status_line(resp, code, text);
 	if (body != NULL && body->s != NULL)
 		tbuf_append(resp, body->s, body->len);
+	srv_finish(cl);
+}
+
+void
+ctl_status_line(struct tbuf *b, enum ctl_code code, const char *text)
+{
+	tbuf_printf(b, "%d %s\n", (int)code, text ? text : code_text(code));
+}
+
+void
+ctl_complete_whole(struct ctl_pending *p, struct tbuf *b)
+{
+	struct srv_client *cl = (struct srv_client *)p;
+	struct tbuf *resp = srv_resp(cl);
+
+	tbuf_free(resp);
+	*resp = *b;
+	tbuf_init(b);
 	srv_finish(cl);
 }

@@ -55,6 +55,15 @@ void ctl_complete(struct ctl_pending *p, enum ctl_code code, const char *text,
     const struct tbuf *body);
 
 /*
+ * For long answers built over several loop iterations: ctl_status_line
+ * writes the status line into `b` first (the body is then appended to it),
+ * and ctl_complete_whole hands `b` over to the client as the whole answer
+ * without copying it (b is left empty).
+ */
+void ctl_status_line(struct tbuf *b, enum ctl_code code, const char *text);
+void ctl_complete_whole(struct ctl_pending *p, struct tbuf *b);
+
+/*
  * Listen on `path` with file mode `mode` and, if `group` is not NULL, that
  * group.  A stale socket file (nobody answers on it) is replaced; a live one
  * means another daemon owns it: -EADDRINUSE.  Returns 0 with *out set, or a

@@ -2,19 +2,38 @@
  * metrics_http.c - serve GET /metrics.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "loop.h"
 #include "metrics_http.h"
 #include "srv.h"
 
 struct metrics_http {
 	struct srv *srv;
-	metrics_render_fn *fn;
+	metrics_step_fn *step;
+	metrics_done_fn *done;
 	void *arg;
 };
+
+/* A scrape being rendered, one step per loop iteration. */
+struct scrape {
+	struct metrics_http *m;
+	struct srv_client *cl;
+	struct tbuf resp; /* header (length to be filled in), then the body */
+	size_t hdr_len, len_at;
+	void *state;
+	bool head;
+};
+
+/* The header's Content-Length is written last, right-aligned in a field this
+ * wide (blanks before a field value are allowed: RFC 9110, 5.5). */
+#define LEN_FIELD 20
+
+static void scrape_step(void *arg);
 
 static const struct srv_params metrics_params = {
 	"metrics", "\r\n\r\n", METRICS_REQUEST_MAX, METRICS_TIMEOUT_MS, 30000,
@@ -32,12 +51,75 @@ respond(struct tbuf *resp, int code, const char *status, const char *ctype, cons
 }
 
 static void
+scrape_free(struct scrape *sc)
+{
+	loop_defer_cancel(scrape_step, sc);
+	sc->m->done(sc->m->arg, sc->state);
+	tbuf_free(&sc->resp);
+	free(sc);
+}
+
+static void
+scrape_gone(void *arg)
+{
+	scrape_free(arg);
+}
+
+static void
+scrape_step(void *arg)
+{
+	struct scrape *sc = arg;
+	char num[LEN_FIELD + 1];
+	size_t body;
+
+	if (!sc->m->step(sc->m->arg, &sc->resp, &sc->state)) {
+		loop_defer(scrape_step, sc);
+		return;
+	}
+	body = sc->resp.len - sc->hdr_len;
+	snprintf(num, sizeof(num), "%*zu", LEN_FIELD, body);
+	memcpy(sc->resp.s + sc->len_at, num, LEN_FIELD);
+	if (sc->head)
+		sc->resp.len = sc->hdr_len;
+	/* the answer goes out as built: no copy of tens of MB on the loop */
+	tbuf_free(srv_resp(sc->cl));
+	*srv_resp(sc->cl) = sc->resp;
+	tbuf_init(&sc->resp);
+	srv_finish(sc->cl);
+	scrape_free(sc);
+}
+
+/* Answer GET /metrics over the next loop iterations; `resp` if that cannot be. */
+static void
+scrape_start(struct metrics_http *m, bool head, struct tbuf *resp)
+{
+	struct scrape *sc = xcalloc(1, sizeof(*sc));
+
+	sc->m = m;
+	sc->head = head;
+	tbuf_init(&sc->resp);
+	tbuf_puts(&sc->resp, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; "
+			     "charset=utf-8\r\nContent-Length: ");
+	sc->len_at = sc->resp.len;
+	tbuf_printf(&sc->resp, "%*s\r\nConnection: close\r\n\r\n", LEN_FIELD, "");
+	sc->hdr_len = sc->resp.len;
+	sc->cl = srv_defer(scrape_gone, sc);
+	if (sc->cl == NULL) {
+		tbuf_free(&sc->resp);
+		free(sc);
+		respond(resp, 500, "Internal Server Error", "text/plain; charset=utf-8",
+		    "cannot defer\n", 13, head);
+		return;
+	}
+	scrape_step(sc);
+}
+
+static void
 serve(void *arg, char *req, const char *error, struct tbuf *resp)
 {
 	static const char text[] = "text/plain; charset=utf-8";
 	struct metrics_http *m = arg;
 	char *sp1, *sp2, *q;
-	struct tbuf body;
 	bool head;
 
 	if (req == NULL) {
@@ -60,11 +142,7 @@ serve(void *arg, char *req, const char *error, struct tbuf *resp)
 	if ((q = strchr(sp1 + 1, '?')) != NULL)
 		*q = '\0';
 	if (strcmp(sp1 + 1, "/metrics") == 0) {
-		tbuf_init(&body);
-		m->fn(m->arg, &body);
-		respond(resp, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", body.s,
-		    body.len, head);
-		tbuf_free(&body);
+		scrape_start(m, head, resp);
 	} else if (strcmp(sp1 + 1, "/") == 0) {
 		static const char idx[] = "ipvs-router: metrics are at /metrics\n";
 
@@ -75,8 +153,8 @@ serve(void *arg, char *req, const char *error, struct tbuf *resp)
 }
 
 int
-metrics_http_open(const struct sockaddr_x *addr, metrics_render_fn *fn, void *arg,
-    struct metrics_http **out)
+metrics_http_open(const struct sockaddr_x *addr, metrics_step_fn *step, metrics_done_fn *done,
+    void *arg, struct metrics_http **out)
 {
 	struct sockaddr_storage ss;
 	struct metrics_http *m;
@@ -96,7 +174,8 @@ metrics_http_open(const struct sockaddr_x *addr, metrics_render_fn *fn, void *ar
 		return r;
 	}
 	m = xcalloc(1, sizeof(*m));
-	m->fn = fn;
+	m->step = step;
+	m->done = done;
 	m->arg = arg;
 	m->srv = srv_new(fd, &metrics_params, serve, m);
 	*out = m;

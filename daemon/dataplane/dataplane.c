@@ -61,6 +61,7 @@ struct dataplane {
 	const struct config *conf; /* the running configuration (the last applied) */
 	struct ipvs *h;		   /* NULL while IPVS is unavailable */
 	struct rc_table applied;   /* the kernel's table, foreign services included */
+	uint64_t applied_gen;	   /* bumped whenever `applied` changes (metrics slices) */
 	bool applied_valid;	   /* false: dump before planning */
 	bool adopted;		   /* the start-up adoption is done */
 	struct rc_svc_conf *owned; /* services we manage */
@@ -1040,6 +1041,7 @@ execute(struct dataplane *dp, const struct rc_plan *plan, const struct rc_table 
 			  "destinations stay until the new ones are in",
 		    held, held == 1 ? "" : "s");
 	mismatch = rc_table_apply(&dp->applied, plan->ops, plan->n, ok);
+	dp->applied_gen++;
 	if (r < 0 || failed > 0 || held > 0 || mismatch > 0)
 		dp->applied_valid = false; /* trust the kernel, not our guess */
 
@@ -1101,6 +1103,7 @@ reconcile(struct dataplane *dp, bool full)
 			drift_collect(dp, &fresh);
 		rc_table_clear(&dp->applied);
 		dp->applied = fresh;
+		dp->applied_gen++;
 		dp->applied_valid = true;
 	}
 
@@ -1220,7 +1223,6 @@ void
 dataplane_metrics(const struct dataplane *dp, struct tbuf *b)
 {
 	const struct ipvs_counters *ct;
-	size_t i, j;
 
 	if (dp == NULL)
 		return;
@@ -1238,26 +1240,50 @@ dataplane_metrics(const struct dataplane *dp, struct tbuf *b)
 	metrics_sample_u64(b, "ipvsr_ipvs_operation_errors_total", NULL, ct->failed);
 	metrics_family(b, "ipvsr_ipvs_dumps_total", METRIC_COUNTER, "IPVS table dumps.");
 	metrics_sample_u64(b, "ipvsr_ipvs_dumps_total", NULL, ct->dumps);
-	if (!dp->applied_valid)
-		return;
-	metrics_family(b, "ipvsr_ipvs_dest_connections", METRIC_GAUGE,
-	    "Connections per IPVS destination as the kernel last reported them.");
+}
+
+bool
+dataplane_metrics_dests(const struct dataplane *dp, struct tbuf *b, size_t *pos, size_t budget)
+{
+	size_t i, j, k = 0, left = budget;
+
+	if (dp == NULL || dp->h == NULL || !dp->applied_valid)
+		return true;
+	if (*pos == 0)
+		metrics_family(b, "ipvsr_ipvs_dest_connections", METRIC_GAUGE,
+		    "Connections per IPVS destination as the kernel last reported them.");
+	/* *pos counts destinations across services, in the table's order */
 	for (i = 0; i < dp->applied.n; i++) {
 		const struct rc_svc *sv = &dp->applied.svcs[i];
 		char svc[80], dst[SOCKADDR_X_STRLEN];
 
+		if (k + sv->ndests <= *pos) {
+			k += sv->ndests;
+			continue;
+		}
 		if (sv->conf.fwmark)
 			snprintf(svc, sizeof(svc), "fwmark %u", sv->conf.fwmark);
 		else
 			sockaddr_x_fmt(&sv->conf.addr, svc, sizeof(svc));
-		for (j = 0; j < sv->ndests; j++) {
+		for (j = *pos - k; j < sv->ndests; j++) {
 			const struct rc_dest *de = &sv->dests[j];
 
+			if (left-- == 0)
+				return false;
 			sockaddr_x_fmt(&de->addr, dst, sizeof(dst));
 			metrics_sample(b, "ipvsr_ipvs_dest_connections", (const char *[]){ "service",
 			    svc, "dest", dst, "state", "active", NULL }, de->activeconns);
 			metrics_sample(b, "ipvsr_ipvs_dest_connections", (const char *[]){ "service",
 			    svc, "dest", dst, "state", "inactive", NULL }, de->inactconns);
+			(*pos)++;
 		}
+		k += sv->ndests;
 	}
+	return true;
+}
+
+uint64_t
+dataplane_generation(const struct dataplane *dp)
+{
+	return dp != NULL ? dp->applied_gen : 0;
 }

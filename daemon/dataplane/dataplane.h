@@ -80,4 +80,11 @@ struct tbuf;
 /* Prometheus families ipvsr_ipvs_* (operations, errors, per-destination connections). */
 void dataplane_metrics(const struct dataplane *dp, struct tbuf *b);
 
+/* ipvsr_ipvs_dest_connections in slices (control's scrape): from destination
+ * *pos on (counted across services), at most `budget` of them (the family's
+ * header when *pos is 0); *pos advanced; true once complete.
+ * dataplane_generation changes whenever the table behind it does. */
+bool dataplane_metrics_dests(const struct dataplane *dp, struct tbuf *b, size_t *pos, size_t budget);
+uint64_t dataplane_generation(const struct dataplane *dp);
+
 #endif

@@ -471,16 +471,26 @@ inst_timer_cb(void *arg)
 	 * An advert more than an interval late eats into the peers' master-down
 	 * margin; say so, and whether the CPU or the loop was the cause.
 	 */
-	if (master && late > in->m.conf.advert_interval_ms && log_ratelimit_ok(&in->rt->rl_late)) {
-		int64_t rd = sched_run_delay_ms(in->rt);
+	if (master && late > in->m.conf.advert_interval_ms) {
+		int64_t rd = sched_run_delay_ms(in->rt), cpu = -1;
 
 		if (rd >= 0 && in->rt->run_delay_ms >= 0)
-			snprintf(why, sizeof(why), "%lld ms of it waiting for a CPU",
-			    (long long)(rd - in->rt->run_delay_ms));
-		else
-			snprintf(why, sizeof(why), "no scheduler statistics");
-		log_vip(
-		    LOG_WARNING, in->name, "advert sent %lld ms late (%s)", (long long)late, why);
+			cpu = rd - in->rt->run_delay_ms;
+		/* the worst, whether logged or not (metrics): the lateness, and the
+		 * part of it that was not waiting for a CPU - this loop being held */
+		if (late > in->rt->late_max_ms)
+			in->rt->late_max_ms = late;
+		if (cpu >= 0 && late - cpu > in->rt->held_max_ms)
+			in->rt->held_max_ms = late - cpu;
+		if (log_ratelimit_ok(&in->rt->rl_late)) {
+			if (cpu >= 0)
+				snprintf(why, sizeof(why), "%lld ms of it waiting for a CPU",
+				    (long long)cpu);
+			else
+				snprintf(why, sizeof(why), "no scheduler statistics");
+			log_vip(LOG_WARNING, in->name, "advert sent %lld ms late (%s)",
+			    (long long)late, why);
+		}
 	}
 	if (in->m.state == ELECT_MASTER)
 		in->rt->run_delay_ms = sched_run_delay_ms(in->rt);
@@ -1046,6 +1056,14 @@ election_metrics(const struct election_rt *rt, struct tbuf *b)
 	for (i = 0; i < rt->ninsts; i++)
 		metrics_sample_u64(b, "ipvsr_vip_reasserts_total",
 		    (const char *[]){"vip", rt->insts[i]->name, NULL}, rt->insts[i]->reasserts);
+	metrics_family(b, "ipvsr_advert_late_max_seconds", METRIC_GAUGE,
+	    "The most an advert of a MASTER went out later than due, counting only adverts "
+	    "more than one interval late, since the start (0: none).");
+	metrics_sample(b, "ipvsr_advert_late_max_seconds", NULL, (double)rt->late_max_ms / 1000.);
+	metrics_family(b, "ipvsr_advert_loop_held_max_seconds", METRIC_GAUGE,
+	    "Of such lateness, the most that was not this process waiting for a CPU "
+	    "(/proc/self/schedstat): the event loop held by other work, since the start.");
+	metrics_sample(b, "ipvsr_advert_loop_held_max_seconds", NULL, (double)rt->held_max_ms / 1000.);
 }
 
 int64_t

@@ -88,6 +88,7 @@ struct election_rt {
 	struct log_ratelimit rl_rx[ELECT_PKT_OLD_BOOT + 2];
 	struct log_ratelimit rl_tx, rl_notify, rl_late;
 	int64_t run_delay_ms; /* at the last advert timer, -1: unknown */
+	int64_t late_max_ms, held_max_ms; /* worst advert lateness, and its non-CPU part */
 	int schedstat_fd;     /* -1: not open yet, -2: unavailable */
 };
 

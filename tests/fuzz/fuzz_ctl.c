@@ -65,11 +65,25 @@ recorder(void *arg, int argc, char **argv, struct tbuf *out, const char **text)
 	return argc == 1 ? CTL_OK : CTL_NOT_FOUND;
 }
 
-static void
-render(void *arg, struct tbuf *out)
+/* in two steps, as a large scrape is rendered */
+static bool
+render(void *arg, struct tbuf *out, void **state)
 {
 	(void)arg;
-	tbuf_printf(out, "# fuzz\nipvsr_up 1\n");
+	if (*state == NULL) {
+		tbuf_printf(out, "# fuzz\n");
+		*state = out;
+		return false;
+	}
+	tbuf_printf(out, "ipvsr_up 1\n");
+	return true;
+}
+
+static void
+render_done(void *arg, void *state)
+{
+	(void)arg;
+	(void)state;
 }
 
 int
@@ -98,7 +112,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	close(fd);
 	if (sockaddr_x_from_sa((struct sockaddr *)&sin, &metrics_addr) < 0 ||
-	    metrics_http_open(&metrics_addr, render, NULL, &metrics) < 0)
+	    metrics_http_open(&metrics_addr, render, render_done, NULL, &metrics) < 0)
 		abort();
 	return 0;
 }
