@@ -128,13 +128,6 @@ extern const struct probe_ops probe_tcp_ops;
 extern const struct probe_ops probe_http_ops; /* http and https */
 extern const struct probe_ops probe_exec_ops;
 
-/*
- * Forget the commands of abandoned exec runs (timed out, already killed,
- * not reaped yet): at shutdown, after every probe is freed.  Their
- * processes are left to init.
- */
-void check_exec_forget(void);
-
 /* The run's private state (set by start, cleared by the type before finishing). */
 void *probe_flight(const struct probe *p);
 void probe_set_flight(struct probe *p, void *flight);

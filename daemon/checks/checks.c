@@ -242,7 +242,6 @@ checks_free(struct checks *cs)
 	free(cs->ents);
 	free(cs->pools);
 	free(cs);
-	check_exec_forget();
 }
 
 static void

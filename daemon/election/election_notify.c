@@ -3,10 +3,13 @@
  * "VIP-NAME STATE" appended, for each transition in order.
  *
  * One FIFO of jobs for the whole daemon (at most NOTIFY_PENDING_MAX waiting):
- * for one VIP one job at a time, in order, never blocking the loop; a job
- * past its timeout gets TERM, then KILL a grace period later, sent to its
- * process group.  At stop the loop no longer runs and notify_drain runs the
- * rest, blocking, each still bounded by its timeout.
+ * for one VIP one job at a time, in order, never blocking the loop: each is
+ * started by spawn_async (lib/spawn_cmd.h: posix_spawn on a helper thread,
+ * the pid and the exit back on the loop).  A job past its timeout (counted
+ * from its submission) gets TERM, then KILL a grace period later, sent to
+ * its process group - when its pid comes back if the helper has not started
+ * it yet.  At stop the loop no longer runs and notify_drain runs the rest,
+ * blocking, each still bounded by its timeout.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,7 +17,6 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -35,11 +37,12 @@ struct notify_job {
 	char *vip;
 	char *argv[NOTIFY_ARGV_MAX + 1];
 	int timeout_ms;
-	pid_t pid;
-	bool running; /* false: pending (counted in npending) */
+	struct spawn_run *run; /* while running: submitted, not reaped */
+	pid_t pid;	       /* once it came back */
+	bool running;	       /* false: pending (counted in npending) */
 	bool term_sent, kill_sent;
-	int64_t started_ms;
-	ev_child child;
+	int64_t started_ms;  /* submitted */
+	int64_t deadline_ms; /* the next signal (TERM, KILL), or giving up at stop */
 	ev_timer timer;
 };
 
@@ -47,7 +50,9 @@ static void notify_pump(struct election_rt *rt);
 static int notify_spawn(struct notify_job *j);
 static const char *notify_job_state(const struct notify_job *j);
 static void notify_finish(struct notify_job *j, int status);
-static void notify_child_cb(struct ev_loop *l, ev_child *w, int revents);
+static void notify_started(void *arg, pid_t pid, int err);
+static void notify_exited(void *arg, int status);
+static void notify_escalate(struct notify_job *j);
 static void notify_timer_cb(struct ev_loop *l, ev_timer *w, int revents);
 static void notify_unlink_free(struct notify_job *j);
 
@@ -112,14 +117,12 @@ notify_pump(struct election_rt *rt)
 			continue;
 		if (notify_spawn(j) < 0) {
 			notify_unlink_free(j);
+			/* `next` may be gone only through a callback, and none ran */
 			continue;
 		}
 		j->running = true;
 		rt->npending--;
 		if (loop_ev() != NULL) {
-			ev_child_init(&j->child, notify_child_cb, j->pid, 0);
-			j->child.data = j;
-			ev_child_start(loop_ev(), &j->child);
 			ev_timer_init(
 			    &j->timer, notify_timer_cb, (double)j->timeout_ms / 1000.0, 0.);
 			j->timer.data = j;
@@ -129,10 +132,11 @@ notify_pump(struct election_rt *rt)
 }
 
 /*
- * spawn_cmd (lib/spawn_cmd.h) in a session of its own (so that a timeout
+ * spawn_async (lib/spawn_cmd.h) in a session of its own (so that a timeout
  * can kill what it started), stdin from /dev/null, stdout and stderr ours,
  * the allowed environment only (spawn_env_new: no systemd variables -- it
  * must not ping our watchdog or report our readiness -- and no AWS keys).
+ * The pid, or the failure to start, comes back later (notify_started).
  */
 static int
 notify_spawn(struct notify_job *j)
@@ -141,17 +145,35 @@ notify_spawn(struct notify_job *j)
 	int r;
 
 	env = spawn_env_new(NULL);
-	r = spawn_cmd(j->argv, env, SPAWN_CMD_SETSID, &j->pid);
+	r = spawn_async(j->argv, env, SPAWN_CMD_SETSID, notify_started, notify_exited, j, &j->run);
 	spawn_env_free(env);
 	if (r < 0) {
-		j->pid = 0;
 		if (log_ratelimit_ok(&j->rt->rl_notify))
 			log_vip_err(LOG_WARNING, r, j->vip, "notify: cannot run %s", j->argv[0]);
 		return r;
 	}
 	j->started_ms = mono_ms();
-	log_vip(LOG_DEBUG, j->vip, "notify: started %s (pid %ld)", j->argv[0], (long)j->pid);
+	j->deadline_ms = j->started_ms + j->timeout_ms;
 	return 0;
+}
+
+/* The helper's answer. */
+static void
+notify_started(void *arg, pid_t pid, int err)
+{
+	struct notify_job *j = arg;
+	struct election_rt *rt = j->rt;
+
+	if (err < 0) {
+		j->run = NULL; /* over */
+		if (log_ratelimit_ok(&rt->rl_notify))
+			log_vip_err(LOG_WARNING, err, j->vip, "notify: cannot run %s", j->argv[0]);
+		notify_unlink_free(j);
+		notify_pump(rt);
+		return;
+	}
+	j->pid = pid;
+	log_vip(LOG_DEBUG, j->vip, "notify: started %s (pid %ld)", j->argv[0], (long)pid);
 }
 
 static const char *
@@ -185,14 +207,28 @@ notify_finish(struct notify_job *j, int status)
 }
 
 static void
-notify_child_cb(struct ev_loop *l, ev_child *w, int revents)
+notify_exited(void *arg, int status)
 {
-	struct notify_job *j = w->data;
+	struct notify_job *j = arg;
 	struct election_rt *rt = j->rt;
 
-	notify_finish(j, w->rstatus);
+	j->run = NULL; /* over */
+	notify_finish(j, status);
 	notify_unlink_free(j);
 	notify_pump(rt);
+}
+
+/* Past the deadline: TERM, then KILL a grace period later. */
+static void
+notify_escalate(struct notify_job *j)
+{
+	int sig = j->term_sent ? SIGKILL : SIGTERM;
+
+	if (j->term_sent)
+		j->kill_sent = true;
+	j->term_sent = true;
+	spawn_kill(j->run, sig);
+	j->deadline_ms = mono_ms() + NOTIFY_KILL_GRACE_MS;
 }
 
 static void
@@ -200,15 +236,13 @@ notify_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
 	struct notify_job *j = w->data;
 
-	if (!j->term_sent) {
-		j->term_sent = true;
-		kill(-j->pid, SIGTERM);
+	if (j->kill_sent)
+		return;
+	notify_escalate(j);
+	if (!j->kill_sent) {
 		ev_timer_set(&j->timer, NOTIFY_KILL_GRACE_MS / 1000.0, 0.);
 		ev_timer_start(l, &j->timer);
-		return;
 	}
-	j->kill_sent = true;
-	kill(-j->pid, SIGKILL);
 }
 
 static void
@@ -219,10 +253,9 @@ notify_unlink_free(struct notify_job *j)
 	list_remove(&j->link);
 	if (!j->running)
 		j->rt->npending--;
-	if (loop_ev() != NULL) {
-		ev_child_stop(loop_ev(), &j->child);
+	spawn_cancel(j->run, 0); /* given up before its exit: no callback on j */
+	if (loop_ev() != NULL)
 		ev_timer_stop(loop_ev(), &j->timer);
-	}
 	for (i = 0; j->argv[i] != NULL; i++)
 		free(j->argv[i]);
 	free(j->vip);
@@ -230,55 +263,34 @@ notify_unlink_free(struct notify_job *j)
 }
 
 /*
- * At stop the loop no longer runs: wait for each job in turn (blocking,
- * each bounded by its timeout), so that the last word a notify command
- * hears is STOP, and none is left behind unbounded.
+ * At stop the loop no longer runs: run the rest, one job per VIP at a time
+ * as before, reaping through spawn_async_poll (blocking, each job bounded by
+ * its timeout, then TERM, then KILL, then given up a grace period later),
+ * so that the last word a notify command hears is STOP, and none is left
+ * behind unbounded.
  */
 void
 notify_drain(struct election_rt *rt)
 {
 	struct notify_job *j;
-	struct timespec ts = {0, 5 * 1000 * 1000};
-	int64_t deadline;
-	int status;
-	pid_t w;
+	bool gave_up;
 
-	while ((j = list_first_entry(&rt->jobs, struct notify_job, link)) != NULL) {
-		if (loop_ev() != NULL) {
-			ev_child_stop(loop_ev(), &j->child);
-			ev_timer_stop(loop_ev(), &j->timer);
-		}
-		if (!j->running) {
-			if (notify_spawn(j) < 0) {
-				notify_unlink_free(j);
+	notify_pump(rt);
+	while (!list_empty(&rt->jobs)) {
+		spawn_async_poll(5);
+		gave_up = false;
+		list_for_each_entry(j, &rt->jobs, link) {
+			if (!j->running || mono_ms() < j->deadline_ms)
+				continue;
+			if (!j->kill_sent) {
+				notify_escalate(j);
 				continue;
 			}
-			j->running = true;
-			rt->npending--;
+			notify_unlink_free(j); /* a KILL it outlived: not ours to wait for */
+			gave_up = true;
+			break;
 		}
-		deadline = j->started_ms + j->timeout_ms;
-		status = 0;
-		for (;;) {
-			w = waitpid(j->pid, &status, WNOHANG);
-			if (w == j->pid || (w < 0 && errno != EINTR))
-				break;
-			if (mono_ms() >= deadline) {
-				if (!j->term_sent) {
-					j->term_sent = true;
-					kill(-j->pid, SIGTERM);
-					deadline = mono_ms() + NOTIFY_KILL_GRACE_MS;
-				} else if (!j->kill_sent) {
-					j->kill_sent = true;
-					kill(-j->pid, SIGKILL);
-					deadline = mono_ms() + NOTIFY_KILL_GRACE_MS;
-				} else {
-					break;
-				}
-			}
-			nanosleep(&ts, NULL);
-		}
-		if (w == j->pid)
-			notify_finish(j, status);
-		notify_unlink_free(j);
+		if (gave_up)
+			notify_pump(rt);
 	}
 }

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "spawn_cmd.h"
 #include "util.h"
 
 struct deferred {
@@ -116,6 +117,7 @@ loop_fini(void)
 {
 	struct loop_job *j;
 
+	spawn_async_fini(); /* its watchers are on the loop */
 	/* Jobs still running are waited for (their work is bounded: parsing a
 	 * file) and handed back cancelled, so that their owners free what they
 	 * made without applying it. */

@@ -22,9 +22,10 @@ struct ev_loop;
  */
 int loop_init(void);
 
-/* Stop every watcher this module owns, drop deferred work and destroy the
- * loop.  Safe to call when loop_init failed or was never called; not from
- * inside a loop callback (return from loop_run first). */
+/* Stop every watcher this module owns (and spawn_async's: spawn_cmd.h),
+ * drop deferred work and destroy the loop.  Safe to call when loop_init
+ * failed or was never called; not from inside a loop callback (return from
+ * loop_run first). */
 void loop_fini(void);
 
 /* Run until loop_break().  Returns 0. */
