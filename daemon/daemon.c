@@ -65,6 +65,7 @@ static bool cloud_is_master(void *arg, const char *vip);
 static int64_t cloud_last_heard(void *arg, const char *vip);
 static struct config *ep_running(void *arg);
 static void ep_changed(void *arg, const char *pool);
+static void dp_pool_applied(void *arg, const char *pool, size_t nops, int64_t ack_us);
 static const struct config *ctl_config(void *arg);
 static void ctl_info(void *arg, struct control_info *out);
 static const char *ctl_role(void *arg, const char *vip);
@@ -507,7 +508,8 @@ daemon_start(struct daemon *d)
 	}
 	{
 		const struct checks_hooks ch = { checks_changed, checks_pool_health, d };
-		const struct dataplane_hooks dh = { dp_server_up, dp_server_settled, dp_drained, d };
+		const struct dataplane_hooks dh = { dp_server_up, dp_server_settled, dp_drained,
+			dp_pool_applied, d };
 		const struct cloud_hooks cl = { cloud_is_master, cloud_last_heard, d };
 		const struct endpoints_hooks eh = { ep_running, ep_changed, d };
 		const struct control_ops co = { ctl_config, ctl_info, ctl_role, ctl_pool_count,
@@ -923,9 +925,17 @@ ep_changed(void *arg, const char *pool)
 {
 	struct daemon *d = arg;
 
-	(void)pool;
 	checks_apply(d->checks, d->conf);
-	dataplane_dirty(d->dataplane);
+	dataplane_pool_dirty(d->dataplane, pool);
+}
+
+/* The dataplane applied a pool it was told changed: endpoint files time it. */
+static void
+dp_pool_applied(void *arg, const char *pool, size_t nops, int64_t ack_us)
+{
+	struct daemon *d = arg;
+
+	endpoints_applied(d->endpoints, pool, nops, ack_us);
 }
 
 static const struct config *

@@ -218,24 +218,14 @@ probe_elapsed_ms(const struct probe *p)
 
 /*
  * libev counts timers from the time of the current loop iteration, not
- * from the moment ev_timer_start is called.  Its monotonic base is not
- * exported; subtracting how far the wall clock moved since ev_now() from
- * our own monotonic clock gets the same instant, so that due times (and
- * the lateness measured against them) are what libev really scheduled.
+ * from the moment ev_timer_start is called: due times (and the lateness
+ * measured against them) are counted from the iteration's wake-up, so
+ * that they are what libev really scheduled.
  */
 static int64_t
 loop_base_us(void)
 {
-	struct ev_loop *l = loop_ev();
-	int64_t now = mono_us();
-	ev_tstamp drift;
-
-	if (l == NULL)
-		return now;
-	drift = ev_time() - ev_now(l);
-	if (drift < 0 || drift > 1.0) /* wall clock stepped: fall back to "now" */
-		return now;
-	return now - (int64_t)(drift * 1e6);
+	return loop_wake_us();
 }
 
 static void

@@ -50,6 +50,14 @@ struct hold {
 	bool released;
 };
 
+/* A pool whose next apply is reported (dataplane_pool_dirty). */
+struct pool_watch {
+	char *pool;
+	size_t nops;	/* operations on its services since it was asked */
+	int64_t ack_us; /* the last one's acknowledgement (mono_us), 0 none yet */
+	bool failed;	/* one of them failed in this reconcile: wait for the retry */
+};
+
 /* Whether a pool's min_servers guard holds failed servers in. */
 struct guard {
 	char *pool;
@@ -86,6 +94,8 @@ struct dataplane {
 	int sloppy_set[2]; /* tcp, sctp: what we wrote, -1 nothing */
 	char **drift;	   /* drift found by the last dump, to report */
 	size_t ndrift, capdrift;
+	struct pool_watch *watch; /* pools whose next apply is reported */
+	size_t nwatch;
 };
 
 static void deferred_cb(void *arg);
@@ -95,7 +105,10 @@ static void retry_cb(struct ev_loop *l, ev_timer *w, int revents);
 static void retry_schedule(struct dataplane *dp);
 static void retry_reset(struct dataplane *dp);
 static int run_phases(struct dataplane *dp, const struct rc_op *ops, size_t n, int *err,
-    size_t *held);
+    size_t *held, int64_t *done_us);
+static void watch_count(struct dataplane *dp, const struct rc_plan *plan,
+    const struct rc_table *desired, const int *err, const int64_t *done_us);
+static void watch_report(struct dataplane *dp);
 static bool ensure_ipvs(struct dataplane *dp);
 static void drop_ipvs(struct dataplane *dp, int err, const char *what);
 static void reconcile(struct dataplane *dp, bool full);
@@ -167,6 +180,24 @@ dataplane_dirty(struct dataplane *dp)
 }
 
 void
+dataplane_pool_dirty(struct dataplane *dp, const char *pool)
+{
+	size_t i;
+
+	if (dp == NULL)
+		return;
+	for (i = 0; i < dp->nwatch; i++)
+		if (strcmp(dp->watch[i].pool, pool) == 0)
+			break;
+	if (i == dp->nwatch) {
+		dp->watch = xreallocarray(dp->watch, dp->nwatch + 1, sizeof(*dp->watch));
+		memset(&dp->watch[dp->nwatch], 0, sizeof(*dp->watch));
+		dp->watch[dp->nwatch++].pool = xstrdup(pool);
+	}
+	dataplane_dirty(dp);
+}
+
+void
 dataplane_fini(struct dataplane *dp)
 {
 	const struct config *c;
@@ -235,6 +266,9 @@ dataplane_fini(struct dataplane *dp)
 	free_guards(dp);
 	drift_flush(dp, false);
 	free(dp->drift);
+	for (i = 0; i < dp->nwatch; i++)
+		free(dp->watch[i].pool);
+	free(dp->watch);
 	free(dp);
 }
 
@@ -949,20 +983,26 @@ fail:
  * one ipvs_apply: it returns once the kernel has answered every request of
  * it).  Before a phase goes out, the operations that must not follow a
  * failure are held back (rc_plan_hold_back): err[i] = -EAGAIN, not sent.
+ * done_us[i]: when the phase of ops[i] was answered (mono_us; 0 not sent).
  * Returns what ipvs_apply returned last when the socket failed (negative;
  * the rest is then -ECANCELED), else 0.
  */
 static int
-run_phases(struct dataplane *dp, const struct rc_op *ops, size_t n, int *err, size_t *held)
+run_phases(struct dataplane *dp, const struct rc_op *ops, size_t n, int *err, size_t *held,
+    int64_t *done_us)
 {
+	int64_t t;
+
 	struct rc_op *sub;
 	bool *hold;
 	int *suberr, r = 0;
 	size_t a, b, i, k, m;
 
 	*held = 0;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		err[i] = -ECANCELED;
+		done_us[i] = 0;
+	}
 	sub = xreallocarray(NULL, n ? n : 1, sizeof(*sub));
 	suberr = xcalloc(n ? n : 1, sizeof(*suberr));
 	hold = xcalloc(n ? n : 1, sizeof(*hold));
@@ -973,8 +1013,11 @@ run_phases(struct dataplane *dp, const struct rc_op *ops, size_t n, int *err, si
 			if (!hold[i - a])
 				sub[m++] = ops[i];
 		r = m > 0 ? ipvs_apply(dp->h, sub, m, suberr) : 0;
-		for (i = a, k = 0; i < b; i++)
+		t = mono_us();
+		for (i = a, k = 0; i < b; i++) {
 			err[i] = hold[i - a] ? -EAGAIN : suberr[k++];
+			done_us[i] = hold[i - a] ? 0 : t;
+		}
 		if (r < 0)
 			break;
 		r = 0;
@@ -997,6 +1040,7 @@ execute(struct dataplane *dp, const struct rc_plan *plan, const struct rc_table 
     int64_t t0_us, bool recreating)
 {
 	int *err;
+	int64_t *done_us;
 	bool *ok, debug = log_get_level() >= LOG_DEBUG, none_refused = false;
 	size_t i, failed = 0, held = 0, mismatch;
 	char buf[600], sum[256];
@@ -1005,8 +1049,10 @@ execute(struct dataplane *dp, const struct rc_plan *plan, const struct rc_table 
 
 	err = xcalloc(plan->n ? plan->n : 1, sizeof(*err));
 	ok = xcalloc(plan->n ? plan->n : 1, sizeof(*ok));
+	done_us = xcalloc(plan->n ? plan->n : 1, sizeof(*done_us));
 	rc_plan_init(&again);
-	r = run_phases(dp, plan->ops, plan->n, err, &held);
+	r = run_phases(dp, plan->ops, plan->n, err, &held, done_us);
+	watch_count(dp, plan, desired, err, done_us);
 	for (i = 0; i < plan->n; i++) {
 		const struct rc_op *op = &plan->ops[i];
 
@@ -1064,13 +1110,89 @@ execute(struct dataplane *dp, const struct rc_plan *plan, const struct rc_table 
 		drop_ipvs(dp, r, "applying the plan");
 	free(err);
 	free(ok);
+	free(done_us);
 	if (again.n > 0 && dp->h != NULL) {
 		/* the view is stale (applied_valid is false): the recreate is planned
-		 * from the service as it is wanted, whatever the kernel holds */
-		(void)execute(dp, &again, NULL, mono_us(), true);
+		 * from the service as it is wanted, whatever the kernel holds
+		 * (`desired` only names the services' pools: recreating is set) */
+		(void)execute(dp, &again, desired, mono_us(), true);
 	}
 	rc_plan_clear(&again);
 	return failed == 0 && held == 0 && r >= 0;
+}
+
+/* Count the operations of a plan on the services of the pools watched. */
+static void
+watch_count(struct dataplane *dp, const struct rc_plan *plan, const struct rc_table *desired,
+    const int *err, const int64_t *done_us)
+{
+	const struct rc_svc *svc;
+	size_t i, k;
+
+	if (dp->nwatch == 0 || desired == NULL)
+		return;
+	for (i = 0; i < plan->n; i++) {
+		svc = rc_table_find(desired, &plan->ops[i].svc);
+		if (svc == NULL || svc->pool == NULL)
+			continue; /* a service retired: no pool's */
+		for (k = 0; k < dp->nwatch; k++) {
+			struct pool_watch *w = &dp->watch[k];
+
+			if (strcmp(w->pool, svc->pool) != 0)
+				continue;
+			w->nops++;
+			if (err[i] != 0)
+				w->failed = true;
+			else if (done_us[i] > w->ack_us)
+				w->ack_us = done_us[i];
+		}
+	}
+}
+
+/* After a reconcile: the watched pools whose operations all went through are
+ * applied; the others wait for the retry. */
+static void
+watch_report(struct dataplane *dp)
+{
+	struct pool_watch *v = dp->watch;
+	size_t i, j, n = dp->nwatch;
+
+	if (n == 0)
+		return;
+	/* detached first: the hook may ask for another pool */
+	dp->watch = NULL;
+	dp->nwatch = 0;
+	for (i = 0, j = 0; i < n; i++) {
+		if (v[i].failed) {
+			v[i].failed = false;
+			v[j++] = v[i];
+			continue;
+		}
+		if (dp->hooks.pool_applied != NULL)
+			dp->hooks.pool_applied(dp->hooks.arg, v[i].pool, v[i].nops,
+			    v[i].ack_us ? v[i].ack_us : mono_us());
+		free(v[i].pool);
+	}
+	/* kept ones first, then any asked for meanwhile (those count afresh) */
+	for (i = 0; i < dp->nwatch; i++) {
+		size_t k;
+
+		for (k = 0; k < j && strcmp(v[k].pool, dp->watch[i].pool) != 0; k++)
+			;
+		if (k < j) {
+			free(dp->watch[i].pool);
+			continue;
+		}
+		v = xreallocarray(v, j + 1, sizeof(*v));
+		v[j++] = dp->watch[i];
+	}
+	free(dp->watch);
+	if (j == 0) {
+		free(v);
+		v = NULL;
+	}
+	dp->watch = v;
+	dp->nwatch = j;
 }
 
 static void
@@ -1162,6 +1284,7 @@ reconcile(struct dataplane *dp, bool full)
 		    desired.n, rc_table_ndests(&desired), (double)(mono_us() - t0) / 1000.);
 	update_owned(dp, &desired);
 	drift_flush(dp, ok);
+	watch_report(dp);
 	if (ok)
 		retry_reset(dp);
 	else

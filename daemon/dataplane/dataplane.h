@@ -33,6 +33,8 @@
 #define IPVSR_DATAPLANE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct config;
 struct sockaddr_x;
@@ -48,6 +50,11 @@ struct dataplane_hooks {
 	bool (*server_settled)(void *arg, const char *pool, const struct sockaddr_x *addr);
 	/* Whether an operator drained it (ipvs-routerctl drain). */
 	bool (*drained)(void *arg, const char *pool, const struct sockaddr_x *addr);
+	/* The pool named by dataplane_pool_dirty() is applied: `nops`
+	 * operations on its services went through (0: the kernel already held
+	 * it), the last one acknowledged at `ack_us` (mono_us clock).  May be
+	 * NULL. */
+	void (*pool_applied)(void *arg, const char *pool, size_t nops, int64_t ack_us);
 	void *arg;
 };
 
@@ -67,6 +74,15 @@ void dataplane_apply(
 /* Something the desired state depends on changed: one reconcile at the end
  * of this loop iteration. */
 void dataplane_dirty(struct dataplane *dp);
+
+/*
+ * The servers of pool `pool` changed: as dataplane_dirty, and the first
+ * reconcile after which every operation on the pool's services has been
+ * acknowledged (a failed one is retried; IPVS missing: later) reports it
+ * through hooks.pool_applied, with the number of those operations counted
+ * since this call and the time of the last acknowledgement.
+ */
+void dataplane_pool_dirty(struct dataplane *dp, const char *pool);
 
 /*
  * Stop: with ipvs.flush_on_exit delete the services we manage, else leave

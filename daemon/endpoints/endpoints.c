@@ -32,6 +32,11 @@ struct ep_pool {
 	struct drainee *drains;
 	size_t ndrains;
 	bool seen;		/* kept by the apply in progress */
+	/* accepted readings the dataplane has not applied yet: the earliest
+	 * event behind them (mono_us; 0: none waits) and how many */
+	int64_t pending_us;
+	unsigned pending;
+	struct metrics_hist applied;	/* event to last IPVS ack, seconds */
 };
 
 struct endpoints {
@@ -46,7 +51,7 @@ struct endpoints {
 	struct log_ratelimit rl;
 };
 
-static void	on_reading(void *, const char *, const char *, enum epfile_status,
+static void	on_reading(void *, const char *, const char *, int64_t, enum epfile_status,
 		    const struct epset *, const struct errlist *);
 static void	on_grace(struct ev_loop *, ev_timer *, int);
 static void	merge(struct pool *, const struct ep_pool *);
@@ -182,8 +187,8 @@ refuse(struct endpoints *e, struct ep_pool *ep, const char *why)
 }
 
 static void
-on_reading(void *arg, const char *key, const char *path, enum epfile_status st,
-    const struct epset *set, const struct errlist *errors)
+on_reading(void *arg, const char *key, const char *path, int64_t since_us,
+    enum epfile_status st, const struct epset *set, const struct errlist *errors)
 {
 	struct endpoints *e = arg;
 	struct ep_pool *ep = ep_find(e, key);
@@ -256,6 +261,13 @@ on_reading(void *arg, const char *key, const char *path, enum epfile_status st,
 	ep->updates++;
 	ep->updated = time(NULL);
 	FREE_AND_NULL(ep->refusal);
+	if (since_us > 0) {
+		/* timed until the dataplane applies it (endpoints_applied); readings
+		 * that coalesce into one reconcile count from the earliest */
+		if (ep->pending_us == 0 || since_us < ep->pending_us)
+			ep->pending_us = since_us;
+		ep->pending++;
+	}
 	log_pool(LOG_NOTICE, ep->pool, "endpoints file %s: %zu added, %zu removed, %zu changed "
 	    "(%zu endpoints%s)", path, dl.added, dl.removed, dl.changed, ep->good.n,
 	    ep->ndrains ? ", removed ones draining" : "");
@@ -275,7 +287,7 @@ ep_server_qcmp(const void *a, const void *b)
 static void
 merge(struct pool *p, const struct ep_pool *ep)
 {
-	size_t i, n = 0, cap = p->nservers + ep->good.n + ep->ndrains + 1;
+	size_t i, n = 0, nstatic, cap = p->nservers + ep->good.n + ep->ndrains + 1;
 	struct server *v = xcalloc(cap, sizeof(*v));
 
 	for (i = 0; i < p->nservers; i++) {
@@ -286,6 +298,7 @@ merge(struct pool *p, const struct ep_pool *ep)
 			v[n++] = p->servers[i];		/* moves ownership */
 		}
 	}
+	nstatic = n;	/* v[0 .. nstatic) static, the endpoints after them */
 	for (i = 0; i < ep->good.n + ep->ndrains; i++) {
 		bool drainee = i >= ep->good.n;
 		const struct endpoint *en = drainee ? NULL : &ep->good.v[i];
@@ -293,13 +306,15 @@ merge(struct pool *p, const struct ep_pool *ep)
 		struct server *s;
 		size_t k;
 
-		for (k = 0; k < n; k++)		/* a static server of the same address wins */
-			if (!v[k].dynamic && sockaddr_x_cmp(&v[k].addr, &addr) == 0)
+		/* a static server of the same address wins (only those are compared:
+		 * scanning the endpoints added so far made 1,000 endpoints cost half
+		 * a million comparisons) */
+		for (k = 0; k < nstatic; k++)
+			if (sockaddr_x_cmp(&v[k].addr, &addr) == 0)
 				break;
-		if (k < n)
+		if (k < nstatic)
 			continue;
-		s = &v[n++];
-		memset(s, 0, sizeof(*s));
+		s = &v[n++];	/* zeroed by xcalloc */
 		s->addr = addr;
 		s->weight = !drainee && en->weight >= 0 ? en->weight : p->weight;
 		s->drain = drainee || en->drain;
@@ -413,6 +428,8 @@ endpoints_apply(struct endpoints *e, const struct config *old_conf, struct confi
 			ep = &e->v[e->n++];
 			memset(ep, 0, sizeof(*ep));
 			ep->pool = xstrdup(p->name);
+			metrics_hist_init(&ep->applied, metrics_latency_bounds,
+			    metrics_latency_nbounds);
 		}
 		ep->seen = true;
 		if (ep->path == NULL || strcmp(ep->path, path) != 0) {
@@ -423,6 +440,8 @@ endpoints_apply(struct endpoints *e, const struct config *old_conf, struct confi
 			epset_free(&ep->good);
 			ep->have_good = false;
 			ep->ndrains = 0;
+			ep->pending_us = 0;
+			ep->pending = 0;
 			if (e->w != NULL && (r = epfile_watch_add(e->w, ep->pool, ep->path)) < 0)
 				log_pool_err(LOG_WARNING, r, ep->pool,
 				    "cannot follow endpoints file %s", ep->path);
@@ -448,6 +467,33 @@ endpoints_apply(struct endpoints *e, const struct config *old_conf, struct confi
 	}
 	e->applying = false;
 	e->cfg = NULL;
+}
+
+void
+endpoints_applied(struct endpoints *e, const char *pool, size_t nops, int64_t ack_us)
+{
+	struct ep_pool *ep = e != NULL ? ep_find(e, pool) : NULL;
+	double ms;
+
+	if (ep == NULL || ep->pending_us == 0)
+		return;
+	if (nops == 0) {
+		/* e.g. new endpoints wait for their first health check, or a later
+		 * reading put back what the kernel holds: nothing was timed */
+		log_pool(LOG_DEBUG, ep->pool, "endpoints %s: no IPVS change to apply", ep->path);
+	} else {
+		ms = ack_us > ep->pending_us ? (double)(ack_us - ep->pending_us) / 1000. : 0.;
+		metrics_hist_observe(&ep->applied, ms / 1000.);
+		if (ep->pending > 1)
+			log_pool(LOG_INFO, ep->pool, "endpoints %s applied: %zu change%s in %.2f ms "
+			    "(inotify to last ack, %u readings coalesced)", ep->path, nops,
+			    nops == 1 ? "" : "s", ms, ep->pending);
+		else
+			log_pool(LOG_INFO, ep->pool, "endpoints %s applied: %zu change%s in %.2f ms "
+			    "(inotify to last ack)", ep->path, nops, nops == 1 ? "" : "s", ms);
+	}
+	ep->pending_us = 0;
+	ep->pending = 0;
 }
 
 void
@@ -512,4 +558,10 @@ endpoints_metrics(const struct endpoints *e, struct tbuf *b)
 	for (i = 0; i < e->n; i++)
 		metrics_sample(b, "ipvsr_endpoints_draining",
 		    (const char *[]){ "pool", e->v[i].pool, NULL }, (double)e->v[i].ndrains);
+	metrics_family(b, "ipvsr_endpoints_apply_seconds", METRIC_HISTOGRAM,
+	    "From an endpoints file event (inotify) to the last IPVS acknowledgement of the "
+	    "changes it caused; one sample per reconcile that applied accepted readings.");
+	for (i = 0; i < e->n; i++)
+		metrics_hist_render(b, "ipvsr_endpoints_apply_seconds",
+		    (const char *[]){ "pool", e->v[i].pool, NULL }, &e->v[i].applied);
 }

@@ -31,7 +31,8 @@ struct endpoints_hooks {
 	 * pools' dynamic servers in place.  NULL before the first one. */
 	struct config *(*running)(void *arg);
 	/* Pool `pool` of the running configuration changed between reloads:
-	 * whoever follows its servers (checks, dataplane) looks again. */
+	 * whoever follows its servers (checks, dataplane) looks again, and
+	 * the dataplane's outcome comes back through endpoints_applied. */
 	void (*changed)(void *arg, const char *pool);
 	void *arg;
 };
@@ -52,6 +53,18 @@ int endpoints_check(const struct config *c, struct errlist *el);
  * other subsystems apply new_conf, so that they see them.
  */
 void endpoints_apply(struct endpoints *e, const struct config *old_conf, struct config *new_conf);
+
+/*
+ * The dataplane has applied pool `pool`'s running state (after a `changed`
+ * hook): `nops` IPVS operations, the last one acknowledged by the kernel at
+ * `ack_us` (mono_us clock).  If accepted readings of the pool's file were
+ * waiting for it, the time from the earliest of their events to ack_us is
+ * logged at info ("pool P: endpoints FILE applied: N changes in X ms
+ * (inotify to last ack)") and observed in ipvsr_endpoints_apply_seconds;
+ * with nops 0 (nothing for the kernel to do) nothing is timed.  Refused
+ * readings never wait.
+ */
+void endpoints_applied(struct endpoints *e, const char *pool, size_t nops, int64_t ack_us);
 
 /* Stop following and free `e`; NULL-safe. */
 void endpoints_stop(struct endpoints *e);

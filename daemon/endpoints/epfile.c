@@ -37,6 +37,7 @@ struct epentry {
 	size_t dir;		/* index into dirs */
 	bool dirty;
 	bool reported_missing_dir;
+	int64_t since_us;	/* dirty since (the earliest event's wake-up), 0 clean */
 };
 
 struct epfile_watch {
@@ -235,7 +236,15 @@ epfile_watch_reread(struct epfile_watch *w, const char *key)
 /* ------------------------------------------------------------ events */
 
 static void
-mark_dir(struct epfile_watch *w, size_t dir, const char *name)
+mark(struct epentry *e, int64_t t)
+{
+	e->dirty = true;
+	if (e->since_us == 0 || t < e->since_us)
+		e->since_us = t;
+}
+
+static void
+mark_dir(struct epfile_watch *w, size_t dir, const char *name, int64_t t)
 {
 	size_t i;
 
@@ -248,7 +257,7 @@ mark_dir(struct epfile_watch *w, size_t dir, const char *name)
 		 * symlink through "..data", replaced by rename): re-read them all.
 		 */
 		if (name == NULL || strncmp(name, "..", 2) == 0 || strcmp(name, w->e[i].base) == 0)
-			w->e[i].dirty = true;
+			mark(&w->e[i], t);
 	}
 }
 
@@ -258,6 +267,7 @@ on_inotify(struct ev_loop *loop, ev_io *io, int revents)
 	struct epfile_watch *w = io->data;
 	char buf[64 * (sizeof(struct inotify_event) + NAME_MAX + 1)]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	int64_t t = loop_wake_us();	/* the earliest we know the events were there */
 	bool any = false;
 	ssize_t n;
 	size_t i;
@@ -275,7 +285,7 @@ on_inotify(struct ev_loop *loop, ev_io *io, int revents)
 			if (ev->mask & IN_Q_OVERFLOW) {
 				log_warnx("endpoint files: inotify queue overflow, re-reading all");
 				for (i = 0; i < w->n; i++)
-					w->e[i].dirty = true;
+					mark(&w->e[i], t);
 				any = true;
 				continue;
 			}
@@ -290,10 +300,10 @@ on_inotify(struct ev_loop *loop, ev_io *io, int revents)
 					if (d->wd >= 0 && !(ev->mask & IN_IGNORED))
 						inotify_rm_watch(w->fd, d->wd);
 					d->wd = -1;
-					mark_dir(w, i, NULL);
+					mark_dir(w, i, NULL, t);
 					ev_timer_again(loop, &w->retry);
 				} else {
-					mark_dir(w, i, ev->len ? ev->name : NULL);
+					mark_dir(w, i, ev->len ? ev->name : NULL, t);
 				}
 				any = true;
 			}
@@ -318,7 +328,7 @@ on_retry(struct ev_loop *loop, ev_timer *t, int revents)
 		d->wd = inotify_add_watch(w->fd, d->path, DIR_EVENTS);
 		if (d->wd >= 0) {
 			log_info("endpoint files: directory %s is back, watching it", d->path);
-			mark_dir(w, i, NULL);
+			mark_dir(w, i, NULL, loop_wake_us());
 			loop_defer(flush, w);
 		} else {
 			pending = true;
@@ -359,11 +369,13 @@ read_and_report(struct epfile_watch *w, struct epentry *e)
 	enum epfile_status st;
 	struct stat sb;
 	char *buf = NULL, *key = xstrdup(e->key), *path = xstrdup(e->path);
+	int64_t since = e->since_us;
 	size_t len = 0;
 	ssize_t r;
 	int fd;
 
 	errlist_init(&el);
+	e->since_us = 0;	/* this reading answers every event so far */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR) {
@@ -405,7 +417,7 @@ report:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-	w->cb(w->arg, key, path, st, &set, &el);
+	w->cb(w->arg, key, path, since, st, &set, &el);
 	epset_free(&set);
 	errlist_clear(&el);
 	free(key);

@@ -17,6 +17,7 @@
 #define IPVSR_EPFILE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "epfile_parse.h"
 
@@ -33,9 +34,14 @@ enum epfile_status {
 /*
  * Called on the loop thread with a fresh reading of `key`'s file.  `set`
  * and `errors` belong to the watcher and are valid during the call only
- * (copy the set with epset_copy to keep it).
+ * (copy the set with epset_copy to keep it).  `since_us` is when the
+ * earliest event behind this reading was noticed, on the mono_us() clock:
+ * the wake-up of the loop iteration that read it from inotify (inotify
+ * events carry no time of their own), the earliest of several coalesced
+ * ones; 0 when no event asked for the reading (epfile_watch_add, or
+ * epfile_watch_reread with none pending).
  */
-typedef void epfile_cb(void *arg, const char *key, const char *path,
+typedef void epfile_cb(void *arg, const char *key, const char *path, int64_t since_us,
     enum epfile_status status, const struct epset *set, const struct errlist *errors);
 
 struct epfile_watch;

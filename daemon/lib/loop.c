@@ -294,6 +294,20 @@ loop_now_ms(void)
 	return lo.now_ms;
 }
 
+int64_t
+loop_wake_us(void)
+{
+	int64_t now = mono_us();
+	ev_tstamp drift;
+
+	if (lo.ev == NULL)
+		return now;
+	drift = ev_time() - ev_now(lo.ev);
+	if (drift < 0 || drift > 1.0) /* wall clock stepped: fall back to "now" */
+		return now;
+	return now - (int64_t)(drift * 1e6);
+}
+
 /* ------------------------------------------------------------ watchdog */
 
 static int

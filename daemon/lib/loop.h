@@ -64,6 +64,17 @@ void loop_defer_cancel(void (*cb)(void *arg), void *arg);
 int64_t loop_now_ms(void);
 
 /*
+ * When the current loop iteration woke up (returned from waiting for
+ * events), on the mono_us() clock: the earliest time known for whatever
+ * the iteration's callbacks are handling, e.g. a readable descriptor that
+ * carries no timestamp of its own.  libev keeps that instant as ev_now(),
+ * on the wall clock; this is our monotonic clock moved back by how far the
+ * wall clock advanced since (mono_us() when the wall clock stepped, or
+ * outside the loop).
+ */
+int64_t loop_wake_us(void);
+
+/*
  * Run work(arg) on a thread of its own, then done(arg, false) on the loop.
  * For work whose cost grows with the configuration (reading and checking a
  * reload of 100,000 servers takes most of a second): the loop -- adverts,

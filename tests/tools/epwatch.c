@@ -17,7 +17,7 @@
 static unsigned long nreports;
 
 static void
-report(void *arg, const char *key, const char *path, enum epfile_status st,
+report(void *arg, const char *key, const char *path, int64_t since_us, enum epfile_status st,
     const struct epset *set, const struct errlist *errors)
 {
 	char a[SOCKADDR_X_STRLEN], b[SOCKADDR_X_STRLEN];
