@@ -8,14 +8,35 @@
  * plan in pipelined batches (ipvs.c), and update the view from the
  * outcome.  The repair timer does the same from a fresh dump of the
  * kernel, and reports what it found changed behind our back.
+ *
+ * The kernel IO of a reconcile - the dump, the plan's phases, the recreate
+ * of a service - runs on a thread of its own (loop_work, one dp_job per
+ * step): with 10,000 destinations a dump or an apply takes from tens to
+ * hundreds of milliseconds of kernel time, and the loop must go on sending
+ * election adverts meanwhile.  The loop keeps every decision (the desired
+ * table, the plan, folding the outcome into the view, logs, hooks) and
+ * never waits on netlink.  A pass is a chain of steps:
+ *   reconcile -> [dump job -> dump_done] -> plan_stage -> [apply job ->
+ *   apply_done -> [recreate job -> apply_done]] -> finish
+ * One pass at a time: what asks for a reconcile while one is in flight is
+ * served by one more pass after it (a change seen before the plan is made
+ * is in that plan already).  A job owns what it writes and reads only the
+ * pass's plan, which nothing touches until the job is back, and the IPVS
+ * handle, which the loop leaves alone meanwhile: a reload may free the
+ * configuration the plan came from.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include <arpa/inet.h>
 
@@ -55,7 +76,8 @@ struct pool_watch {
 	char *pool;
 	size_t nops;	/* operations on its services since it was asked */
 	int64_t ack_us; /* the last one's acknowledgement (mono_us), 0 none yet */
-	bool failed;	/* one of them failed in this reconcile: wait for the retry */
+	bool failed;	/* one of them failed in this pass: wait for the retry */
+	bool armed;	/* asked for before this pass's plan was made: it is in it */
 };
 
 /* Whether a pool's min_servers guard holds failed servers in. */
@@ -96,6 +118,40 @@ struct dataplane {
 	size_t ndrift, capdrift;
 	struct pool_watch *watch; /* pools whose next apply is reported */
 	size_t nwatch;
+	struct ipvs_counters ctr; /* the handle's, as of the last job (metrics) */
+
+	/* The pass in flight (see the top): at most one. */
+	bool busy;		  /* a pass is in flight */
+	struct dp_job *job;	  /* its kernel IO step under way, NULL: none */
+	bool pass_full;		  /* it started with a dump asked for by the timer */
+	bool pass_recreating;	  /* the plan is a recreate (rc_plan_recreate) */
+	bool pass_ok;		  /* the plan (not a recreate) went through */
+	int64_t pass_t0, step_t0; /* the pass's start, the plan's (mono_us) */
+	struct rc_table pass_desired;
+	struct rc_plan pass_plan; /* read by the job while it runs */
+	bool rerun, rerun_full;	  /* asked for while the pass was in flight */
+};
+
+/*
+ * One kernel IO step of a pass, on a thread of its own (loop_work).  The
+ * thread reads only what is set before it starts (h, dump, ops, n) and
+ * writes only the outputs; the loop takes them in job_done.
+ */
+struct dp_job {
+	struct dataplane *dp;	 /* NULL: dataplane_fini let go of it (loop only) */
+	struct ipvs *h;		 /* lent by the loop until the job is back */
+	bool dump;		 /* dump the table into `fresh`, else apply ops[0, n) */
+	const struct rc_op *ops; /* the pass's plan */
+	size_t n;
+	struct rc_table fresh;	  /* out: the dump */
+	int *err;		  /* out: per operation */
+	int64_t *done_us;	  /* out: per operation, its phase's answer (mono_us; 0 not sent) */
+	size_t held;		  /* out: operations held back (make before break) */
+	int r;			  /* out: 0 or the socket's negative errno */
+	struct ipvs_counters ctr; /* out: the handle's counters afterwards */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool finished; /* under mu: the thread is done with everything but mu/cv */
 };
 
 static void deferred_cb(void *arg);
@@ -104,11 +160,23 @@ static void arm_timer(struct dataplane *dp, bool unavailable);
 static void retry_cb(struct ev_loop *l, ev_timer *w, int revents);
 static void retry_schedule(struct dataplane *dp);
 static void retry_reset(struct dataplane *dp);
-static int run_phases(struct dataplane *dp, const struct rc_op *ops, size_t n, int *err,
-    size_t *held, int64_t *done_us);
+static int run_phases(struct ipvs *h, const struct rc_op *ops, size_t n, int *err, size_t *held,
+    int64_t *done_us);
 static void watch_count(struct dataplane *dp, const struct rc_plan *plan,
     const struct rc_table *desired, const int *err, const int64_t *done_us);
 static void watch_report(struct dataplane *dp);
+static int job_start(struct dataplane *dp, bool dump, const struct rc_op *ops, size_t n);
+static void job_work(void *arg);
+static void job_done(void *arg, bool cancelled);
+static void job_wait(struct dp_job *j);
+static void job_free(struct dp_job *j);
+static void dump_done(struct dataplane *dp, struct dp_job *j);
+static void plan_stage(struct dataplane *dp);
+static void apply_done(struct dataplane *dp, struct dp_job *j);
+static void finish(struct dataplane *dp, bool ok);
+static void pass_end(struct dataplane *dp);
+static void rerun_cb(void *arg);
+static void owned_merge(struct dataplane *dp, const struct rc_table *desired);
 static bool ensure_ipvs(struct dataplane *dp);
 static void drop_ipvs(struct dataplane *dp, int err, const char *what);
 static void reconcile(struct dataplane *dp, bool full);
@@ -123,8 +191,8 @@ static void drift_collect(struct dataplane *dp, const struct rc_table *fresh);
 static int dest_cmp_void(const void *a, const void *b);
 static void drift_add(struct dataplane *dp, char *line);
 static void drift_flush(struct dataplane *dp, bool repaired);
-static bool execute(struct dataplane *dp, const struct rc_plan *plan,
-    const struct rc_table *desired, int64_t t0_us, bool recreating);
+static bool fold(struct dataplane *dp, const struct rc_plan *plan, const int *err, size_t held,
+    int r, const struct rc_table *desired, int64_t t0_us, bool recreating, struct rc_plan *again);
 static void update_owned(struct dataplane *dp, const struct rc_table *desired);
 static int state_load(struct dataplane *dp);
 static void state_save(struct dataplane *dp, const struct rc_svc_conf *keys, size_t n);
@@ -146,6 +214,8 @@ dataplane_new(const struct dataplane_hooks *hooks)
 	dp->sched_none = true;
 	dp->sloppy_set[0] = dp->sloppy_set[1] = -1;
 	rc_table_init(&dp->applied);
+	rc_table_init(&dp->pass_desired);
+	rc_plan_init(&dp->pass_plan);
 	ev_timer_init(&dp->timer, dp_timer_cb, 0., 0.);
 	dp->timer.data = dp;
 	ev_timer_init(&dp->retry, retry_cb, 0., 0.);
@@ -208,9 +278,27 @@ dataplane_fini(struct dataplane *dp)
 	if (dp == NULL)
 		return;
 	loop_defer_cancel(deferred_cb, dp);
+	loop_defer_cancel(rerun_cb, dp);
 	if (loop_ev() != NULL) {
 		ev_timer_stop(loop_ev(), &dp->timer);
 		ev_timer_stop(loop_ev(), &dp->retry);
+	}
+	if (dp->job != NULL) {
+		/* A step still at the kernel: wait for it and leave it to free
+		 * itself (its done() comes at loop_fini).  Its outcome is not
+		 * folded in: the table is read again before a flush. */
+		job_wait(dp->job);
+		dp->job->dp = NULL;
+		dp->job = NULL;
+		dp->applied_valid = false;
+	}
+	if (dp->busy) {
+		/* what the pass may have created is ours too */
+		owned_merge(dp, &dp->pass_desired);
+		dp->rerun = false;
+		pass_end(dp);
+		if (!(dp->h != NULL && dp->conf != NULL && dp->conf->ipvs.flush_on_exit))
+			state_save(dp, dp->owned, dp->nowned);
 	}
 	c = dp->conf;
 	if (dp->h != NULL && c != NULL && c->ipvs.flush_on_exit) {
@@ -259,6 +347,8 @@ dataplane_fini(struct dataplane *dp)
 	}
 	ipvs_close(dp->h);
 	rc_table_clear(&dp->applied);
+	rc_table_clear(&dp->pass_desired);
+	rc_plan_clear(&dp->pass_plan);
 	free(dp->owned);
 	free(dp->saved);
 	free(dp->state_path);
@@ -388,6 +478,7 @@ ensure_ipvs(struct dataplane *dp)
 		    (version >> 8) & 0xff, version & 0xff, tab);
 	dp->unavailable = false;
 	dp->applied_valid = false;
+	dp->ctr = *ipvs_counters(dp->h);
 	arm_timer(dp, false);
 	return true;
 }
@@ -985,14 +1076,14 @@ fail:
  * failure are held back (rc_plan_hold_back): err[i] = -EAGAIN, not sent.
  * done_us[i]: when the phase of ops[i] was answered (mono_us; 0 not sent).
  * Returns what ipvs_apply returned last when the socket failed (negative;
- * the rest is then -ECANCELED), else 0.
+ * the rest is then -ECANCELED), else 0.  Runs on the job's thread: it
+ * touches nothing but its arguments.
  */
 static int
-run_phases(struct dataplane *dp, const struct rc_op *ops, size_t n, int *err, size_t *held,
+run_phases(struct ipvs *h, const struct rc_op *ops, size_t n, int *err, size_t *held,
     int64_t *done_us)
 {
 	int64_t t;
-
 	struct rc_op *sub;
 	bool *hold;
 	int *suberr, r = 0;
@@ -1012,7 +1103,7 @@ run_phases(struct dataplane *dp, const struct rc_op *ops, size_t n, int *err, si
 		for (i = a, m = 0; i < b; i++)
 			if (!hold[i - a])
 				sub[m++] = ops[i];
-		r = m > 0 ? ipvs_apply(dp->h, sub, m, suberr) : 0;
+		r = m > 0 ? ipvs_apply(h, sub, m, suberr) : 0;
 		t = mono_us();
 		for (i = a, k = 0; i < b; i++) {
 			err[i] = hold[i - a] ? -EAGAIN : suberr[k++];
@@ -1028,31 +1119,382 @@ run_phases(struct dataplane *dp, const struct rc_op *ops, size_t n, int *err, si
 	return r;
 }
 
+/* ============================================================ kernel IO off the loop */
+
 /*
- * Execute a plan and fold the outcome into the view.  Returns true when
- * every operation succeeded.  A service whose late scheduler bind was
- * refused as invalid (mh over RC_MH_MAX_DESTS) would stay on the scheduler
- * "none" and refuse every connection: it is deleted and created again with
- * its scheduler bound first (unless `recreating` already).
+ * Start the pass's next kernel IO step: a dump (dump) or ops[0, n) in
+ * phases.  Its outcome comes back through job_done on the loop.  When no
+ * thread can be started the step runs here, on the loop, as it did before
+ * it had a thread: slower for the adverts, but the table is kept.
  */
-static bool
-execute(struct dataplane *dp, const struct rc_plan *plan, const struct rc_table *desired,
-    int64_t t0_us, bool recreating)
+static int
+job_start(struct dataplane *dp, bool dump, const struct rc_op *ops, size_t n)
 {
-	int *err;
-	int64_t *done_us;
-	bool *ok, debug = log_get_level() >= LOG_DEBUG, none_refused = false;
-	size_t i, failed = 0, held = 0, mismatch;
-	char buf[600], sum[256];
-	struct rc_plan again;
+	struct dp_job *j = xcalloc(1, sizeof(*j));
 	int r;
 
-	err = xcalloc(plan->n ? plan->n : 1, sizeof(*err));
-	ok = xcalloc(plan->n ? plan->n : 1, sizeof(*ok));
-	done_us = xcalloc(plan->n ? plan->n : 1, sizeof(*done_us));
+	j->dp = dp;
+	j->h = dp->h;
+	j->dump = dump;
+	j->ops = ops;
+	j->n = n;
+	rc_table_init(&j->fresh);
+	j->err = dump ? NULL : xcalloc(n ? n : 1, sizeof(*j->err));
+	j->done_us = dump ? NULL : xcalloc(n ? n : 1, sizeof(*j->done_us));
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	dp->job = j;
+	r = loop_work(job_work, job_done, j);
+	if (r < 0) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_INIT(60000, 1);
+
+		if (log_ratelimit_ok(&rl))
+			log_warnc(r, "ipvs: cannot start a thread for the kernel's table; "
+				     "working on the loop");
+		job_work(j);
+		job_done(j, false);
+	}
+	return 0;
+}
+
+/* On the job's thread. */
+static void
+job_work(void *arg)
+{
+	struct dp_job *j = arg;
+	const struct sched_param sp = {0};
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	int nice;
+
+	/*
+	 * The loop must win the CPU over this thread: on a busy or single-CPU
+	 * machine a kernel IO step that takes the CPU for hundreds of
+	 * milliseconds would otherwise delay the adverts by a scheduler slice
+	 * each time the loop wakes.  A real-time policy (inherited) would let
+	 * it hold the CPU outright: ordinary policy, 5 nice levels below the
+	 * loop (a third of its weight).  Lowering needs no privilege.
+	 */
+	(void)pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno == 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)tid, nice + 5 > 19 ? 19 : nice + 5);
+
+	if (j->dump)
+		j->r = ipvs_dump(j->h, &j->fresh);
+	else
+		j->r = run_phases(j->h, j->ops, j->n, j->err, &j->held, j->done_us);
+	j->ctr = *ipvs_counters(j->h);
+	pthread_mutex_lock(&j->mu);
+	j->finished = true;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* dataplane_fini: until the thread is done with the handle and the plan. */
+static void
+job_wait(struct dp_job *j)
+{
+	pthread_mutex_lock(&j->mu);
+	while (!j->finished)
+		pthread_cond_wait(&j->cv, &j->mu);
+	pthread_mutex_unlock(&j->mu);
+}
+
+static void
+job_free(struct dp_job *j)
+{
+	if (j == NULL)
+		return;
+	rc_table_clear(&j->fresh);
+	free(j->err);
+	free(j->done_us);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
+	free(j);
+}
+
+/* On the loop: the step is back. */
+static void
+job_done(void *arg, bool cancelled)
+{
+	struct dp_job *j = arg;
+	struct dataplane *dp = j->dp;
+
+	if (dp == NULL) {
+		job_free(j); /* let go of by dataplane_fini */
+		return;
+	}
+	dp->job = NULL;
+	dp->ctr = j->ctr;
+	if (cancelled) {
+		/* loop_fini before dataplane_fini: apply nothing */
+		dp->applied_valid = false;
+		dp->rerun = false;
+		pass_end(dp);
+	} else if (j->dump) {
+		dump_done(dp, j);
+	} else {
+		apply_done(dp, j);
+	}
+	job_free(j);
+}
+
+/* Count the operations of a plan on the services of the pools watched. */
+static void
+watch_count(struct dataplane *dp, const struct rc_plan *plan, const struct rc_table *desired,
+    const int *err, const int64_t *done_us)
+{
+	const struct rc_svc *svc;
+	size_t i, k;
+
+	if (dp->nwatch == 0 || desired == NULL)
+		return;
+	for (i = 0; i < plan->n; i++) {
+		svc = rc_table_find(desired, &plan->ops[i].svc);
+		if (svc == NULL || svc->pool == NULL)
+			continue; /* a service retired: no pool's */
+		for (k = 0; k < dp->nwatch; k++) {
+			struct pool_watch *w = &dp->watch[k];
+
+			if (!w->armed || strcmp(w->pool, svc->pool) != 0)
+				continue;
+			w->nops++;
+			if (err[i] != 0)
+				w->failed = true;
+			else if (done_us[i] > w->ack_us)
+				w->ack_us = done_us[i];
+		}
+	}
+}
+
+/* After a pass: the watched pools whose change was in its plan and whose
+ * operations all went through are applied; those with a failure wait for
+ * the retry, those asked for after the plan was made for the next pass. */
+static void
+watch_report(struct dataplane *dp)
+{
+	struct pool_watch *v = dp->watch;
+	size_t i, j, n = dp->nwatch;
+
+	if (n == 0)
+		return;
+	/* detached first: the hook may ask for another pool */
+	dp->watch = NULL;
+	dp->nwatch = 0;
+	for (i = 0, j = 0; i < n; i++) {
+		if (v[i].failed || !v[i].armed) {
+			v[i].failed = false;
+			v[j++] = v[i];
+			continue;
+		}
+		if (dp->hooks.pool_applied != NULL)
+			dp->hooks.pool_applied(dp->hooks.arg, v[i].pool, v[i].nops,
+			    v[i].ack_us ? v[i].ack_us : mono_us());
+		free(v[i].pool);
+	}
+	/* kept ones first, then any asked for meanwhile (those count afresh) */
+	for (i = 0; i < dp->nwatch; i++) {
+		size_t k;
+
+		for (k = 0; k < j && strcmp(v[k].pool, dp->watch[i].pool) != 0; k++)
+			;
+		if (k < j) {
+			free(dp->watch[i].pool);
+			continue;
+		}
+		v = xreallocarray(v, j + 1, sizeof(*v));
+		v[j++] = dp->watch[i];
+	}
+	free(dp->watch);
+	if (j == 0) {
+		free(v);
+		v = NULL;
+	}
+	dp->watch = v;
+	dp->nwatch = j;
+}
+
+/* ============================================================ the pass */
+
+/*
+ * A reconcile: `full` re-reads the kernel's table first (the repair timer).
+ * While a pass is in flight this only asks for one more after it.
+ */
+static void
+reconcile(struct dataplane *dp, bool full)
+{
+	if (dp->busy) {
+		dp->rerun = true;
+		dp->rerun_full |= full;
+		return;
+	}
+	if (dp->conf == NULL || !ensure_ipvs(dp))
+		return;
+	apply_sysctls(dp, dp->conf);
+	dp->busy = true;
+	dp->pass_full = full;
+	dp->pass_recreating = false;
+	dp->pass_ok = true;
+	dp->pass_t0 = mono_us();
+	if (full || !dp->applied_valid)
+		(void)job_start(dp, true, NULL, 0);
+	else
+		plan_stage(dp);
+}
+
+static void
+rerun_cb(void *arg)
+{
+	struct dataplane *dp = arg;
+	bool full = dp->rerun_full;
+
+	dp->rerun = dp->rerun_full = false;
+	reconcile(dp, full);
+}
+
+static void
+dump_done(struct dataplane *dp, struct dp_job *j)
+{
+	if (j->r < 0) {
+		drop_ipvs(dp, j->r, "reading the IPVS table");
+		pass_end(dp);
+		return;
+	}
+	if (dp->applied_valid && dp->adopted)
+		drift_collect(dp, &j->fresh);
+	rc_table_clear(&dp->applied);
+	dp->applied = j->fresh;
+	dp->applied_gen++;
+	rc_table_init(&j->fresh);
+	dp->applied_valid = true;
+	plan_stage(dp);
+}
+
+/* On the loop, with the applied view valid: build, plan, and send the plan off. */
+static void
+plan_stage(struct dataplane *dp)
+{
+	const struct config *c = dp->conf;
+	struct rc_table *desired = &dp->pass_desired;
+	struct rc_pool_state *ps = NULL;
+	struct rc_svc_conf *retire = NULL;
+	struct rc_opts opts;
+	const char *dup = NULL;
+	size_t nps = 0, nretire = 0, i, nadopt = 0, ndadopt = 0;
+	bool first;
+	int r;
+
+	/* every change so far is in this plan: only later ones need another pass */
+	if (!dp->rerun_full)
+		dp->rerun = false;
+	for (i = 0; i < dp->nwatch; i++)
+		dp->watch[i].armed = true;
+	first = !dp->adopted;
+	if (first) {
+		/* adoption: what the kernel serves keeps serving until health speaks */
+		rc_desired_build(c, c->router.name, pool_members, dp, desired, NULL, NULL, NULL);
+		make_holds(dp, desired);
+		rc_table_clear(desired);
+	}
+	dp->nheld = 0;
+	r = rc_desired_build(c, c->router.name, pool_members, dp, desired, &ps, &nps, &dup);
+	if (r == -EEXIST && !dp->dup_warned && (dp->dup_warned = true))
+		log_warnx("ipvs: %s declares a service another VIP already declares on this "
+			  "router; ignoring the second one",
+		    dup ? dup : "a vip");
+	guard_report(dp, ps, nps);
+	free(ps);
+
+	if (first)
+		state_adopt(dp, desired);
+	retire = xreallocarray(NULL, dp->nowned + 1, sizeof(*retire));
+	for (i = 0; i < dp->nowned; i++)
+		if (rc_table_find(desired, &dp->owned[i]) == NULL)
+			retire[nretire++] = dp->owned[i];
+
+	opts.sched_none = dp->sched_none;
+	opts.keep_order = true;
+	rc_plan_clear(&dp->pass_plan);
+	rc_plan(desired, &dp->applied, retire, nretire, &opts, &dp->pass_plan);
+	free(retire);
+
+	if (first) {
+		for (i = 0; i < desired->n; i++) {
+			const struct rc_svc *have =
+			    rc_table_find(&dp->applied, &desired->svcs[i].conf);
+
+			if (have != NULL) {
+				nadopt++;
+				ndadopt += have->ndests;
+			}
+		}
+		log_notice("ipvs: adopted %zu of %zu services (%zu destinations) already in the "
+			   "kernel; %zu operation%s to reach the configuration",
+		    nadopt, desired->n, ndadopt, dp->pass_plan.n, dp->pass_plan.n == 1 ? "" : "s");
+		if (dp->nheld > 0)
+			log_info("ipvs: %zu adopted server%s not (yet) up keep their weight until "
+				 "their first health verdict",
+			    dp->nheld, dp->nheld == 1 ? "" : "s");
+		dp->adopted = true;
+	}
+
+	if (dp->pass_plan.n > 0) {
+		dp->step_t0 = dp->pass_t0;
+		(void)job_start(dp, false, dp->pass_plan.ops, dp->pass_plan.n);
+		return;
+	}
+	if (dp->pass_full)
+		log_debug("ipvs: table checked: %zu services, %zu destinations, in sync (%.1fms)",
+		    desired->n, rc_table_ndests(desired),
+		    (double)(mono_us() - dp->pass_t0) / 1000.);
+	finish(dp, true);
+}
+
+/* On the loop: the plan (or the recreate) is back from the kernel. */
+static void
+apply_done(struct dataplane *dp, struct dp_job *j)
+{
+	struct rc_plan again;
+	bool ok;
+
 	rc_plan_init(&again);
-	r = run_phases(dp, plan->ops, plan->n, err, &held, done_us);
-	watch_count(dp, plan, desired, err, done_us);
+	watch_count(dp, &dp->pass_plan, &dp->pass_desired, j->err, j->done_us);
+	/* a recreate's `desired` only names the services' pools (recreating is set) */
+	ok = fold(dp, &dp->pass_plan, j->err, j->held, j->r, &dp->pass_desired, dp->step_t0,
+	    dp->pass_recreating, &again);
+	if (!dp->pass_recreating)
+		dp->pass_ok = ok;
+	if (again.n > 0 && dp->h != NULL) {
+		/* the view is stale (applied_valid is false): the recreate is planned
+		 * from the service as it is wanted, whatever the kernel holds */
+		rc_plan_clear(&dp->pass_plan);
+		dp->pass_plan = again;
+		dp->pass_recreating = true;
+		dp->step_t0 = mono_us();
+		(void)job_start(dp, false, dp->pass_plan.ops, dp->pass_plan.n);
+		return;
+	}
+	rc_plan_clear(&again);
+	finish(dp, dp->pass_ok);
+}
+
+/*
+ * Fold a plan's outcome into the view.  Returns true when every operation
+ * succeeded.  A service whose late scheduler bind was refused as invalid
+ * (mh over RC_MH_MAX_DESTS) would stay on the scheduler "none" and refuse
+ * every connection: `again` gets the plan that deletes it and creates it
+ * again with its scheduler bound first (unless `recreating` already).
+ */
+static bool
+fold(struct dataplane *dp, const struct rc_plan *plan, const int *err, size_t held, int r,
+    const struct rc_table *desired, int64_t t0_us, bool recreating, struct rc_plan *again)
+{
+	bool *ok, debug = log_get_level() >= LOG_DEBUG, none_refused = false;
+	size_t i, failed = 0, mismatch;
+	char buf[600], sum[256];
+
+	ok = xcalloc(plan->n ? plan->n : 1, sizeof(*ok));
 	for (i = 0; i < plan->n; i++) {
 		const struct rc_op *op = &plan->ops[i];
 
@@ -1064,7 +1506,8 @@ execute(struct dataplane *dp, const struct rc_plan *plan, const struct rc_table 
 		}
 		if (err[i] == -EAGAIN)
 			continue; /* held back, counted apart */
-		if (op->type == RC_ADD_SVC && err[i] == -ENOENT && strcmp(op->svc.sched, "none") == 0)
+		if (op->type == RC_ADD_SVC && err[i] == -ENOENT &&
+		    strcmp(op->svc.sched, "none") == 0)
 			none_refused = true;
 		if (!recreating && op->type == RC_EDIT_SVC && err[i] == -EINVAL &&
 		    strcmp(op->old_svc.sched, op->svc.sched) != 0 && desired != NULL &&
@@ -1074,7 +1517,7 @@ execute(struct dataplane *dp, const struct rc_plan *plan, const struct rc_table 
 				  "it on no scheduler at all (every new connection refused): "
 				  "deleting and creating it again with the scheduler bound first",
 			    sum, op->svc.sched);
-			rc_plan_recreate(rc_table_find(desired, &op->svc), &again);
+			rc_plan_recreate(rc_table_find(desired, &op->svc), again);
 		}
 		if (++failed <= ERROR_LINES_MAX)
 			log_warnx("ipvs: %s", ipvs_op_strerror(op, err[i], buf, sizeof(buf)));
@@ -1108,196 +1551,58 @@ execute(struct dataplane *dp, const struct rc_plan *plan, const struct rc_table 
 	}
 	if (r < 0)
 		drop_ipvs(dp, r, "applying the plan");
-	free(err);
 	free(ok);
-	free(done_us);
-	if (again.n > 0 && dp->h != NULL) {
-		/* the view is stale (applied_valid is false): the recreate is planned
-		 * from the service as it is wanted, whatever the kernel holds
-		 * (`desired` only names the services' pools: recreating is set) */
-		(void)execute(dp, &again, desired, mono_us(), true);
-	}
-	rc_plan_clear(&again);
 	return failed == 0 && held == 0 && r >= 0;
 }
 
-/* Count the operations of a plan on the services of the pools watched. */
+/* On the loop: the pass is over. */
 static void
-watch_count(struct dataplane *dp, const struct rc_plan *plan, const struct rc_table *desired,
-    const int *err, const int64_t *done_us)
+finish(struct dataplane *dp, bool ok)
 {
-	const struct rc_svc *svc;
-	size_t i, k;
+	size_t i;
 
-	if (dp->nwatch == 0 || desired == NULL)
-		return;
-	for (i = 0; i < plan->n; i++) {
-		svc = rc_table_find(desired, &plan->ops[i].svc);
-		if (svc == NULL || svc->pool == NULL)
-			continue; /* a service retired: no pool's */
-		for (k = 0; k < dp->nwatch; k++) {
-			struct pool_watch *w = &dp->watch[k];
-
-			if (strcmp(w->pool, svc->pool) != 0)
-				continue;
-			w->nops++;
-			if (err[i] != 0)
-				w->failed = true;
-			else if (done_us[i] > w->ack_us)
-				w->ack_us = done_us[i];
-		}
-	}
-}
-
-/* After a reconcile: the watched pools whose operations all went through are
- * applied; the others wait for the retry. */
-static void
-watch_report(struct dataplane *dp)
-{
-	struct pool_watch *v = dp->watch;
-	size_t i, j, n = dp->nwatch;
-
-	if (n == 0)
-		return;
-	/* detached first: the hook may ask for another pool */
-	dp->watch = NULL;
-	dp->nwatch = 0;
-	for (i = 0, j = 0; i < n; i++) {
-		if (v[i].failed) {
-			v[i].failed = false;
-			v[j++] = v[i];
-			continue;
-		}
-		if (dp->hooks.pool_applied != NULL)
-			dp->hooks.pool_applied(dp->hooks.arg, v[i].pool, v[i].nops,
-			    v[i].ack_us ? v[i].ack_us : mono_us());
-		free(v[i].pool);
-	}
-	/* kept ones first, then any asked for meanwhile (those count afresh) */
-	for (i = 0; i < dp->nwatch; i++) {
-		size_t k;
-
-		for (k = 0; k < j && strcmp(v[k].pool, dp->watch[i].pool) != 0; k++)
-			;
-		if (k < j) {
-			free(dp->watch[i].pool);
-			continue;
-		}
-		v = xreallocarray(v, j + 1, sizeof(*v));
-		v[j++] = dp->watch[i];
-	}
-	free(dp->watch);
-	if (j == 0) {
-		free(v);
-		v = NULL;
-	}
-	dp->watch = v;
-	dp->nwatch = j;
-}
-
-static void
-reconcile(struct dataplane *dp, bool full)
-{
-	const struct config *c = dp->conf;
-	struct rc_table desired, fresh;
-	struct rc_pool_state *ps = NULL;
-	struct rc_svc_conf *retire = NULL;
-	struct rc_plan plan;
-	struct rc_opts opts;
-	const char *dup = NULL;
-	size_t nps = 0, nretire = 0, i, nadopt = 0, ndadopt = 0;
-	int64_t t0 = mono_us();
-	bool first, ok = true;
-	int r;
-
-	if (c == NULL || !ensure_ipvs(dp))
-		return;
-	apply_sysctls(dp, c);
-
-	if (full || !dp->applied_valid) {
-		rc_table_init(&fresh);
-		r = ipvs_dump(dp->h, &fresh);
-		if (r < 0) {
-			drop_ipvs(dp, r, "reading the IPVS table");
-			return;
-		}
-		if (dp->applied_valid && dp->adopted)
-			drift_collect(dp, &fresh);
-		rc_table_clear(&dp->applied);
-		dp->applied = fresh;
-		dp->applied_gen++;
-		dp->applied_valid = true;
-	}
-
-	first = !dp->adopted;
-	if (first) {
-		/* adoption: what the kernel serves keeps serving until health speaks */
-		rc_desired_build(c, c->router.name, pool_members, dp, &desired, NULL, NULL, NULL);
-		make_holds(dp, &desired);
-		rc_table_clear(&desired);
-	}
-	dp->nheld = 0;
-	r = rc_desired_build(c, c->router.name, pool_members, dp, &desired, &ps, &nps, &dup);
-	if (r == -EEXIST && !dp->dup_warned && (dp->dup_warned = true))
-		log_warnx("ipvs: %s declares a service another VIP already declares on this "
-			  "router; ignoring the second one",
-		    dup ? dup : "a vip");
-	guard_report(dp, ps, nps);
-	free(ps);
-
-	if (first)
-		state_adopt(dp, &desired);
-	retire = xreallocarray(NULL, dp->nowned + 1, sizeof(*retire));
-	for (i = 0; i < dp->nowned; i++)
-		if (rc_table_find(&desired, &dp->owned[i]) == NULL)
-			retire[nretire++] = dp->owned[i];
-
-	opts.sched_none = dp->sched_none;
-	opts.keep_order = true;
-	rc_plan_init(&plan);
-	rc_plan(&desired, &dp->applied, retire, nretire, &opts, &plan);
-
-	if (first) {
-		for (i = 0; i < desired.n; i++) {
-			const struct rc_svc *have =
-			    rc_table_find(&dp->applied, &desired.svcs[i].conf);
-
-			if (have != NULL) {
-				nadopt++;
-				ndadopt += have->ndests;
-			}
-		}
-		log_notice("ipvs: adopted %zu of %zu services (%zu destinations) already in the "
-			   "kernel; %zu operation%s to reach the configuration",
-		    nadopt, desired.n, ndadopt, plan.n, plan.n == 1 ? "" : "s");
-		if (dp->nheld > 0)
-			log_info("ipvs: %zu adopted server%s not (yet) up keep their weight until "
-				 "their first health verdict",
-			    dp->nheld, dp->nheld == 1 ? "" : "s");
-		dp->adopted = true;
-	}
-
-	if (plan.n > 0)
-		ok = execute(dp, &plan, &desired, t0, false);
-	else if (full)
-		log_debug("ipvs: table checked: %zu services, %zu destinations, in sync (%.1fms)",
-		    desired.n, rc_table_ndests(&desired), (double)(mono_us() - t0) / 1000.);
-	update_owned(dp, &desired);
+	update_owned(dp, &dp->pass_desired);
 	drift_flush(dp, ok);
 	watch_report(dp);
 	if (ok)
 		retry_reset(dp);
 	else
 		retry_schedule(dp);
-
-	rc_plan_clear(&plan);
-	free(retire);
-	rc_table_clear(&desired);
 	if (dp->nholds > 0) {
 		for (i = 0; i < dp->nholds && dp->holds[i].released; i++)
 			;
 		if (i == dp->nholds)
 			free_holds(dp);
+	}
+	pass_end(dp);
+}
+
+/* Forget the pass; run the one asked for meanwhile. */
+static void
+pass_end(struct dataplane *dp)
+{
+	rc_plan_clear(&dp->pass_plan);
+	rc_table_clear(&dp->pass_desired);
+	dp->busy = false;
+	dp->pass_recreating = false;
+	if (dp->rerun)
+		loop_defer(rerun_cb, dp);
+}
+
+/* The services of `desired` are ours, whatever becomes of them (dataplane_fini). */
+static void
+owned_merge(struct dataplane *dp, const struct rc_table *desired)
+{
+	size_t i, j;
+
+	for (i = 0; i < desired->n; i++) {
+		for (j = 0; j < dp->nowned; j++)
+			if (rc_svc_key_cmp(&dp->owned[j], &desired->svcs[i].conf) == 0)
+				break;
+		if (j < dp->nowned)
+			continue;
+		dp->owned = xreallocarray(dp->owned, dp->nowned + 1, sizeof(*dp->owned));
+		dp->owned[dp->nowned++] = desired->svcs[i].conf;
 	}
 }
 
@@ -1354,7 +1659,7 @@ dataplane_metrics(const struct dataplane *dp, struct tbuf *b)
 	metrics_sample(b, "ipvsr_ipvs_available", NULL, dp->h != NULL ? 1 : 0);
 	if (dp->h == NULL)
 		return;
-	ct = ipvs_counters(dp->h);
+	ct = &dp->ctr; /* the handle may be at work on the job's thread */
 	metrics_family(b, "ipvsr_ipvs_operations_total", METRIC_COUNTER,
 	    "IPVS add/edit/delete requests sent to the kernel.");
 	metrics_sample_u64(b, "ipvsr_ipvs_operations_total", NULL, ct->writes);

@@ -28,6 +28,12 @@
  *
  * Without IPVS in the kernel nothing fails: one error is logged and the
  * reconcile is retried on the timer (every 30 s when it is off).
+ *
+ * The kernel IO (the dump, the plan's phases) runs on a thread of its own
+ * (loop_work): a table of 10,000 destinations takes the kernel tens to
+ * hundreds of milliseconds to dump or to change, and the loop goes on
+ * sending election adverts meanwhile.  One reconcile is in flight at a
+ * time; whatever asks for one meanwhile gets one more pass after it.
  */
 #ifndef IPVSR_DATAPLANE_H
 #define IPVSR_DATAPLANE_H
@@ -85,10 +91,11 @@ void dataplane_dirty(struct dataplane *dp);
 void dataplane_pool_dirty(struct dataplane *dp, const char *pool);
 
 /*
- * Stop: with ipvs.flush_on_exit delete the services we manage, else leave
- * the table as it is; stop the timer and free everything.  Before
- * loop_fini and while the last applied configuration is still alive.
- * NULL-safe.
+ * Stop: wait for the kernel IO in flight (its outcome is not applied to
+ * the view), then with ipvs.flush_on_exit delete the services we manage
+ * (on the calling thread), else leave the table as it is; stop the timer
+ * and free everything.  Before loop_fini and while the last applied
+ * configuration is still alive.  NULL-safe.
  */
 void dataplane_fini(struct dataplane *dp);
 

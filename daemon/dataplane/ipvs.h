@@ -11,6 +11,10 @@
  *
  * IPVS is per network namespace: the handle works on the namespace of the
  * process that opened it.
+ *
+ * A handle is used by one thread at a time (the dataplane lends it to the
+ * thread that does a reconcile's kernel IO, dataplane.c); the calls block
+ * until the kernel has answered.
  */
 #ifndef IPVSR_IPVS_H
 #define IPVSR_IPVS_H
