@@ -22,7 +22,8 @@ or print nothing.  Ends with "N variants, C crashes, S silent accepts of
 out-of-range values" and "N passed, N failed"; exit 1 on any failure.
 
   tests/config/mutate.py [--bin PATH] [--verbose] [--max N] [FILE...]
-Environment: top_srcdir, top_builddir (as in make check); IPVSR_MUTATE_BIN.
+Environment: top_srcdir, top_builddir (as in make check); IPVSR_MUTATE_BIN;
+IPVSR_MUTATE_MAX (default of --max).
 """
 import argparse
 import concurrent.futures
@@ -345,7 +346,8 @@ def main():
     ap = argparse.ArgumentParser(description="mutation test of ipvs-router -t")
     ap.add_argument("--bin")
     ap.add_argument("--verbose", action="store_true")
-    ap.add_argument("--max", type=int, default=0, help="stop after N variants (debugging)")
+    ap.add_argument("--max", type=int, default=int(os.environ.get("IPVSR_MUTATE_MAX") or 0),
+                    help="stop after N variants (debugging; tools/package-check's short distcheck)")
     ap.add_argument("--jobs", type=int, default=4, help="variants checked at once")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()

@@ -103,9 +103,11 @@ lab_host() {
     [[ $name =~ ^[A-Za-z0-9_]{1,12}$ ]] || lab_fail "lab_host: bad name '$name'"
     [[ -z ${LAB_NS[$name]:-} ]] || lab_fail "lab_host: '$name' exists"
     ns=$LAB_PREFIX-$name
-    ip netns add "$ns"
+    # recorded before it exists: a TERM (trap: LAB_NSLIST) or a KILL (lab_reap: the
+    # file) during `ip netns add`, seconds long on a loaded machine, left it behind
     LAB_NS[$name]=$ns; LAB_NSLIST+=("$ns"); LAB_NLINKS[$name]=0
     echo "$ns" >>"$LAB_DIR/.lab-namespaces"
+    ip netns add "$ns"
     ip -n "$ns" link set lo up
 }
 
@@ -371,6 +373,7 @@ _lab_exit() {
     for ((i = ${#LAB_NSLIST[@]} - 1; i >= 0; i--)); do
         ns=${LAB_NSLIST[i]}
         [[ $ns == "$LAB_PREFIX"-* ]] || { lab_log "refusing to delete foreign namespace $ns"; continue; }
+        [[ -e /run/netns/$ns ]] || continue         # recorded, never created
         for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
         ip netns del "$ns" 2>/dev/null || lab_log "could not delete namespace $ns"
     done
