@@ -325,7 +325,10 @@ run_start(struct probe *p)
 	p->start_us = now;
 	stats.runs++;
 	stats.in_flight++;
-	arm(p, (int64_t)p->def->ck.timeout_ms * 1000);
+	/* the timeout counts from now, the run's start: arm() counts from the
+	 * iteration's wake-up, which may be milliseconds earlier (a stalled TLS
+	 * handshake was cut at 97 ms of a 100 ms timeout: checks-https) */
+	arm(p, (int64_t)p->def->ck.timeout_ms * 1000 + (now - loop_base_us()));
 
 	if (p->def->error != NULL) {
 		health_result_set(&r, HEALTH_R_CONFIG, 0, 0);
