@@ -38,8 +38,10 @@ set -eEuo pipefail
 export top_srcdir top_builddir
 LAB_BACKEND=${LAB_BACKEND:-$top_builddir/tests/backend/ipvsr-testbackend}
 
-# Public: LAB_NAME LAB_PREFIX LAB_DIR (logs, scratch files) LAB_PIDS[name] LAB_RC LAB_BACKEND.
-LAB_NAME='' LAB_PREFIX='' LAB_DIR='' LAB_TMPDIR=0 LAB_RC=0
+# Public: LAB_NAME LAB_PREFIX LAB_DIR (logs, scratch files) LAB_PIDS[name] LAB_RC LAB_BACKEND,
+# LAB_SOCKDIR (a local directory for unix sockets, removed at exit: in the qemu VM LAB_DIR
+# is a 9p share, where bind() makes the node but connect() gets ENXIO).
+LAB_NAME='' LAB_PREFIX='' LAB_DIR='' LAB_TMPDIR=0 LAB_RC=0 LAB_SOCKDIR=''
 declare -A LAB_NS=() LAB_PIDS=() LAB_NLINKS=() LAB_ADMIN=() LAB_SWITCHES=()
 LAB_NSLIST=() LAB_STARTED=()
 
@@ -65,6 +67,7 @@ lab_init() {
         LAB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ipvsr-lab-$name.XXXXXX"); LAB_TMPDIR=1
     fi
     : >"$LAB_DIR/.lab-namespaces"; : >"$LAB_DIR/.lab-started"
+    LAB_SOCKDIR=$(mktemp -d "/dev/shm/ipvsr-lab-$name.XXXXXX")
     trap '_lab_exit' EXIT
     trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
     trap '_lab_err $LINENO "$BASH_COMMAND" $?' ERR
@@ -380,5 +383,6 @@ _lab_exit() {
     if ((LAB_TMPDIR)); then
         if ((rc == 0)); then rm -rf "$LAB_DIR"; else lab_log "logs kept in $LAB_DIR"; fi
     fi
+    [[ $LAB_SOCKDIR == /dev/shm/ipvsr-lab-* ]] && rm -rf "$LAB_SOCKDIR"
     exit "$rc"
 }
