@@ -21,9 +21,15 @@ It must never exit >= 128 (a crash), hang (10 s), exit with another status,
 or print nothing.  Ends with "N variants, C crashes, S silent accepts of
 out-of-range values" and "N passed, N failed"; exit 1 on any failure.
 
-  tests/config/mutate.py [--bin PATH] [--verbose] [--max N] [FILE...]
+Each (setting shape, mutation) is tried once per file.  With --unique, once in all:
+the files after the first add only the shapes it lacks (2,235 variants become 780).
+tools/sanitize and the package build use it (they repeat the full run of `make check`
+on the same sources: what they add is the sanitizer or the flags, which see every
+code path either way).
+
+  tests/config/mutate.py [--bin PATH] [--verbose] [--max N] [--unique] [FILE...]
 Environment: top_srcdir, top_builddir (as in make check); IPVSR_MUTATE_BIN;
-IPVSR_MUTATE_MAX (default of --max).
+IPVSR_MUTATE_MAX (default of --max); IPVSR_MUTATE_UNIQUE=1 (--unique).
 """
 import argparse
 import concurrent.futures
@@ -348,6 +354,9 @@ def main():
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--max", type=int, default=int(os.environ.get("IPVSR_MUTATE_MAX") or 0),
                     help="stop after N variants (debugging; tools/package-check's short distcheck)")
+    ap.add_argument("--unique", action="store_true",
+                    default=os.environ.get("IPVSR_MUTATE_UNIQUE", "") not in ("", "0"),
+                    help="each (shape, mutation) once across all files, not once per file")
     ap.add_argument("--jobs", type=int, default=4, help="variants checked at once")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
@@ -363,17 +372,18 @@ def main():
     total = 0
     counts = {}
     failures = []
+    seen_all = set()
     for f in files:
         base = open(f, encoding="utf-8").read()
         rc, out = run([binp, "-t", "--config-only", "-f", f])
         if rc != 0:
             failures.append("%s: the starting file itself is refused:\n%s" % (f, out))
             continue
-        seen = set()
+        seen = seen_all if a.unique else set()
         jobs = []
         for v in variants(base, ranges):
             path, shape, line, endline, what, text, number, removed = v
-            if (shape, what) in seen:      # one of each mutation per shape and file
+            if (shape, what) in seen:      # one of each mutation per shape (and file)
                 continue
             seen.add((shape, what))
             jobs.append(v)
