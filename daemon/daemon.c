@@ -54,6 +54,7 @@ static void on_reload_signal(int signo, void *arg);
 static void on_shutdown_signal(int signo, void *arg);
 static void reload_deferred(void *arg);
 static int reload_start(struct daemon *d);
+static void checks_pool_settled(void *arg, const char *pool, bool settled);
 static void checks_pool_health(void *arg, const char *pool, bool healthy, unsigned up,
     unsigned total, unsigned min_servers);
 static void checks_changed(void *arg);
@@ -194,6 +195,9 @@ load_config(struct daemon *d, struct config **out)
 	if (r < 0) {
 		config_free(*out);
 		*out = NULL;
+	} else {
+		for (i = 0; i < (*out)->warnings.n; i++)
+			log_warnx("%s", (*out)->warnings.msgs[i]);
 	}
 	return r;
 }
@@ -507,7 +511,8 @@ daemon_start(struct daemon *d)
 		goto fail_detach;
 	}
 	{
-		const struct checks_hooks ch = { checks_changed, checks_pool_health, d };
+		const struct checks_hooks ch = { checks_changed, checks_pool_health,
+			checks_pool_settled, d };
 		const struct dataplane_hooks dh = { dp_server_up, dp_server_settled, dp_drained,
 			dp_pool_applied, d };
 		const struct cloud_hooks cl = { cloud_is_master, cloud_last_heard, d };
@@ -635,6 +640,8 @@ reload_done(void *arg, bool cancelled)
 		d->last_reload_ok = false;
 		log_warnx("reload refused, keeping the running configuration");
 	} else {
+		for (i = 0; i < j->newc->warnings.n; i++)
+			log_warnx("%s", j->newc->warnings.msgs[i]);
 		old = d->conf;
 		daemon_apply(d, old, j->newc);
 		d->conf = j->newc;
@@ -822,6 +829,15 @@ checks_pool_health(void *arg, const char *pool, bool healthy, unsigned up, unsig
 	struct daemon *d = arg;
 
 	election_pool_health(d->election, pool, !healthy);
+}
+
+/* A pool's servers have all had their say, or not: the VIPs using it preempt only then. */
+static void
+checks_pool_settled(void *arg, const char *pool, bool settled)
+{
+	struct daemon *d = arg;
+
+	election_pool_settled(d->election, pool, settled);
 }
 
 /* Some server went up or down. */

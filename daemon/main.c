@@ -156,6 +156,9 @@ check_config(const char *path, const char *router_name, bool dump, bool config_o
 			status = DAEMON_EXIT_STARTUP;
 		}
 	} else {
+		/* accepted, probably not what was meant: after the verdict's errors, before OK */
+		for (i = 0; i < c->warnings.n; i++)
+			fprintf(stderr, "%s\n", c->warnings.msgs[i]);
 		printf("%s: configuration OK\n", path);
 		status = DAEMON_EXIT_OK;
 	}

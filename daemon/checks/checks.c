@@ -31,6 +31,7 @@ struct cpool {
 	unsigned *down; /* per configured server: its entries that are down */
 	unsigned up;	/* servers none of whose entries is down */
 	int reported;	/* pool_health last said: -1 nothing yet, 0 unhealthy, 1 healthy */
+	int settled;	/* pool_settled last said: -1 nothing yet, 0, 1 */
 	bool kept;
 };
 
@@ -100,6 +101,7 @@ static void transition(
     struct checks *cs, struct entry *e, enum health_change ch, const struct health_result *r);
 static void count_change(struct checks *cs, struct entry *e, enum health_change ch);
 static void pool_report(struct checks *cs, struct cpool *p, bool at_apply);
+static void settle_report(struct checks *cs, struct cpool *p);
 static int pool_sort_cmp(const void *a, const void *b);
 static bool ent_eq(const void *ctx, uintptr_t item, const void *key);
 static uint64_t ent_hash(const char *pool, const struct sockaddr_x *dest);
@@ -375,6 +377,7 @@ checks_apply(struct checks *cs, const struct config *c)
 			cp = xcalloc(1, sizeof(*cp));
 			cp->name = xstrdup(p->name);
 			cp->reported = -1;
+			cp->settled = -1;
 		}
 		cp->kept = true;
 		cp->min_servers = p->min_servers < 0 ? 0 : (unsigned)p->min_servers;
@@ -561,8 +564,10 @@ checks_apply(struct checks *cs, const struct config *c)
 		 "%zu probes restarted%s) in %lld ms",
 	    nent, npool, nprobe, n_new, n_gone, n_restart, n_dup > 0 ? ", duplicates skipped" : "",
 	    (long long)((mono_us() - t0) / 1000));
-	for (i = 0; i < cs->npools; i++)
+	for (i = 0; i < cs->npools; i++) {
 		pool_report(cs, cs->pools[i], true);
+		settle_report(cs, cs->pools[i]);
+	}
 	if ((any_change || n_gone > 0 || n_new > 0) && cs->hooks.changed != NULL)
 		cs->hooks.changed(cs->hooks.arg);
 }
@@ -677,6 +682,9 @@ on_result(void *arg, struct probe *p, const struct health_result *r)
 		else if (r->reason != HEALTH_R_OK && !e->h.up && log_get_level() >= LOG_DEBUG)
 			log_server(LOG_DEBUG, e->pool->name, &e->dest, "%s check failed (%s), still down",
 			    check_type_str(e->type), health_result_fmt(e->type, r, why, sizeof(why)));
+		/* once settled, a pool stays so until an apply gives it new servers */
+		if (e->pool->settled != 1)
+			settle_report(cp->cs, e->pool);
 	}
 }
 
@@ -742,6 +750,19 @@ pool_settled(const struct checks *cs, const struct cpool *p)
 			return false;
 	}
 	return true;
+}
+
+/* Tell the pool_settled hook when the pool's settledness changed (or was never said). */
+static void
+settle_report(struct checks *cs, struct cpool *p)
+{
+	int settled = pool_settled(cs, p) ? 1 : 0;
+
+	if (p->settled == settled)
+		return;
+	p->settled = settled;
+	if (cs->hooks.pool_settled != NULL)
+		cs->hooks.pool_settled(cs->hooks.arg, p->name, settled == 1);
 }
 
 static void

@@ -37,6 +37,10 @@ struct checks_hooks {
 	void (*changed)(void *arg);
 	void (*pool_health)(void *arg, const char *pool, bool healthy, unsigned up, unsigned total,
 	    unsigned min_servers);
+	/* Every server of the pool has had its say (up, or failed at least once), or one
+	 * has not (new servers, a start).  Called at each change and once per pool at its
+	 * first apply; NULL: not wanted. */
+	void (*pool_settled)(void *arg, const char *pool, bool settled);
 	void *arg;
 };
 

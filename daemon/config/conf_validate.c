@@ -58,6 +58,8 @@ struct vctx {
 
 static void verr(struct vctx *, const char *, int, const char *, const char *, ...)
     PRINTF_LIKE(5, 6);
+static void vwarn(struct vctx *, const char *, int, const char *, const char *, ...)
+    PRINTF_LIKE(5, 6);
 static void check_duplicate_servers(struct vctx *, struct pool *, size_t);
 
 
@@ -71,6 +73,20 @@ verr(struct vctx *v, const char *src, int line, const char *path, const char *fm
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	errlist_add(v->el, src ? src : v->c->file, line, path, "%s", msg);
+	free(msg);
+}
+
+/* Accepted, but probably not what was meant: c->warnings, "...: PATH: warning: ...". */
+static void
+vwarn(struct vctx *v, const char *src, int line, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	errlist_add(&v->c->warnings, src ? src : v->c->file, line, path, "warning: %s", msg);
 	free(msg);
 }
 
@@ -361,11 +377,89 @@ check_duplicate_servers(struct vctx *v, struct pool *p, size_t idx)
 
 /* ------------------------------------------------------------ vips */
 
+/* A scheduler that sends a flow to the same server on every router that has the same
+ * destinations (in the same order, which the dataplane keeps for these). */
+static bool
+sched_hashes(const char *s)
+{
+	return strcmp(s, "mh") == 0 || strcmp(s, "sh") == 0 || strcmp(s, "dh") == 0;
+}
+
+static size_t
+pool_static_servers(const struct pool *p)
+{
+	size_t k, n = 0;
+
+	for (k = 0; p != NULL && k < p->nservers; k++)
+		if (!p->servers[k].dynamic)
+			n++;
+	return n;
+}
+
+/*
+ * The scheduler when the file names none (then true).  Standalone: wlc.  With an election: mh with
+ * port hashing and fallback, which every router computes alike from the same destinations, so a
+ * router that takes the VIP over sends each established flow (picked up mid-flow with
+ * sloppy_tcp) to the server it was on (issue #17, tests/integration/failover-flows).
+ * A pool too large for mh's table keeps wlc, with a warning.
+ */
+static bool
+default_scheduler(struct vctx *v, struct service *s, const char *path)
+{
+	const struct pool *p;
+	char fp[192];
+
+	if (s->scheduler != NULL)
+		return false;
+	p = s->pool_name ? config_find_pool(v->c, s->pool_name) : NULL;
+	if (!v->c->election.present) {
+		s->scheduler = xstrdup(DEF_SCHEDULER);
+		return true;
+	}
+	if (pool_static_servers(p) > MODEL_MH_MAX_DESTS) {
+		s->scheduler = xstrdup(DEF_SCHEDULER);
+		vwarn(v, s->src, s->line, fpath(fp, sizeof(fp), path, "scheduler"), "not set: "
+		    "wlc, not mh (the default with an election), because pool \"%s\" has more "
+		    "servers than mh holds (%d); established connections are reset when another "
+		    "router takes the VIP", p->name, MODEL_MH_MAX_DESTS);
+		return true;
+	}
+	/* mh-port: one client's connections spread over the servers; mh-fallback: a new
+	 * connection that hashes to a server at weight 0 (down, drained) goes to the next
+	 * one instead of being refused (established ones are not moved either way) */
+	s->scheduler = xstrdup("mh");
+	s->sched_flags |= SCHED_F_PORT | SCHED_F_FALLBACK;
+	return true;
+}
+
+/*
+ * With an election, a TCP or SCTP service whose scheduler does not hash (wlc, rr, ...)
+ * loses its established connections on a failover: the new master has no entry for
+ * them and schedules each mid-flow packet afresh, most likely to another server,
+ * which answers with a reset.  Accepted (it may be what the operator wants), with a
+ * warning.  UDP is left alone: a datagram flow has no state to lose on the server.
+ */
+static void
+ha_scheduler_warn(struct vctx *v, const struct service *s, const char *path)
+{
+	char fp[192];
+
+	if (!v->c->election.present || s->scheduler == NULL || sched_hashes(s->scheduler))
+		return;
+	if (s->fwmark == 0 && s->protocol == PROTO_UDP)
+		return;
+	vwarn(v, s->src, s->line, fpath(fp, sizeof(fp), path, "scheduler"), "\"%s\" with an "
+	    "election: established connections are reset when another router takes the VIP "
+	    "(it schedules their next packet afresh); mh, the default with an election, "
+	    "keeps them", s->scheduler);
+}
+
 static void
 validate_service(struct vctx *v, struct vip *vp, size_t vi, struct service *s, size_t si)
 {
 	struct config *c = v->c;
 	char path[128], fp[192];
+	bool defaulted;
 	size_t k;
 
 	snprintf(path, sizeof(path), "vips[%zu].services[%zu]", vi, si);
@@ -382,9 +476,11 @@ validate_service(struct vctx *v, struct vip *vp, size_t vi, struct service *s, s
 		if (s->protocol == (enum proto)MODEL_UNSET)
 			s->protocol = PROTO_TCP;
 	}
-	def_str(&s->scheduler, DEF_SCHEDULER);
+	defaulted = default_scheduler(v, s, path);
 	if (s->bad)
 		return; /* its own error is the one to fix */
+	if (!defaulted)
+		ha_scheduler_warn(v, s, path);
 	if (!scheduler_known(s->scheduler))
 		verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "scheduler"), "unknown "
 		    "scheduler \"%.64s\" (rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos)",
@@ -811,6 +907,14 @@ validate_sections(struct vctx *v)
 		verr(v, c->ipvs.src, c->ipvs.line, "ipvs.reconcile_interval_ms", "%d: use 0 (off) "
 		    "or at least 1000", c->ipvs.reconcile_interval_ms);
 	def_int(&c->checks.jitter_percent, DEF_JITTER_PCT);
+	/* With an election, another router may take the VIP mid-flow: sloppy lets its IPVS
+	 * pick up a connection from a packet other than the first (a SYN or an INIT). */
+	if (c->election.present && c->ipvs.sloppy_tcp == 0)
+		vwarn(v, c->ipvs.src, c->ipvs.line, "ipvs.sloppy_tcp", "false with an election: "
+		    "established TCP connections are reset when another router takes the VIP "
+		    "(its IPVS ignores their packets, its TCP stack answers with a reset)");
+	def_int(&c->ipvs.sloppy_tcp, c->election.present ? 1 : 0);
+	def_int(&c->ipvs.sloppy_sctp, c->election.present ? 1 : 0);
 
 	def_int(&c->aws.verify_interval_ms, DEF_AWS_VERIFY_MS);
 	def_int(&c->aws.api_timeout_ms, DEF_AWS_TIMEOUT_MS);

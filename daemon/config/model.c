@@ -15,6 +15,9 @@ config_new(const char *file)
 	c->file = xstrdup(file ? file : "(config)");
 	c->router.line = 0;
 	c->ipvs.reconcile_interval_ms = MODEL_UNSET;
+	c->ipvs.sloppy_tcp = MODEL_UNSET;
+	c->ipvs.sloppy_sctp = MODEL_UNSET;
+	errlist_init(&c->warnings);
 	c->checks.jitter_percent = MODEL_UNSET;
 	c->election.advert_interval_ms = MODEL_UNSET;
 	c->election.preempt_delay_ms = MODEL_UNSET;
@@ -238,6 +241,7 @@ config_free(struct config *c)
 	if (c == NULL)
 		return;
 	free(c->file);
+	errlist_clear(&c->warnings);
 	for (i = 0; i < c->nsrcfiles; i++)
 		free(c->srcfiles[i]);
 	free(c->srcfiles);

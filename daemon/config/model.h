@@ -282,8 +282,8 @@ struct aws {
 struct ipvs_conf {
 	int reconcile_interval_ms;
 	bool flush_on_exit;
-	bool sloppy_tcp;
-	bool sloppy_sctp;
+	int sloppy_tcp;		/* bool; default: true when there is an election */
+	int sloppy_sctp;	/* bool; the same */
 	int line;
 	const char *src;	/* file of `line` (interned in config->srcfiles) */
 };
@@ -334,6 +334,9 @@ struct config {
 	size_t nvips;
 	struct pool *pools;
 	size_t npools;
+	/* "FILE:LINE: PATH: warning: ..." from the validator: accepted, but
+	 * probably not what was meant (-t prints them, the daemon logs them) */
+	struct errlist warnings;
 };
 
 /* Allocate an empty config with every field unset.  Never NULL (aborts on OOM). */

@@ -818,7 +818,7 @@ static void
 apply_sysctls(struct dataplane *dp, const struct config *c)
 {
 	static const char *const names[2] = {"sloppy_tcp", "sloppy_sctp"};
-	bool want[2] = {c->ipvs.sloppy_tcp, c->ipvs.sloppy_sctp};
+	bool want[2] = {c->ipvs.sloppy_tcp == 1, c->ipvs.sloppy_sctp == 1};
 	int i, r, v;
 
 	for (i = 0; i < 2; i++) {

@@ -165,7 +165,7 @@ follow(struct elect *e, const struct elect_event *ev, int64_t now)
 static bool
 preempting(const struct elect *e, int64_t now)
 {
-	return e->conf.preempt && now - e->started_ms >= e->conf.preempt_delay_ms;
+	return e->conf.preempt && !e->settling && now - e->started_ms >= e->conf.preempt_delay_ms;
 }
 
 /* RFC 5798 6.4.3: a higher priority, or the same and a higher address. */
@@ -307,6 +307,16 @@ on_track(struct elect *e, const struct elect_event *ev, int64_t now, struct elec
 
 	e->fault = ev->fault;
 	e->decrement = ev->decrement < 0 ? 0 : ev->decrement;
+	e->settling = ev->settling;
+	if (e->settling && e->state == ELECT_BACKUP && e->lower.af != 0) {
+		/* we were preempting a lower master: follow it again until our
+		 * pools have settled (if it has died, Master_Down still runs out) */
+		e->master = e->lower;
+		e->master_priority = e->lower_priority;
+		memset(&e->lower, 0, sizeof(e->lower));
+		e->master_down_at = now + elect_master_down_ms(e);
+		e->last_advert_ms = now;
+	}
 	if (e->state == ELECT_INIT || e->state == ELECT_FAULT) {
 		if (e->state == ELECT_FAULT && !e->fault && !e->take_fault)
 			leave_fault(e, now, out, "tracking recovered");

@@ -13,6 +13,12 @@
  *   - preempt_delay_ms: for that long after start, a BACKUP with preemption
  *     still accepts a lower-priority master (as if preempt were off), so a
  *     router that just booted gives its health checks time first.
+ *   - settling (TRACK): while the VIP's pools are still settling (a server
+ *     has not had its say yet: neither up nor failed), a BACKUP does not
+ *     preempt either.  Its IPVS table is still filling, so it would send
+ *     established flows elsewhere (mh): taking the VIP from a working master
+ *     waits until its table is what health says (issue #17).  A master that
+ *     dies is still replaced at once.
  *   - FAULT: tracking (interface down, pools below min_servers) takes the
  *     machine out of the election; leaving FAULT goes through BACKUP.
  *   - FAULT also when the VIP's address cannot be added (the caller reports
@@ -80,6 +86,7 @@ struct elect_event {
 	/* TRACK: the whole tracking state, not a delta */
 	bool fault;
 	int decrement; /* subtracted from the priority (never below 1) */
+	bool settling; /* the VIP's pools are still settling: do not preempt */
 };
 
 #define ELECT_ACT_SEND	  0x01 /* send an advert with out->advert_priority */
@@ -101,6 +108,7 @@ struct elect {
 	enum elect_state state;
 	bool fault;
 	int decrement;
+	bool settling;		  /* TRACK: no preemption while set */
 	int64_t started_ms;	  /* ELECT_EV_START: preempt_delay counts from here */
 	int master_adver_ms;	  /* Master_Adver_Interval */
 	int64_t master_down_at;	  /* BACKUP: become MASTER then, unless an advert comes */

@@ -92,6 +92,16 @@ void election_stop(struct election_rt *rt);
 void election_pool_health(struct election_rt *rt, const char *pool, bool below_min);
 
 /*
+ * Input from the health subsystem: every server of pool `pool` has had its say (up, or
+ * failed at least once), or not any more (new servers).  A VIP with a service on a pool
+ * not known to have settled (never reported counts as not settled) does not preempt a
+ * lower-priority master: its IPVS table is still filling, and with mh the flows it took
+ * over would go to other servers (issue #17).  A master that goes away is replaced as
+ * usual.  Remembered by pool name across reloads.
+ */
+void election_pool_settled(struct election_rt *rt, const char *pool, bool settled);
+
+/*
  * Role-change subscribers (the cloud hook): cb runs after the address and
  * the announcements, for every transition of every VIP, with the VIP as in
  * the running configuration.  It must not block.  Up to 8 subscribers;

@@ -59,6 +59,7 @@ struct inst {
 	int64_t last_ms; /* the last time fed to the machine */
 	bool fault;	 /* last tracking fed to the machine */
 	int decrement;
+	bool settling;	 /* the same: a pool of ours has not settled */
 	uint8_t hash[ELECT_HASH_LEN];
 	struct peer_rt *peers;
 	size_t npeers;
@@ -80,6 +81,8 @@ struct election_rt {
 	uint64_t boot;	  /* our boot id, random per start (authenticated mode) */
 	char **pools_down;
 	size_t npools_down;
+	char **pools_settled;	/* election_pool_settled said so (by name) */
+	size_t npools_settled;
 	struct sub subs[MAX_SUBS];
 	size_t nsubs;
 	struct list_node jobs; /* notify jobs, FIFO (election_notify.c) */

@@ -18,6 +18,7 @@
 #include "vip.h"
 
 static bool track_pool_down(const struct election_rt *rt, const char *pool);
+static bool track_pool_settled(const struct election_rt *rt, const char *pool);
 
 void
 track_update(struct inst *in, bool force)
@@ -25,7 +26,7 @@ track_update(struct inst *in, bool force)
 	const struct config *c = in->rt->conf;
 	const struct vip *v = in->v;
 	struct elect_event ev = {.type = ELECT_EV_TRACK};
-	char why[160] = "";
+	char why[160] = "", unsettled[96] = "";
 	size_t i;
 	int n = 0;
 
@@ -47,7 +48,24 @@ track_update(struct inst *in, bool force)
 		else
 			ev.decrement = v->priority_decrement;
 	}
-	if (!force && ev.fault == in->fault && ev.decrement == in->decrement)
+	for (i = 0; i < v->nservices; i++) {
+		const char *p = v->services[i].pool_name;
+
+		if (p == NULL || track_pool_settled(in->rt, p))
+			continue;
+		if (!ev.settling)
+			snprintf(unsettled, sizeof(unsettled), "%s", p);
+		ev.settling = true;
+	}
+	if (ev.settling != in->settling) {
+		if (ev.settling)
+			log_vip(LOG_INFO, in->name, "pool %s: health checks still settling: no "
+			    "preemption of a lower-priority master until they have", unsettled);
+		else
+			log_vip(LOG_INFO, in->name, "pools settled: preemption allowed");
+	}
+	if (!force && ev.fault == in->fault && ev.decrement == in->decrement &&
+	    ev.settling == in->settling)
 		return;
 	if (ev.fault != in->fault || ev.decrement != in->decrement) {
 		if (n > 2)
@@ -62,6 +80,7 @@ track_update(struct inst *in, bool force)
 	}
 	in->fault = ev.fault;
 	in->decrement = ev.decrement;
+	in->settling = ev.settling;
 	inst_feed(in, &ev);
 }
 
@@ -132,6 +151,39 @@ election_pool_health(struct election_rt *rt, const char *pool, bool below_min)
 		track_update(rt->insts[i], false);
 }
 
+static bool
+track_pool_settled(const struct election_rt *rt, const char *pool)
+{
+	size_t i;
+
+	for (i = 0; i < rt->npools_settled; i++)
+		if (strcmp(rt->pools_settled[i], pool) == 0)
+			return true;
+	return false;
+}
+
+void
+election_pool_settled(struct election_rt *rt, const char *pool, bool settled)
+{
+	size_t i;
+
+	if (rt == NULL || pool == NULL || track_pool_settled(rt, pool) == settled)
+		return;
+	if (settled) {
+		rt->pools_settled = xreallocarray(rt->pools_settled, rt->npools_settled + 1,
+		    sizeof(*rt->pools_settled));
+		rt->pools_settled[rt->npools_settled++] = xstrdup(pool);
+	} else {
+		for (i = 0; i < rt->npools_settled; i++)
+			if (strcmp(rt->pools_settled[i], pool) == 0)
+				break;
+		free(rt->pools_settled[i]);
+		rt->pools_settled[i] = rt->pools_settled[--rt->npools_settled];
+	}
+	for (i = 0; i < rt->ninsts; i++)
+		track_update(rt->insts[i], false);
+}
+
 void
 track_free(struct election_rt *rt)
 {
@@ -142,4 +194,9 @@ track_free(struct election_rt *rt)
 	free(rt->pools_down);
 	rt->pools_down = NULL;
 	rt->npools_down = 0;
+	for (i = 0; i < rt->npools_settled; i++)
+		free(rt->pools_settled[i]);
+	free(rt->pools_settled);
+	rt->pools_settled = NULL;
+	rt->npools_settled = 0;
 }

@@ -366,7 +366,7 @@ main(int argc, char **argv)
 	const char *conf = NULL, *hang = NULL;
 	long long seconds = 0, tick = 10, warm = 0;
 	bool dump = false, debug = false;
-	struct checks_hooks hooks = { on_changed, NULL, NULL };
+	struct checks_hooks hooks = { on_changed, NULL, NULL, NULL };
 	const struct check_stats *st;
 	struct config *c = NULL;
 	struct checks *cs;

@@ -69,7 +69,7 @@ health_of(const struct checks *cs, const char *pool, const char *dest)
 static void
 test_dedup_and_ports(void **state)
 {
-	const struct checks_hooks hooks = { NULL, on_pool, NULL };
+	const struct checks_hooks hooks = { NULL, on_pool, NULL, NULL };
 	struct config *c = load(
 	    "vips = ( { name = \"v\"; address = \"198.51.100.10\"; interface = \"eth0\";\n"
 	    "  services = ( { port = 80; pool = \"a\"; }, { port = 443; pool = \"a\"; method = \"nat\"; },\n"
@@ -141,7 +141,7 @@ test_identity_across_apply(void **state)
 	    "  servers = ( { address = \"192.0.2.11\"; port = 80; },\n"
 	    "              { address = \"192.0.2.12\"; port = 80; check = { type = \"http\"; }; },\n"
 	    "              { address = \"192.0.2.13\"; port = 80; } ); } );\n";
-	const struct checks_hooks hooks = { NULL, on_pool, NULL };
+	const struct checks_hooks hooks = { NULL, on_pool, NULL, NULL };
 	struct config *a = load(text_a), *b = load(text_b);
 	const struct health *h11, *h12;
 	struct checks *cs;

@@ -338,6 +338,97 @@ test_defaults(void **state)
 	errlist_clear(&el);
 }
 
+/*
+ * Issue #17: a VIP with an election keeps established connections across a failover by
+ * default: mh with port hashing and sloppy_tcp/sctp.  Standalone stays wlc, no sloppy.
+ * Another scheduler on a TCP service with an election, or sloppy_tcp = false, is
+ * accepted with a warning naming the setting; a UDP service is not warned about.
+ */
+#define HA_VIPS(svc) \
+	"vips = ( { name = \"v1\"; address = \"198.51.100.10\"; interface = \"eth0\"; vrid = 1; " \
+	"services = ( " svc " ); } );\n"
+
+static void
+test_ha_defaults(void **state)
+{
+	struct errlist el;
+	struct config *c;
+	struct service *s;
+	struct tbuf b;
+	size_t i;
+
+	(void)state;
+	/* standalone */
+	c = t_conf(T_POOL T_VIP, NULL, &el);
+	assert_non_null(c);
+	assert_string_equal(c->vips[0].services[0].scheduler, "wlc");
+	assert_int_equal(c->vips[0].services[0].sched_flags, 0);
+	assert_int_equal(c->ipvs.sloppy_tcp, 0);
+	assert_int_equal(c->ipvs.sloppy_sctp, 0);
+	assert_int_equal(c->warnings.n, 0);
+	config_free(c);
+	errlist_clear(&el);
+
+	/* with an election: mh + mh-port, sloppy, no warning */
+	c = t_conf(T_POOL ELECTION2 HA_VIPS("{ port = 80; pool = \"web\"; }"), "a", &el);
+	if (c == NULL)
+		t_dump_errors(&el);
+	assert_non_null(c);
+	s = &c->vips[0].services[0];
+	assert_string_equal(s->scheduler, "mh");
+	assert_int_equal(s->sched_flags, SCHED_F_PORT | SCHED_F_FALLBACK);
+	assert_int_equal(c->ipvs.sloppy_tcp, 1);
+	assert_int_equal(c->ipvs.sloppy_sctp, 1);
+	assert_int_equal(c->warnings.n, 0);
+	config_free(c);
+	errlist_clear(&el);
+
+	/* the operator's word stands, with a warning where it loses connections */
+	c = t_conf(T_POOL ELECTION2 "ipvs = { sloppy_tcp = false; };\n"
+	    HA_VIPS("{ port = 80; pool = \"web\"; scheduler = \"wlc\"; },"
+		 "{ port = 443; pool = \"web\"; scheduler = \"sh\"; },"
+		 "{ protocol = \"udp\"; port = 53; pool = \"web\"; scheduler = \"rr\"; }"),
+	    "a", &el);
+	if (c == NULL)
+		t_dump_errors(&el);
+	assert_non_null(c);
+	assert_int_equal(c->ipvs.sloppy_tcp, 0);
+	assert_int_equal(c->ipvs.sloppy_sctp, 1);
+	if (c->warnings.n != 2 ||
+	    !t_has(&c->warnings, "t.conf:3: ipvs.sloppy_tcp: warning: false with an election") ||
+	    !t_has(&c->warnings, "t.conf:4: vips[0].services[0].scheduler: warning: \"wlc\" with "
+		"an election: established connections are reset")) {
+		t_dump_errors(&c->warnings);
+		fail();
+	}
+	config_free(c);
+	errlist_clear(&el);
+
+	/* a pool too large for mh keeps wlc, and says so */
+	tbuf_init(&b);
+	tbuf_printf(&b, ELECTION2 "pools = ( { name = \"big\"; check = { type = \"none\"; }; "
+	    "servers = (\n");
+	for (i = 0; i < MODEL_MH_MAX_DESTS + 1; i++)
+		tbuf_printf(&b, "%s{ address = \"10.%zu.%zu.%zu\"; }\n", i ? "," : "",
+		    i / 62500, i / 250 % 250, i % 250 + 1);
+	tbuf_printf(&b, "); } );\nvips = ( { name = \"v\"; address = \"198.51.100.1\"; vrid = 1; "
+	    "interface = \"e\"; services = ( { port = 80; pool = \"big\"; } ); } );\n");
+	c = t_conf(b.s, "a", &el);
+	if (c == NULL)
+		t_dump_errors(&el);
+	assert_non_null(c);
+	assert_string_equal(c->vips[0].services[0].scheduler, "wlc");
+	if (c->warnings.n != 1 || !t_has(&c->warnings, "vips[0].services[0].scheduler: warning: "
+	    "not set: wlc, not mh (the default with an election), because pool \"big\" has more "
+	    "servers than mh holds (4093)")) {
+		t_dump_errors(&c->warnings);
+		fail();
+	}
+	config_free(c);
+	errlist_clear(&el);
+	tbuf_free(&b);
+}
+
 static void
 test_inheritance(void **state)
 {
@@ -433,6 +524,7 @@ main(void)
 		cmocka_unit_test(test_mh_pool_limit),
 		cmocka_unit_test(test_minimal_valid),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_ha_defaults),
 		cmocka_unit_test(test_inheritance),
 		cmocka_unit_test(test_router_name_override),
 		cmocka_unit_test(test_aws_implied_by_eip),

@@ -38,6 +38,7 @@ struct step {
 	int interval;		/* ADVERT: interval; RECONF: new interval (0: same) */
 	bool fault;		/* TRACK; RECONF: standalone */
 	int dec;		/* TRACK */
+	bool settle;		/* TRACK: the pools are still settling */
 	enum elect_state want;
 	unsigned acts;
 	int adv_prio;		/* checked when acts has A_SEND */
@@ -159,6 +160,41 @@ static const struct scenario scenarios[] = {
 	    {1000, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 1320},
 	    {1100, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 1320},
 	    {1320, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 200},
+	    {.t = -1}}},
+    /* issue #17: a router whose pools are still settling does not take the VIP from a
+     * working master (its table is still filling: flows would move); a dead master is
+     * still replaced */
+    {"settling: a lower master is followed until the pools settle, then preempted", 200, 100,
+	true, 0, false, 10,
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 321},
+	    {10, TRACK, .settle = true, .want = ELECT_BACKUP, .deadline = 321},
+	    {100, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 421},
+	    {200, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 521},
+	    {250, TRACK, .settle = false, .want = ELECT_BACKUP, .deadline = 521},
+	    {300, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 521},
+	    {400, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 521},
+	    {521, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 200,
+		.why = "preempting 192.0.2.20 (priority 100, ours 200)"},
+	    {.t = -1}}},
+    {"settling again while preempting: the lower master is followed again", 200, 100, true,
+	0, false, 10,
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 321},
+	    {100, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 321},
+	    {150, TRACK, .settle = true, .want = ELECT_BACKUP, .deadline = 471},
+	    {250, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 571},
+	    {.t = -1}}},
+    {"settling: a lower master that dies is still replaced", 200, 100, true, 0, false, 10,
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 321},
+	    {100, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 321},
+	    {150, TRACK, .settle = true, .want = ELECT_BACKUP, .deadline = 471},
+	    {471, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 200,
+		.why = "no advert from 192.0.2.20 (priority 100) for 321 ms"},
+	    {.t = -1}}},
+    {"settling: no master at all, the VIP is taken as usual", 200, 100, true, 0, false, 10,
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 321},
+	    {10, TRACK, .settle = true, .want = ELECT_BACKUP, .deadline = 321},
+	    {321, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 200,
+		.why = "no master heard for 321 ms"},
 	    {.t = -1}}},
     {"tracking fault: a master releases with priority 0, comes back via BACKUP", 100, 100,
 	true, 0, false, 10,
@@ -312,6 +348,7 @@ run_scenario(const struct scenario *sc)
 			ev.interval_ms = s->interval;
 			ev.fault = s->fault;
 			ev.decrement = s->dec;
+			ev.settling = s->settle;
 			elect_input(&e, &ev, s->t, &o);
 		}
 		if (e.state != s->want || o.actions != s->acts ||

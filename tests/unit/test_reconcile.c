@@ -954,15 +954,16 @@ test_desired_from_config(void **state)
 		}
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "\n");
 	}
-	/* ports: the server's, else the pool's, else the service's (0 for fwmark) */
+	/* ports: the server's, else the pool's, else the service's (0 for fwmark); a
+	 * service without a scheduler gets mh + mh-port + mh-fallback (f18): the config has an election */
 	assert_string_equal(buf,
 	    "tcp 198.51.100.10:80 mh f18 t0 m32: 10.0.0.1:80/1/dr/0/0/0/0 "
 	    "10.0.0.2:80/2/dr/0/0/0/0 10.0.0.3:80/0/dr/0/0/0/0\n"
-	    "tcp 198.51.100.10:8443 wlc f0 t0 m32: 10.0.0.8:8080/1/nat/0/0/0/0 "
+	    "tcp 198.51.100.10:8443 mh f18 t0 m32: 10.0.0.8:8080/1/nat/0/0/0/0 "
 	    "10.0.0.9:9000/1/nat/0/0/0/0\n"
 	    "udp 198.51.100.10:53 rr f1 t300 m24: 10.0.0.53:53/1/dr/0/0/0/0\n"
-	    "tcp [2001:db8::10]:443 wlc f0 t0 m128: [2001:db8::1]:443/1/dr/0/0/0/100\n"
-	    "fwmark 7 wlc f0 t0 m32: 10.0.0.1/1/tun/1/6080/1/0 10.0.0.2/2/tun/1/6080/1/0 "
+	    "tcp [2001:db8::10]:443 mh f18 t0 m128: [2001:db8::1]:443/1/dr/0/0/0/100\n"
+	    "fwmark 7 mh f18 t0 m32: 10.0.0.1/1/tun/1/6080/1/0 10.0.0.2/2/tun/1/6080/1/0 "
 	    "10.0.0.3/0/tun/1/6080/1/0\n");
 	assert_int_equal(nps, 4);
 	free(ps);
