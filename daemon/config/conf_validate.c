@@ -63,17 +63,25 @@ static void vwarn(struct vctx *, const char *, int, const char *, const char *, 
 static void check_duplicate_servers(struct vctx *, struct pool *, size_t);
 
 
+/* One diagnostic into `el`, naming the file (the object's, else the config's). */
+static void
+vadd(struct vctx *v, struct errlist *el, const char *prefix, const char *src, int line,
+    const char *path, const char *fmt, va_list ap)
+{
+	char *msg = xvasprintf(fmt, ap);
+
+	errlist_add(el, src ? src : v->c->file, line, path, "%s%s", prefix, msg);
+	free(msg);
+}
+
 static void
 verr(struct vctx *v, const char *src, int line, const char *path, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 
 	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
+	vadd(v, v->el, "", src, line, path, fmt, ap);
 	va_end(ap);
-	errlist_add(v->el, src ? src : v->c->file, line, path, "%s", msg);
-	free(msg);
 }
 
 /* Accepted, but probably not what was meant: c->warnings, "...: PATH: warning: ...". */
@@ -81,13 +89,10 @@ static void
 vwarn(struct vctx *v, const char *src, int line, const char *path, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 
 	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
+	vadd(v, &v->c->warnings, "warning: ", src, line, path, fmt, ap);
 	va_end(ap);
-	errlist_add(&v->c->warnings, src ? src : v->c->file, line, path, "warning: %s", msg);
-	free(msg);
 }
 
 static void

@@ -118,15 +118,48 @@ track_on_link(void *arg, const char *ifname, bool up)
 	}
 }
 
+/* Is `name` in the list? */
 static bool
-track_pool_down(const struct election_rt *rt, const char *pool)
+names_has(char *const *v, size_t n, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < rt->npools_down; i++)
-		if (strcmp(rt->pools_down[i], pool) == 0)
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], name) == 0)
 			return true;
 	return false;
+}
+
+/* Put `name` in the list or take it out; false when it was already so. */
+static bool
+names_set(char ***v, size_t *n, const char *name, bool in)
+{
+	size_t i;
+
+	if (names_has(*v, *n, name) == in)
+		return false;
+	if (in) {
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[(*n)++] = xstrdup(name);
+		return true;
+	}
+	for (i = 0; strcmp((*v)[i], name) != 0; i++)
+		;
+	free((*v)[i]);
+	(*v)[i] = (*v)[--*n];
+	return true;
+}
+
+static bool
+track_pool_down(const struct election_rt *rt, const char *pool)
+{
+	return names_has(rt->pools_down, rt->npools_down, pool);
+}
+
+static bool
+track_pool_settled(const struct election_rt *rt, const char *pool)
+{
+	return names_has(rt->pools_settled, rt->npools_settled, pool);
 }
 
 void
@@ -134,32 +167,11 @@ election_pool_health(struct election_rt *rt, const char *pool, bool below_min)
 {
 	size_t i;
 
-	if (pool == NULL || track_pool_down(rt, pool) == below_min)
+	if (rt == NULL || pool == NULL ||
+	    !names_set(&rt->pools_down, &rt->npools_down, pool, below_min))
 		return;
-	if (below_min) {
-		rt->pools_down =
-		    xreallocarray(rt->pools_down, rt->npools_down + 1, sizeof(*rt->pools_down));
-		rt->pools_down[rt->npools_down++] = xstrdup(pool);
-	} else {
-		for (i = 0; i < rt->npools_down; i++)
-			if (strcmp(rt->pools_down[i], pool) == 0)
-				break;
-		free(rt->pools_down[i]);
-		rt->pools_down[i] = rt->pools_down[--rt->npools_down];
-	}
 	for (i = 0; i < rt->ninsts; i++)
 		track_update(rt->insts[i], false);
-}
-
-static bool
-track_pool_settled(const struct election_rt *rt, const char *pool)
-{
-	size_t i;
-
-	for (i = 0; i < rt->npools_settled; i++)
-		if (strcmp(rt->pools_settled[i], pool) == 0)
-			return true;
-	return false;
 }
 
 void
@@ -167,19 +179,9 @@ election_pool_settled(struct election_rt *rt, const char *pool, bool settled)
 {
 	size_t i;
 
-	if (rt == NULL || pool == NULL || track_pool_settled(rt, pool) == settled)
+	if (rt == NULL || pool == NULL ||
+	    !names_set(&rt->pools_settled, &rt->npools_settled, pool, settled))
 		return;
-	if (settled) {
-		rt->pools_settled = xreallocarray(rt->pools_settled, rt->npools_settled + 1,
-		    sizeof(*rt->pools_settled));
-		rt->pools_settled[rt->npools_settled++] = xstrdup(pool);
-	} else {
-		for (i = 0; i < rt->npools_settled; i++)
-			if (strcmp(rt->pools_settled[i], pool) == 0)
-				break;
-		free(rt->pools_settled[i]);
-		rt->pools_settled[i] = rt->pools_settled[--rt->npools_settled];
-	}
 	for (i = 0; i < rt->ninsts; i++)
 		track_update(rt->insts[i], false);
 }
