@@ -405,7 +405,7 @@ pool_static_servers(const struct pool *p)
  * The scheduler when the file names none (then true).  Standalone: wlc.  With an election: mh with
  * port hashing and fallback, which every router computes alike from the same destinations, so a
  * router that takes the VIP over sends each established flow (picked up mid-flow with
- * sloppy_tcp) to the server it was on (issue #17, tests/integration/failover-flows).
+ * sloppy_tcp) to the server it was on (issue #17, bench/failover-flows).
  * A pool too large for mh's table keeps wlc, with a warning.
  */
 static bool
@@ -555,11 +555,8 @@ validate_service(struct vctx *v, struct vip *vp, size_t vi, struct service *s, s
 		return; /* nothing to check through a pool that did not load */
 	/* mh cannot be bound to more destinations than its table has slots */
 	if (strcmp(s->scheduler, "mh") == 0) {
-		size_t nstatic = 0;
+		size_t nstatic = pool_static_servers(s->pool);
 
-		for (k = 0; k < s->pool->nservers; k++)
-			if (!s->pool->servers[k].dynamic)
-				nstatic++;
 		if (nstatic > MODEL_MH_MAX_DESTS)
 			verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "pool"),
 			    "pool \"%s\" has %zu servers; scheduler mh holds at most %d "

@@ -162,43 +162,47 @@ track_pool_settled(const struct election_rt *rt, const char *pool)
 	return names_has(rt->pools_settled, rt->npools_settled, pool);
 }
 
-void
-election_pool_health(struct election_rt *rt, const char *pool, bool below_min)
+/* A pool entered or left one of the lists: every VIP looks again. */
+static void
+track_names_update(struct election_rt *rt, char ***v, size_t *n, const char *pool, bool in)
 {
 	size_t i;
 
-	if (rt == NULL || pool == NULL ||
-	    !names_set(&rt->pools_down, &rt->npools_down, pool, below_min))
+	if (pool == NULL || !names_set(v, n, pool, in))
 		return;
 	for (i = 0; i < rt->ninsts; i++)
 		track_update(rt->insts[i], false);
+}
+
+void
+election_pool_health(struct election_rt *rt, const char *pool, bool below_min)
+{
+	if (rt != NULL)
+		track_names_update(rt, &rt->pools_down, &rt->npools_down, pool, below_min);
 }
 
 void
 election_pool_settled(struct election_rt *rt, const char *pool, bool settled)
 {
+	if (rt != NULL)
+		track_names_update(rt, &rt->pools_settled, &rt->npools_settled, pool, settled);
+}
+
+static void
+names_free(char ***v, size_t *n)
+{
 	size_t i;
 
-	if (rt == NULL || pool == NULL ||
-	    !names_set(&rt->pools_settled, &rt->npools_settled, pool, settled))
-		return;
-	for (i = 0; i < rt->ninsts; i++)
-		track_update(rt->insts[i], false);
+	for (i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
 }
 
 void
 track_free(struct election_rt *rt)
 {
-	size_t i;
-
-	for (i = 0; i < rt->npools_down; i++)
-		free(rt->pools_down[i]);
-	free(rt->pools_down);
-	rt->pools_down = NULL;
-	rt->npools_down = 0;
-	for (i = 0; i < rt->npools_settled; i++)
-		free(rt->pools_settled[i]);
-	free(rt->pools_settled);
-	rt->pools_settled = NULL;
-	rt->npools_settled = 0;
+	names_free(&rt->pools_down, &rt->npools_down);
+	names_free(&rt->pools_settled, &rt->npools_settled);
 }
