@@ -25,6 +25,7 @@
 #include "checks.h"
 #include "cloud.h"
 #include "dataplane.h"
+#include "syncd.h"
 #include "election.h"
 #include "log.h"
 #include "loop.h"
@@ -524,6 +525,7 @@ daemon_start(struct daemon *d)
 
 		d->checks = checks_new(&ch);
 		d->dataplane = dataplane_new(&dh);
+		d->syncd = syncd_new();
 		d->cloud = cloud_new(&cl);
 		d->endpoints = endpoints_new(&eh);
 		d->control = control_new(&co);
@@ -729,6 +731,10 @@ daemon_apply(struct daemon *d, struct config *old_conf, struct config *new_conf)
 	endpoints_apply(d->endpoints, old_conf, new_conf); /* dynamic servers first: everyone sees them */
 	cloud_apply(d->cloud, old_conf, new_conf); /* records exist before their first role change */
 	election_apply(d->election, old_conf, new_conf);
+	/* the sync daemon follows its VIP's role: known once the election has the VIP */
+	syncd_role(d->syncd, new_conf->election.sync.vip != NULL &&
+	    election_role(d->election, new_conf->election.sync.vip) == ELECT_MASTER);
+	syncd_configure(d->syncd, &new_conf->election.sync);
 	checks_apply(d->checks, new_conf); /* after the election: it hears of pool health */
 	dataplane_apply(d->dataplane, old_conf, new_conf); /* reconciles, deferred, with health known */
 	control_apply(d->control, old_conf, new_conf);
@@ -780,6 +786,8 @@ daemon_stop(struct daemon *d)
 	d->cloud = NULL;
 	election_stop(d->election); /* priority-0 adverts, addresses removed, notify run out */
 	d->election = NULL;
+	syncd_free(d->syncd); /* the daemon it started stops: a backup took the VIP over */
+	d->syncd = NULL;
 	dataplane_fini(d->dataplane); /* IPVS rules stay unless ipvs.flush_on_exit */
 	d->dataplane = NULL;
 	loop_fini(); /* drops a pending reload too */
@@ -909,6 +917,9 @@ on_role(void *arg, const struct vip *v, enum elect_state from, enum elect_state 
 		return;
 	}
 	cloud_role(d->cloud, v, from == ELECT_MASTER, to == ELECT_MASTER);
+	if (d->conf != NULL && d->conf->election.sync.vip != NULL && v->name != NULL &&
+	    strcmp(v->name, d->conf->election.sync.vip) == 0)
+		syncd_role(d->syncd, to == ELECT_MASTER);
 }
 
 static bool
@@ -1060,6 +1071,9 @@ ctl_status_more(void *arg, struct tbuf *out)
 	const struct daemon *d = arg;
 
 	endpoints_status(d->endpoints, out);
+	if (d->conf != NULL && d->conf->election.sync.present)
+		tbuf_printf(out, "\nsync daemon: %s (follows vip %s)\n", syncd_state(d->syncd),
+		    d->conf->election.sync.vip);
 }
 
 static bool

@@ -63,6 +63,7 @@ struct daemon {
 	struct election_rt *election; /* election.c: instances per VIP, roles */
 	struct checks *checks;	      /* checks.c: health table and probes */
 	struct dataplane *dataplane;  /* dataplane.c: IPVS table, applied view */
+	struct syncd *syncd;	      /* syncd.c: the kernel's connection sync daemon */
 	struct cloud *cloud;	      /* cloud.c: EIPs / private IPs follow the roles */
 	struct control *control;      /* control.c: ipvs-routerctl and metrics */
 	struct endpoints *endpoints;  /* endpoints.c: pools fed by endpoint files */

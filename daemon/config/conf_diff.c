@@ -424,6 +424,16 @@ sections(struct conf_diff *cd, const struct config *x, const struct config *y)
 		if (!argv_equal(ea->notify_argv, ea->notify_argc, eb->notify_argv, eb->notify_argc))
 			det_part(&d, "notify.command");
 		D_INT(&d, ea, eb, notify_timeout_ms, "notify.timeout_ms");
+		if (ea->sync.present != eb->sync.present)
+			det_part(&d, "%s", eb->sync.present ? "sync_daemon added" : "sync_daemon removed");
+		else if (ea->sync.present) {
+			D_STR(&d, &ea->sync, &eb->sync, vip, "sync_daemon.vip");
+			D_STR(&d, &ea->sync, &eb->sync, interface, "sync_daemon.interface");
+			D_INT(&d, &ea->sync, &eb->sync, syncid, "sync_daemon.syncid");
+			d_addr(&d, &ea->sync.group, &eb->sync.group, "sync_daemon.group");
+			D_INT(&d, &ea->sync, &eb->sync, port, "sync_daemon.port");
+			D_INT(&d, &ea->sync, &eb->sync, ttl, "sync_daemon.ttl");
+		}
 		add(cd, CHANGE_CHANGED, xstrdup("election"), &d);
 		walk(cd, ea->peers, ea->npeers, eb->peers, eb->npeers, sizeof(struct peer),
 		    peer_cmp, peer_same, peer_one, NULL);

@@ -241,6 +241,16 @@ dump_top(struct out *o, const struct config *c)
 			put_int(o, "timeout_ms", e->notify_timeout_ms);
 			close_group(o, true);
 		}
+		if (e->sync.present) {
+			open_group(o, "sync_daemon");
+			put_str(o, "vip", e->sync.vip);
+			put_str(o, "interface", e->sync.interface);
+			put_int(o, "syncid", e->sync.syncid);
+			put_addr(o, "group", &e->sync.group);
+			put_int(o, "port", e->sync.port);
+			put_int(o, "ttl", e->sync.ttl);
+			close_group(o, true);
+		}
 		put(o, "peers = (");
 		o->depth++;
 		for (i = 0; i < e->npeers; i++) {

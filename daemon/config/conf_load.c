@@ -505,6 +505,24 @@ ld_notify(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	WALK_GROUP(ld, s, path, notify_fields, obj);
 }
 
+static void
+ld_sync(struct loader *ld, config_setting_t *s, const char *path, void *obj)
+{
+	static const struct field sync_fields[] = {
+		FLD(sync_daemon, "vip", F_STR, vip, 0, 0, 0),
+		FLD(sync_daemon, "interface", F_STR, interface, 0, 0, 0),
+		FLD(sync_daemon, "syncid", F_INT, syncid, 0, 255, 0),
+		FLD(sync_daemon, "group", F_ADDR, group, 0, 0, 0),
+		FLD(sync_daemon, "port", F_INT, port, 1, 65535, 0),
+		FLD(sync_daemon, "ttl", F_INT, ttl, 1, 255, 0),
+	};
+	struct sync_daemon *sd = &((struct election *)obj)->sync;
+
+	sd->present = true;
+	walk_set_loc(ld, s, &sd->line, &sd->src);
+	WALK_GROUP(ld, s, path, sync_fields, sd);
+}
+
 static const struct field election_fields[] = {
 	FLD(election, "advert_interval_ms", F_INT, advert_interval_ms, 10, 40950, 0),
 	FENUM(election, "auth", auth, auth_mode_from_str, "none or hmac-sha256"),
@@ -515,6 +533,7 @@ static const struct field election_fields[] = {
 	FLD(election, "check_ttl", F_TBOOL, ttl_check, 0, 0, 0),
 	FFUNC("notify", ld_notify, 0),
 	FFUNC("peers", ld_peers, F_REQUIRED),
+	FFUNC("sync_daemon", ld_sync, 0),
 };
 
 /* ------------------------------------------------------------ top level */

@@ -30,6 +30,8 @@
 #define DEF_JITTER_PCT		10
 #define DEF_ADVERT_MS		100
 #define DEF_NOTIFY_MS		10000
+#define DEF_SYNC_PORT		8848		/* the kernel's (IP_VS_SYNC_PORT) */
+#define DEF_SYNC_GROUP		0xe0000051u	/* 224.0.0.81, the kernel's (IP_VS_SYNC_GROUP) */
 #define DEF_PRIORITY		100
 #define DEF_DECREMENT		50
 #define DEF_GARP_COUNT		3
@@ -437,6 +439,19 @@ default_scheduler(struct vctx *v, struct service *s, const char *path)
 	return true;
 }
 
+/* Whether election.sync_daemon follows the role of VIP vp (named, or the only VIP). */
+static bool
+sync_follows(const struct config *c, const struct vip *vp)
+{
+	const struct sync_daemon *sd = &c->election.sync;
+
+	if (!c->election.present || !sd->present)
+		return false;
+	if (sd->vip == NULL)
+		return c->nvips == 1;
+	return vp->name != NULL && strcmp(sd->vip, vp->name) == 0;
+}
+
 /*
  * With an election, a TCP or SCTP service whose scheduler does not hash (wlc, rr, ...)
  * loses its established connections on a failover: the new master has no entry for
@@ -445,12 +460,14 @@ default_scheduler(struct vctx *v, struct service *s, const char *path)
  * warning.  UDP is left alone: a datagram flow has no state to lose on the server.
  */
 static void
-ha_scheduler_warn(struct vctx *v, const struct service *s, const char *path)
+ha_scheduler_warn(struct vctx *v, const struct vip *vp, const struct service *s, const char *path)
 {
 	char fp[192];
 
 	if (!v->c->election.present || s->scheduler == NULL || sched_hashes(s->scheduler))
 		return;
+	if (sync_follows(v->c, vp))
+		return;	/* the new master knows the connections from the sync daemon */
 	if (s->fwmark == 0 && s->protocol == PROTO_UDP)
 		return;
 	vwarn(v, s->src, s->line, fpath(fp, sizeof(fp), path, "scheduler"), "\"%s\" with an "
@@ -485,7 +502,7 @@ validate_service(struct vctx *v, struct vip *vp, size_t vi, struct service *s, s
 	if (s->bad)
 		return; /* its own error is the one to fix */
 	if (!defaulted)
-		ha_scheduler_warn(v, s, path);
+		ha_scheduler_warn(v, vp, s, path);
 	if (!scheduler_known(s->scheduler))
 		verr(v, s->src, s->line, fpath(fp, sizeof(fp), path, "scheduler"), "unknown "
 		    "scheduler \"%.64s\" (rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos)",
@@ -817,6 +834,68 @@ validate_vip_set(struct vctx *v)
 	}
 }
 
+/*
+ * election.sync_daemon, once the VIPs are checked: it follows one VIP's role (the only
+ * one when it names none), on that VIP's interface, syncid its vrid.  The kernel takes
+ * only a multicast group: its backup daemon joins the group (IPVS_CMD_NEW_DAEMON with
+ * a unicast IPVS_DAEMON_ATTR_MCAST_GROUP is refused with EINVAL; tests/integration/
+ * ipvs-syncd pins it).
+ */
+static void
+validate_sync(struct vctx *v)
+{
+	struct config *c = v->c;
+	struct sync_daemon *sd = &c->election.sync;
+	const struct vip *vp = NULL;
+	char a[SOCKADDR_X_STRLEN];
+	size_t i, n = 0;
+
+	def_int(&sd->port, DEF_SYNC_PORT);
+	def_int(&sd->ttl, 1);
+	if (!c->election.present || !sd->present)
+		return;
+	if (sd->vip != NULL) {
+		vp = config_find_vip(c, sd->vip);
+		if (vp == NULL)
+			verr(v, sd->src, sd->line, "election.sync_daemon.vip", "\"%.64s\" is not "
+			    "one of the vips", sd->vip);
+	} else {
+		for (i = 0; i < c->nvips; i++)
+			if (!c->vips[i].bad) {
+				vp = &c->vips[i];
+				n++;
+			}
+		if (n != 1) {
+			verr(v, sd->src, sd->line, "election.sync_daemon.vip", "needed: %zu VIPs "
+			    "have an election; name the one whose master runs the master sync "
+			    "daemon", n);
+			vp = NULL;
+		} else {
+			sd->vip = xstrdup(vp->name);
+		}
+	}
+	if (sd->interface == NULL && vp != NULL && vp->interface != NULL)
+		sd->interface = xstrdup(vp->interface);
+	if (sd->interface == NULL && vp != NULL)
+		verr(v, sd->src, sd->line, "election.sync_daemon.interface", "needed: vip \"%s\" "
+		    "has no interface", vp->name);
+	else if (sd->interface != NULL && (strlen(sd->interface) == 0 ||
+	    strlen(sd->interface) > IFNAME_MAX || strchr(sd->interface, '/') != NULL))
+		verr(v, sd->src, sd->line, "election.sync_daemon.interface", "\"%.64s\" is not a "
+		    "valid interface name", sd->interface);
+	if (sd->syncid == MODEL_UNSET)
+		sd->syncid = vp != NULL ? vp->vrid : 0;
+	if (sd->group.af == 0) {
+		sd->group.af = AF_INET;
+		sd->group.a.v4.s_addr = htonl(DEF_SYNC_GROUP);
+	} else if (sd->group.af == AF_INET ? (ntohl(sd->group.a.v4.s_addr) >> 28) != 0xe :
+	    !IN6_IS_ADDR_MULTICAST(&sd->group.a.v6)) {
+		verr(v, sd->src, sd->line, "election.sync_daemon.group", "%s is not a multicast "
+		    "address: the kernel's backup daemon joins the group (a unicast peer is "
+		    "refused)", sockaddr_x_fmt_addr(&sd->group, a, sizeof(a)));
+	}
+}
+
 /* ------------------------------------------------------------ sections */
 
 static void
@@ -1034,6 +1113,7 @@ conf_validate(struct config *c, const char *router_name, struct errlist *el)
 	for (i = 0; i < c->nvips; i++)
 		validate_vip(&v, &c->vips[i], i);
 	validate_vip_set(&v);
+	validate_sync(&v);
 
 	/* sorting resolves references: only a configuration without any error,
 	 * the loader's (already in el) included */

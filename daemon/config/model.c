@@ -23,6 +23,9 @@ config_new(const char *file)
 	c->election.preempt_delay_ms = MODEL_UNSET;
 	c->election.ttl_check = MODEL_UNSET;
 	c->election.notify_timeout_ms = MODEL_UNSET;
+	c->election.sync.syncid = MODEL_UNSET;
+	c->election.sync.port = MODEL_UNSET;
+	c->election.sync.ttl = MODEL_UNSET;
 	c->aws.verify_interval_ms = MODEL_UNSET;
 	c->aws.api_timeout_ms = MODEL_UNSET;
 	c->control.mode = MODEL_UNSET;
@@ -255,6 +258,8 @@ config_free(struct config *c)
 	for (i = 0; i < c->election.npeers; i++)
 		free(c->election.peers[i].name);
 	free(c->election.peers);
+	free(c->election.sync.vip);
+	free(c->election.sync.interface);
 	free(c->aws.region);
 	free(c->aws.ec2_endpoint);
 	free(c->aws.imds_endpoint);

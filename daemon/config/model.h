@@ -246,6 +246,25 @@ enum auth_mode {
 	AUTH_HMAC,		/* VRRPv3 + HMAC-SHA256 trailer with replay counter */
 };
 
+/*
+ * election.sync_daemon: the kernel's IPVS connection sync daemon, as keepalived's
+ * lvs_sync_daemon.  The router that is master of `vip` runs the master daemon
+ * (it sends its connections to `group`), every other router the backup daemon
+ * (it joins `group` and creates the connections it hears about), so that a new
+ * master knows the connections of the old one: NAT, wlc, persistence templates.
+ */
+struct sync_daemon {
+	bool present;
+	char *vip;		/* the VIP whose role it follows; NULL in the file = the only one */
+	char *interface;	/* NULL in the file = that VIP's interface */
+	int syncid;		/* 0..255; unset in the file = that VIP's vrid */
+	struct sockaddr_x group; /* multicast; unset in the file = 224.0.0.81 */
+	int port;		/* UDP port; unset = 8848 */
+	int ttl;		/* 1..255; unset = 1 */
+	int line;
+	const char *src;	/* file of `line` (interned in config->srcfiles) */
+};
+
 struct election {
 	bool present;		/* no section: standalone, master of every VIP */
 	int advert_interval_ms;
@@ -260,6 +279,7 @@ struct election {
 	int notify_timeout_ms;
 	struct peer *peers;
 	size_t npeers;
+	struct sync_daemon sync;
 	int line;
 	const char *src;	/* file of `line` (interned in config->srcfiles) */
 };

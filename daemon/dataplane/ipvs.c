@@ -72,6 +72,7 @@ static int send_buf(struct ipvs *h, const void *buf, size_t len);
 static ssize_t recv_buf(struct ipvs *h);
 static int request(
     struct ipvs *h, int cmd, int flags, const struct rc_svc_conf *svc, msg_cb cb, void *arg);
+static int transact(struct ipvs *h, struct nl_msg *m, int flags, msg_cb cb, void *arg);
 static int parse_service(struct nlmsghdr *nlh, void *arg);
 static int parse_dest(struct nlmsghdr *nlh, void *arg);
 static bool attr_u32(const struct nlattr *a, uint32_t *v);
@@ -88,6 +89,7 @@ static size_t fault_pick(const struct rc_op *ops, size_t n, int *inj);
 static const struct nla_policy cmd_policy[IPVS_CMD_ATTR_MAX + 1] = {
     [IPVS_CMD_ATTR_SERVICE] = {.type = NLA_NESTED},
     [IPVS_CMD_ATTR_DEST] = {.type = NLA_NESTED},
+    [IPVS_CMD_ATTR_DAEMON] = {.type = NLA_NESTED},
 };
 
 static const struct nla_policy svc_policy[IPVS_SVC_ATTR_MAX + 1] = {
@@ -422,20 +424,28 @@ static int
 request(struct ipvs *h, int cmd, int flags, const struct rc_svc_conf *svc, msg_cb cb, void *arg)
 {
 	struct nl_msg *m;
-	struct nlmsghdr *nlh;
-	uint32_t seq = ++h->seq;
-	ssize_t n;
-	int r, len;
 
 	m = nlmsg_alloc();
 	if (m == NULL)
 		return -ENOMEM;
-	if (genlmsg_put(m, NL_AUTO_PORT, seq, h->family, 0, flags | NLM_F_ACK, cmd,
+	if (genlmsg_put(m, NL_AUTO_PORT, ++h->seq, h->family, 0, flags | NLM_F_ACK, cmd,
 		IPVS_GENL_VERSION) == NULL ||
 	    (svc != NULL && put_service(m, svc, false) < 0)) {
 		nlmsg_free(m);
 		return -EMSGSIZE;
 	}
+	return transact(h, m, flags, cb, arg);
+}
+
+/* Send m (built with sequence number h->seq; freed here) and read its answers. */
+static int
+transact(struct ipvs *h, struct nl_msg *m, int flags, msg_cb cb, void *arg)
+{
+	struct nlmsghdr *nlh;
+	uint32_t seq = h->seq;
+	ssize_t n;
+	int r, len;
+
 	nlh = nlmsg_hdr(m);
 	nlh->nlmsg_flags |= NLM_F_REQUEST;
 	r = send_buf(h, nlh, nlh->nlmsg_len);
@@ -663,6 +673,121 @@ ipvs_info(struct ipvs *h, unsigned *version, unsigned *conn_tab_size)
 	if (conn_tab_size != NULL)
 		*conn_tab_size = v[1];
 	return 0;
+}
+
+/* ============================================================ sync daemon */
+
+static const struct nla_policy daemon_policy[IPVS_DAEMON_ATTR_MAX + 1] = {
+	[IPVS_DAEMON_ATTR_STATE] = {.type = NLA_U32},
+	[IPVS_DAEMON_ATTR_MCAST_IFN] = {.type = NLA_STRING},
+	[IPVS_DAEMON_ATTR_SYNC_ID] = {.type = NLA_U32},
+	[IPVS_DAEMON_ATTR_SYNC_MAXLEN] = {.type = NLA_U16},
+	[IPVS_DAEMON_ATTR_MCAST_GROUP] = {.type = NLA_U32},
+	[IPVS_DAEMON_ATTR_MCAST_GROUP6] = {.minlen = sizeof(struct in6_addr)},
+	[IPVS_DAEMON_ATTR_MCAST_PORT] = {.type = NLA_U16},
+	[IPVS_DAEMON_ATTR_MCAST_TTL] = {.type = NLA_U8},
+};
+
+/* A daemon request: the nested IPVS_CMD_ATTR_DAEMON with the state, and for a start
+ * the rest of d. */
+static int
+syncd_request(struct ipvs *h, int cmd, const struct ipvs_syncd *d, bool full)
+{
+	struct nl_msg *m;
+	struct nlattr *nest;
+
+	m = nlmsg_alloc();
+	if (m == NULL)
+		return -ENOMEM;
+	if (genlmsg_put(m, NL_AUTO_PORT, ++h->seq, h->family, 0, NLM_F_ACK, cmd,
+		IPVS_GENL_VERSION) == NULL ||
+	    (nest = nla_nest_start(m, IPVS_CMD_ATTR_DAEMON)) == NULL ||
+	    nla_put_u32(m, IPVS_DAEMON_ATTR_STATE, (uint32_t)d->state) < 0)
+		goto toobig;
+	if (full) {
+		if (nla_put_string(m, IPVS_DAEMON_ATTR_MCAST_IFN, d->ifname) < 0 ||
+		    nla_put_u32(m, IPVS_DAEMON_ATTR_SYNC_ID, d->syncid) < 0 ||
+		    nla_put_u16(m, IPVS_DAEMON_ATTR_MCAST_PORT, (uint16_t)d->port) < 0 ||
+		    nla_put_u8(m, IPVS_DAEMON_ATTR_MCAST_TTL, (uint8_t)d->ttl) < 0)
+			goto toobig;
+		if (d->group.af == AF_INET6 ?
+		    nla_put(m, IPVS_DAEMON_ATTR_MCAST_GROUP6, sizeof(d->group.a.v6), &d->group.a.v6) < 0 :
+		    d->group.af == AF_INET &&
+		    nla_put(m, IPVS_DAEMON_ATTR_MCAST_GROUP, sizeof(d->group.a.v4), &d->group.a.v4) < 0)
+			goto toobig;
+	}
+	nla_nest_end(m, nest);
+	return transact(h, m, 0, NULL, NULL);
+toobig:
+	nlmsg_free(m);
+	return -EMSGSIZE;
+}
+
+int
+ipvs_syncd_start(struct ipvs *h, const struct ipvs_syncd *d)
+{
+	if (d->state != IPVS_SYNCD_MASTER && d->state != IPVS_SYNCD_BACKUP)
+		return -EINVAL;
+	return syncd_request(h, IPVS_CMD_NEW_DAEMON, d, true);
+}
+
+int
+ipvs_syncd_stop(struct ipvs *h, int state)
+{
+	struct ipvs_syncd d = {.state = state};
+
+	if (state != IPVS_SYNCD_MASTER && state != IPVS_SYNCD_BACKUP)
+		return -EINVAL;
+	return syncd_request(h, IPVS_CMD_DEL_DAEMON, &d, false);
+}
+
+struct syncd_list {
+	struct ipvs_syncd *out;
+	size_t n, max;
+};
+
+static int
+parse_daemon(struct nlmsghdr *nlh, void *arg)
+{
+	struct syncd_list *l = arg;
+	struct nlattr *ca[IPVS_CMD_ATTR_MAX + 1], *a[IPVS_DAEMON_ATTR_MAX + 1];
+	struct ipvs_syncd *d;
+
+	if (genlmsg_parse(nlh, 0, ca, IPVS_CMD_ATTR_MAX, (struct nla_policy *)cmd_policy) < 0 ||
+	    ca[IPVS_CMD_ATTR_DAEMON] == NULL ||
+	    nla_parse_nested(a, IPVS_DAEMON_ATTR_MAX, ca[IPVS_CMD_ATTR_DAEMON],
+		(struct nla_policy *)daemon_policy) < 0 ||
+	    a[IPVS_DAEMON_ATTR_STATE] == NULL)
+		return -EBADMSG;
+	if (l->n == l->max)
+		return 0;
+	d = &l->out[l->n++];
+	memset(d, 0, sizeof(*d));
+	d->state = (int)nla_get_u32(a[IPVS_DAEMON_ATTR_STATE]);
+	if (a[IPVS_DAEMON_ATTR_MCAST_IFN] != NULL)
+		nla_strlcpy(d->ifname, a[IPVS_DAEMON_ATTR_MCAST_IFN], sizeof(d->ifname));
+	if (a[IPVS_DAEMON_ATTR_SYNC_ID] != NULL)
+		d->syncid = nla_get_u32(a[IPVS_DAEMON_ATTR_SYNC_ID]);
+	if (a[IPVS_DAEMON_ATTR_MCAST_PORT] != NULL)
+		d->port = nla_get_u16(a[IPVS_DAEMON_ATTR_MCAST_PORT]);
+	if (a[IPVS_DAEMON_ATTR_MCAST_TTL] != NULL)
+		d->ttl = nla_get_u8(a[IPVS_DAEMON_ATTR_MCAST_TTL]);
+	if (a[IPVS_DAEMON_ATTR_MCAST_GROUP6] != NULL)
+		addr_from_attr(&d->group, AF_INET6, a[IPVS_DAEMON_ATTR_MCAST_GROUP6]);
+	else if (a[IPVS_DAEMON_ATTR_MCAST_GROUP] != NULL)
+		addr_from_attr(&d->group, AF_INET, a[IPVS_DAEMON_ATTR_MCAST_GROUP]);
+	return 0;
+}
+
+int
+ipvs_syncd_list(struct ipvs *h, struct ipvs_syncd *out, size_t max, size_t *n)
+{
+	struct syncd_list l = {out, 0, max};
+	int r;
+
+	r = request(h, IPVS_CMD_GET_DAEMON, NLM_F_DUMP, NULL, parse_daemon, &l);
+	*n = r < 0 ? 0 : l.n;
+	return r;
 }
 
 int

@@ -74,6 +74,32 @@ char *ipvs_op_strerror(const struct rc_op *op, int err, char *buf, size_t len);
 const struct ipvs_counters *ipvs_counters(const struct ipvs *h);
 
 /*
+ * The kernel's connection sync daemon (IPVS_CMD_NEW_DAEMON / DEL_DAEMON /
+ * GET_DAEMON), one master and one backup per network namespace.  The kernel
+ * takes only a multicast group (224.0.0.81 and port 8848 when not given): its
+ * backup joins the group on `ifname`; a unicast group is refused (EINVAL).
+ */
+enum { IPVS_SYNCD_MASTER = 1, IPVS_SYNCD_BACKUP = 2 }; /* IP_VS_STATE_MASTER/BACKUP */
+
+struct ipvs_syncd {
+	int state;		/* IPVS_SYNCD_MASTER or IPVS_SYNCD_BACKUP */
+	char ifname[16];	/* IFNAMSIZ */
+	unsigned syncid;	/* 0..255 */
+	struct sockaddr_x group; /* af 0: the kernel's default */
+	unsigned port;
+	unsigned ttl;
+};
+
+/* Start a daemon: 0, -EEXIST when one of that state runs, or a negative errno. */
+int ipvs_syncd_start(struct ipvs *h, const struct ipvs_syncd *d);
+
+/* Stop the daemon of `state`: 0, -ESRCH when none runs, or a negative errno. */
+int ipvs_syncd_stop(struct ipvs *h, int state);
+
+/* The daemons running (at most `max`, 2 exist) into out; *n gets their number. */
+int ipvs_syncd_list(struct ipvs *h, struct ipvs_syncd *out, size_t max, size_t *n);
+
+/*
  * Read / write an IPVS sysctl of this namespace (net.ipv4.vs.NAME, e.g.
  * "sloppy_tcp").  They exist only while the ip_vs module is loaded.
  * Return 0 or a negative errno.

@@ -13,6 +13,11 @@
  *                                   first (mh then rebuilds its table per destination)
  *   ipvsr-ipvs plan [-n R] CONF     print the operations sync would run
  *   ipvsr-ipvs flush [-n R] CONF    delete the services CONF declares
+ *   ipvsr-ipvs syncd-start master|backup IFNAME SYNCID GROUP
+ *                                   IPVS_CMD_NEW_DAEMON as ipvs-router sends it
+ *                                   (port 8848, ttl 1), with no check of its own:
+ *                                   prints "started" or the kernel's error
+ *   ipvsr-ipvs syncd-list           the running sync daemons, one per line
  *
  * Exit status: 0, 1 when an operation failed, 2 on usage or config errors.
  */
@@ -32,6 +37,7 @@
 static size_t members_all_up(void *arg, const struct pool *p, struct rc_member **out);
 static int cmd_dump(struct ipvs *h);
 static int cmd_sync(struct ipvs *h, const struct config *c, int mode, bool sched_first);
+static int cmd_syncd(struct ipvs *h, char **args);
 static void usage(void) __attribute__((noreturn));
 
 enum { MODE_SYNC, MODE_PLAN, MODE_FLUSH };
@@ -39,7 +45,8 @@ enum { MODE_SYNC, MODE_PLAN, MODE_FLUSH };
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: ipvsr-ipvs info | dump | {sync|plan|flush} [-s] [-n ROUTER] CONFIG\n");
+	fprintf(stderr, "usage: ipvsr-ipvs info | dump | {sync|plan|flush} [-s] [-n ROUTER] CONFIG\n"
+	    "       ipvsr-ipvs syncd-start master|backup IFNAME SYNCID GROUP | syncd-list\n");
 	exit(2);
 }
 
@@ -161,6 +168,45 @@ out:
 	return r;
 }
 
+/* syncd-start STATE IFNAME SYNCID GROUP (args), or syncd-list (args[0] NULL) */
+static int
+cmd_syncd(struct ipvs *h, char **args)
+{
+	struct ipvs_syncd d, l[4];
+	char g[SOCKADDR_X_STRLEN];
+	size_t i, n;
+	int r;
+
+	if (args[0] == NULL) {
+		r = ipvs_syncd_list(h, l, 4, &n);
+		if (r < 0) {
+			fprintf(stderr, "ipvsr-ipvs: syncd-list: %s\n", strerror(-r));
+			return 1;
+		}
+		for (i = 0; i < n; i++)
+			printf("%s %s syncid=%u group=%s port=%u ttl=%u\n",
+			    l[i].state == IPVS_SYNCD_MASTER ? "master" : "backup", l[i].ifname,
+			    l[i].syncid, sockaddr_x_fmt_addr(&l[i].group, g, sizeof(g)), l[i].port,
+			    l[i].ttl);
+		return 0;
+	}
+	memset(&d, 0, sizeof(d));
+	d.state = strcmp(args[0], "master") == 0 ? IPVS_SYNCD_MASTER : IPVS_SYNCD_BACKUP;
+	snprintf(d.ifname, sizeof(d.ifname), "%s", args[1]);
+	d.syncid = (unsigned)strtoul(args[2], NULL, 10);
+	d.port = 8848;
+	d.ttl = 1;
+	if (sockaddr_x_parse(args[3], false, &d.group) < 0)
+		usage();
+	r = ipvs_syncd_start(h, &d);
+	if (r < 0) {
+		printf("refused: %s (errno %d)\n", strerror(-r), -r);
+		return 1;
+	}
+	printf("started\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -192,7 +238,10 @@ main(int argc, char **argv)
 		mode = MODE_PLAN;
 	else if (strcmp(cmd, "flush") == 0)
 		mode = MODE_FLUSH;
-	else if (strcmp(cmd, "dump") == 0 || strcmp(cmd, "info") == 0)
+	else if (strcmp(cmd, "dump") == 0 || strcmp(cmd, "info") == 0 ||
+	    strcmp(cmd, "syncd-list") == 0)
+		mode = -1;
+	else if (strcmp(cmd, "syncd-start") == 0 && argc == 6)
 		mode = -1;
 	else
 		usage();
@@ -222,6 +271,8 @@ main(int argc, char **argv)
 		r = r < 0;
 	} else if (strcmp(cmd, "dump") == 0) {
 		r = cmd_dump(h);
+	} else if (strcmp(cmd, "syncd-start") == 0 || strcmp(cmd, "syncd-list") == 0) {
+		r = cmd_syncd(h, argv + 2);
 	} else {
 		r = cmd_sync(h, c, mode, sched_first);
 	}

@@ -115,6 +115,28 @@ test_election_sections(void **state)
 	assert_non_null(find(&d, CHANGE_NEW, "peer r3"));
 	conf_diff_free(&d);
 	config_free(a);
+	/* the sync daemon: added, then its parameters (defaults: from the VIP and the kernel) */
+	a = load("election = { advert_interval_ms = 50; peers = ( { name = \"r1\"; address = "
+	    "\"192.0.2.1\"; }, { name = \"r3\"; address = \"192.0.2.3\"; } ); sync_daemon = { }; };\n"
+	    BASE_POOLS "vips = ( { name = \"v1\"; vrid = 3; address = \"198.51.100.10\"; "
+	    "interface = \"eth0\"; services = ( { port = 80; pool = \"api\"; }, { port = 443; "
+	    "pool = \"api\"; } ); } );\n");
+	conf_diff(c, a, &d);
+	assert_string_equal(find(&d, CHANGE_CHANGED, "election")->detail, "sync_daemon added");
+	conf_diff_free(&d);
+	config_free(b);
+	b = load("election = { advert_interval_ms = 50; peers = ( { name = \"r1\"; address = "
+	    "\"192.0.2.1\"; }, { name = \"r3\"; address = \"192.0.2.3\"; } ); sync_daemon = { "
+	    "interface = \"eth1\"; syncid = 9; group = \"224.0.0.82\"; ttl = 2; }; };\n"
+	    BASE_POOLS "vips = ( { name = \"v1\"; vrid = 3; address = \"198.51.100.10\"; "
+	    "interface = \"eth0\"; services = ( { port = 80; pool = \"api\"; }, { port = 443; "
+	    "pool = \"api\"; } ); } );\n");
+	conf_diff(a, b, &d);
+	assert_string_equal(find(&d, CHANGE_CHANGED, "election")->detail,
+	    "sync_daemon.interface eth0 -> eth1, sync_daemon.syncid 3 -> 9, "
+	    "sync_daemon.group 224.0.0.81 -> 224.0.0.82, sync_daemon.ttl 1 -> 2");
+	conf_diff_free(&d);
+	config_free(a);
 	config_free(b);
 	config_free(c);
 }

@@ -18,6 +18,9 @@ struct vcase {
 	const char *want;	/* substring of one error */
 };
 
+#define HA_VIPS1 \
+	"vips = ( { name = \"v1\"; address = \"198.51.100.10\"; interface = \"eth0\"; vrid = 7; " \
+	"services = ( { port = 80; pool = \"web\"; scheduler = \"wlc\"; } ); } );\n"
 #define ELECTION2 \
 	"election = { peers = ( { name = \"a\"; address = \"192.0.2.1\"; }, " \
 	"{ name = \"b\"; address = \"192.0.2.2\"; } ); };\n"
@@ -27,7 +30,34 @@ struct vcase {
 	"vips = ( { name = \"v1\"; address = \"198.51.100.10\"; interface = \"eth0\"; " \
 	"services = ( " svc " ); } );\n"
 
+#define ELECTION2_SYNC(sync) \
+	"election = { peers = ( { name = \"a\"; address = \"192.0.2.1\"; }, " \
+	"{ name = \"b\"; address = \"192.0.2.2\"; } ); sync_daemon = { " sync " }; };\n"
+#define TWO_VIPS \
+	"vips = ( { name = \"v1\"; address = \"198.51.100.10\"; vrid = 1; interface = \"e\";" \
+	" services = ( { port = 80; pool = \"web\"; } ); }, { name = \"v2\"; address = " \
+	"\"198.51.100.11\"; vrid = 2; interface = \"e\"; services = ( { port = 80; pool = " \
+	"\"web\"; } ); } );\n"
+
 static const struct vcase vcases[] = {
+	/* election.sync_daemon (issue #17): one VIP to follow, a multicast group */
+	{ "sync: unicast group", T_POOL ELECTION2_SYNC("group = \"192.0.2.9\";")
+	    HA_VIPS1, "a", "election.sync_daemon.group: 192.0.2.9 is not a "
+	    "multicast address" },
+	{ "sync: unicast v6 group", T_POOL ELECTION2_SYNC("group = \"2001:db8::9\";")
+	    HA_VIPS1, "a", "election.sync_daemon.group: 2001:db8::9 is not a multicast" },
+	{ "sync: unknown vip", T_POOL ELECTION2_SYNC("vip = \"nope\";") HA_VIPS1, "a",
+	    "election.sync_daemon.vip: \"nope\" is not one of the vips" },
+	{ "sync: which vip", T_POOL ELECTION2_SYNC("") TWO_VIPS, "a",
+	    "election.sync_daemon.vip: needed: 2 VIPs have an election" },
+	{ "sync: syncid range", T_POOL ELECTION2_SYNC("syncid = 256;") HA_VIPS1, "a",
+	    "election.sync_daemon.syncid: 256 is out of range (0..255)" },
+	{ "sync: ttl range", T_POOL ELECTION2_SYNC("ttl = 0;") HA_VIPS1, "a",
+	    "election.sync_daemon.ttl: 0 is out of range (1..255)" },
+	{ "sync: bad interface", T_POOL ELECTION2_SYNC("interface = \"a/b\";") HA_VIPS1, "a",
+	    "election.sync_daemon.interface: \"a/b\" is not a valid interface name" },
+	{ "sync: unknown key", T_POOL ELECTION2_SYNC("mcast_group = \"224.0.0.81\";")
+	    HA_VIPS1, "a", "election.sync_daemon.mcast_group: unknown setting" },
 	/* names and identity */
 	{ "bad vip name", T_POOL "vips = ( { name = \"-v\"; address = \"198.51.100.1\"; "
 	  "interface = \"e\"; services = ( { port = 80; pool = \"web\"; } ); } );\n", NULL,
@@ -401,6 +431,50 @@ test_ha_defaults(void **state)
 		t_dump_errors(&c->warnings);
 		fail();
 	}
+	config_free(c);
+	errlist_clear(&el);
+
+	/* with the sync daemon following the VIP, wlc keeps connections: no warning; the
+	 * daemon's defaults come from the VIP (interface, vrid) and the kernel (group, port) */
+	c = t_conf(T_POOL ELECTION2_SYNC("") HA_VIPS1, "a", &el);
+	if (c == NULL)
+		t_dump_errors(&el);
+	assert_non_null(c);
+	if (c->warnings.n != 0) {
+		t_dump_errors(&c->warnings);
+		fail();
+	}
+	assert_true(c->election.sync.present);
+	assert_string_equal(c->election.sync.vip, "v1");
+	assert_string_equal(c->election.sync.interface, "eth0");
+	assert_int_equal(c->election.sync.syncid, 7);
+	assert_int_equal(c->election.sync.group.af, AF_INET);
+	assert_int_equal(ntohl(c->election.sync.group.a.v4.s_addr), 0xe0000051u);
+	assert_int_equal(c->election.sync.port, 8848);
+	assert_int_equal(c->election.sync.ttl, 1);
+	config_free(c);
+	errlist_clear(&el);
+
+	/* following another VIP does not cover this one: the warning stays */
+	c = t_conf(T_POOL ELECTION2_SYNC("vip = \"v2\"; syncid = 0; group = \"ff02::81\"; "
+	    "interface = \"sync0\"; port = 9000; ttl = 2;")
+	    "vips = ( { name = \"v1\"; address = \"198.51.100.10\"; vrid = 1; interface = \"e\";"
+	    " services = ( { port = 80; pool = \"web\"; scheduler = \"wlc\"; } ); }, { name = "
+	    "\"v2\"; address = \"198.51.100.11\"; vrid = 2; interface = \"e\"; services = ( "
+	    "{ port = 80; pool = \"web\"; scheduler = \"wlc\"; } ); } );\n", "a", &el);
+	if (c == NULL)
+		t_dump_errors(&el);
+	assert_non_null(c);
+	if (c->warnings.n != 1 || !t_has(&c->warnings, "vips[0].services[0].scheduler: warning: "
+	    "\"wlc\" with an election")) {
+		t_dump_errors(&c->warnings);
+		fail();
+	}
+	assert_string_equal(c->election.sync.interface, "sync0");
+	assert_int_equal(c->election.sync.syncid, 0);
+	assert_int_equal(c->election.sync.group.af, AF_INET6);
+	assert_int_equal(c->election.sync.port, 9000);
+	assert_int_equal(c->election.sync.ttl, 2);
 	config_free(c);
 	errlist_clear(&el);
 
