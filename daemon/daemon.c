@@ -56,6 +56,7 @@ static void on_shutdown_signal(int signo, void *arg);
 static void reload_deferred(void *arg);
 static int reload_start(struct daemon *d);
 static void checks_pool_settled(void *arg, const char *pool, bool settled);
+static void settling_drop(struct daemon *d, size_t i);
 static void checks_pool_health(void *arg, const char *pool, bool healthy, unsigned up,
     unsigned total, unsigned min_servers);
 static void checks_changed(void *arg);
@@ -790,6 +791,9 @@ daemon_stop(struct daemon *d)
 	d->syncd = NULL;
 	dataplane_fini(d->dataplane); /* IPVS rules stay unless ipvs.flush_on_exit */
 	d->dataplane = NULL;
+	while (d->nsettling > 0)
+		settling_drop(d, d->nsettling - 1);
+	FREE_AND_NULL(d->settling);
 	loop_fini(); /* drops a pending reload too */
 	detach_abort(d);
 	pidfile_close(d);
@@ -839,13 +843,52 @@ checks_pool_health(void *arg, const char *pool, bool healthy, unsigned up, unsig
 	election_pool_health(d->election, pool, !healthy);
 }
 
-/* A pool's servers have all had their say, or not: the VIPs using it preempt only then. */
+/* Whether pool is in d->settling (and at which index, into *at). */
+static bool
+settling_find(const struct daemon *d, const char *pool, size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < d->nsettling; i++)
+		if (strcmp(d->settling[i], pool) == 0) {
+			*at = i;
+			return true;
+		}
+	return false;
+}
+
+static void
+settling_drop(struct daemon *d, size_t i)
+{
+	free(d->settling[i]);
+	d->settling[i] = d->settling[--d->nsettling];
+}
+
+/*
+ * A pool's servers have all had their say, or not: the VIPs using it preempt only then,
+ * and only once the IPVS table holds the verdicts: the election hears "settled" when the
+ * dataplane reports the pool applied (dp_pool_applied).  Before, a router that came back
+ * preempted while its table still had one server of three (the health verdicts were in,
+ * the reconcile still on its thread): mh sent two thirds of the flows elsewhere
+ * (bench/failover-flows: 70 of 200 survived the move back).
+ */
 static void
 checks_pool_settled(void *arg, const char *pool, bool settled)
 {
 	struct daemon *d = arg;
+	size_t i;
 
-	election_pool_settled(d->election, pool, settled);
+	if (!settled) {
+		if (settling_find(d, pool, &i))
+			settling_drop(d, i);
+		election_pool_settled(d->election, pool, false);
+		return;
+	}
+	if (!settling_find(d, pool, &i)) {
+		d->settling = xreallocarray(d->settling, d->nsettling + 1, sizeof(*d->settling));
+		d->settling[d->nsettling++] = xstrdup(pool);
+	}
+	dataplane_pool_dirty(d->dataplane, pool);
 }
 
 /* Some server went up or down. */
@@ -961,8 +1004,13 @@ static void
 dp_pool_applied(void *arg, const char *pool, size_t nops, int64_t ack_us)
 {
 	struct daemon *d = arg;
+	size_t i;
 
 	endpoints_applied(d->endpoints, pool, nops, ack_us);
+	if (settling_find(d, pool, &i)) {
+		settling_drop(d, i);
+		election_pool_settled(d->election, pool, true);
+	}
 }
 
 static const struct config *

@@ -64,6 +64,8 @@ struct daemon {
 	struct checks *checks;	      /* checks.c: health table and probes */
 	struct dataplane *dataplane;  /* dataplane.c: IPVS table, applied view */
 	struct syncd *syncd;	      /* syncd.c: the kernel's connection sync daemon */
+	char **settling;	      /* pools settled by health, not yet applied to IPVS */
+	size_t nsettling;
 	struct cloud *cloud;	      /* cloud.c: EIPs / private IPs follow the roles */
 	struct control *control;      /* control.c: ipvs-routerctl and metrics */
 	struct endpoints *endpoints;  /* endpoints.c: pools fed by endpoint files */

@@ -1324,13 +1324,22 @@ watch_report(struct dataplane *dp)
 static void
 reconcile(struct dataplane *dp, bool full)
 {
+	size_t i;
+
 	if (dp->busy) {
 		dp->rerun = true;
 		dp->rerun_full |= full;
 		return;
 	}
-	if (dp->conf == NULL || !ensure_ipvs(dp))
+	if (dp->conf == NULL)
 		return;
+	if (!ensure_ipvs(dp)) {
+		/* no table to fill: a watched pool is as applied as it will get */
+		for (i = 0; i < dp->nwatch; i++)
+			dp->watch[i].armed = true;
+		watch_report(dp);
+		return;
+	}
 	apply_sysctls(dp, dp->conf);
 	dp->busy = true;
 	dp->pass_full = full;

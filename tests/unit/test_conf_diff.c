@@ -122,7 +122,9 @@ test_election_sections(void **state)
 	    "interface = \"eth0\"; services = ( { port = 80; pool = \"api\"; }, { port = 443; "
 	    "pool = \"api\"; } ); } );\n");
 	conf_diff(c, a, &d);
-	assert_string_equal(find(&d, CHANGE_CHANGED, "election")->detail, "sync_daemon added");
+	/* (a sync daemon brings its own preempt_delay_ms default, 10 s) */
+	assert_string_equal(find(&d, CHANGE_CHANGED, "election")->detail,
+	    "preempt_delay_ms 0 -> 10000, sync_daemon added");
 	conf_diff_free(&d);
 	config_free(b);
 	b = load("election = { advert_interval_ms = 50; peers = ( { name = \"r1\"; address = "

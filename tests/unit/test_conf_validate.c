@@ -452,6 +452,17 @@ test_ha_defaults(void **state)
 	assert_int_equal(ntohl(c->election.sync.group.a.v4.s_addr), 0xe0000051u);
 	assert_int_equal(c->election.sync.port, 8848);
 	assert_int_equal(c->election.sync.ttl, 1);
+	/* a starting router learns the connections before it preempts */
+	assert_int_equal(c->election.preempt_delay_ms, 10000);
+	assert_int_equal(c->vips[0].preempt_delay_ms, 10000);
+	config_free(c);
+	errlist_clear(&el);
+	c = t_conf(T_POOL "election = { preempt_delay_ms = 0; peers = ( { name = \"a\"; address = "
+	    "\"192.0.2.1\"; } ); sync_daemon = { }; };\n" HA_VIPS1, "a", &el);
+	if (c == NULL)
+		t_dump_errors(&el);
+	assert_non_null(c);
+	assert_int_equal(c->vips[0].preempt_delay_ms, 0); /* the operator's word */
 	config_free(c);
 	errlist_clear(&el);
 
