@@ -730,7 +730,8 @@ count_change(struct checks *cs, struct entry *e, enum health_change ch)
 }
 
 /*
- * Has every server of the pool had its say: up, or failed at least once?
+ * Has every server of the pool had its say: up, or down with `fall` failures in a row
+ * (health_settled)?
  * Servers start down until `rise` good checks; a pool whose servers are
  * still rising is not "below min_servers" yet, or every (re)start of a
  * router would give its VIPs up for rise x interval.
@@ -746,7 +747,7 @@ pool_settled(const struct checks *cs, const struct cpool *p)
 	for (i = pos; i < cs->nents && cs->ents[i]->pool == p; i++) {
 		const struct health *h = &cs->ents[i]->h;
 
-		if (!h->up && !(h->seen && h->last.reason != HEALTH_R_OK))
+		if (!health_settled(h))
 			return false;
 	}
 	return true;

@@ -183,6 +183,13 @@ health_restart(struct health *h)
 {
 	h->ok_run = 0;
 	h->fail_run = 0;
+	h->down_run = 0;
+}
+
+bool
+health_settled(const struct health *h)
+{
+	return h->up || h->down_run >= h->fall;
 }
 
 enum health_change
@@ -214,14 +221,18 @@ health_report(struct health *h, const struct health_result *r, int64_t now)
 			return HEALTH_SAME;
 		h->up = false;
 		h->fail_run = 0;
+		h->down_run = h->fall; /* a verdict: settled down */
 		h->since_ms = now;
 		return HEALTH_WENT_DOWN;
 	}
 	h->fail_run = 0;
 	if (!ok) {
 		h->ok_run = 0;
+		if (h->down_run < h->fall)
+			h->down_run++;
 		return HEALTH_SAME;
 	}
+	h->down_run = 0;
 	if (h->ok_run < h->rise)
 		h->ok_run++;
 	if (h->ok_run < h->rise)
@@ -237,6 +248,7 @@ health_force(struct health *h, bool up, int64_t now)
 {
 	h->ok_run = 0;
 	h->fail_run = 0;
+	h->down_run = up ? 0 : h->fall; /* a forced state is a verdict */
 	if (h->up == up)
 		return HEALTH_SAME;
 	h->up = up;

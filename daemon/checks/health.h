@@ -82,10 +82,19 @@ struct health {
 	uint8_t rise, fall; /* thresholds, 1..100 */
 	uint8_t ok_run;	    /* consecutive successes while down */
 	uint8_t fail_run;   /* consecutive failures while up */
+	uint8_t down_run;   /* consecutive failures while down (up to fall) */
 	int64_t since_ms;   /* time of the last transition (or creation) */
 	struct health_result last; /* the last result that spoke of the backend */
 	int local_err;	    /* errno of a local fault since `last`, 0: none */
 };
+
+/*
+ * Whether the backend has had its say: up, or down with `fall` failures in a row since
+ * the last success (what it would take to declare a running server down).  One failure
+ * is not a verdict: a first probe lost under load says little, and a router that counted
+ * it preempted with a server missing from its table (bench/failover-flows, issue #17).
+ */
+bool health_settled(const struct health *h);
 
 enum health_change {
 	HEALTH_SAME = 0,

@@ -299,6 +299,31 @@ net_conf_of(const struct election_rt *rt, const struct config *c, struct elect_n
 	return nc->v4 || nc->v6;
 }
 
+/*
+ * Announce this router's own address (gratuitous ARP / unsolicited NA) when its advert
+ * sockets open: a router that comes back as a new host (same address, new link address)
+ * is otherwise unreachable to the peers' unicast adverts until their neighbour entry for
+ * it expires (Linux updates an existing entry from a gratuitous ARP).  Unheard, it took a
+ * VIP on silence after three intervals, with its IPVS table still filling
+ * (bench/failover-flows: 72 of 200 flows survived the move back).
+ */
+static void
+announce_self(const struct elect_net_conf *nc)
+{
+	char a[SOCKADDR_X_STRLEN];
+	int r;
+
+	if (nc->ifname == NULL || nc->self.af == 0)
+		return;
+	r = vip_announce(nc->ifname, &nc->self);
+	if (r < 0 && r != -ENOTSUP)
+		log_warnc(r, "election: cannot announce %s on %s",
+		    sockaddr_x_fmt_addr(&nc->self, a, sizeof(a)), nc->ifname);
+	else if (r == 0)
+		log_info("election: announced %s on %s (the peers' neighbour entries follow "
+			 "this host)", sockaddr_x_fmt_addr(&nc->self, a, sizeof(a)), nc->ifname);
+}
+
 static void
 net_apply(struct election_rt *rt, const struct config *c)
 {
@@ -321,6 +346,7 @@ net_apply(struct election_rt *rt, const struct config *c)
 	rt->net = n;
 	log_info("election: advert sockets open (IPv4 %s, IPv6 %s, interface %s)",
 	    nc.v4 ? "yes" : "no", nc.v6 ? "yes" : "no", nc.ifname ? nc.ifname : "any");
+	announce_self(&nc);
 	for (i = 0; i < rt->ninsts; i++)
 		inst_sources(rt->insts[i]);
 }

@@ -110,6 +110,46 @@ test_thresholds_on_reload(void **state)
 	assert_int_equal(health_report(&h, &bad, 11), HEALTH_WENT_DOWN);
 }
 
+/*
+ * Settled (issue #17): up, or down with `fall` failures in a row since the last success.
+ * One failure is not a verdict (a router preempted on it with a server missing).
+ */
+static void
+test_settled(void **state)
+{
+	static const struct health_result ok = {.reason = HEALTH_R_OK};
+	static const struct health_result bad = {.reason = HEALTH_R_REFUSED};
+	struct health h;
+
+	(void)state;
+	health_init(&h, 2, 3, false, 0);
+	assert_false(health_settled(&h));		/* nothing heard */
+	health_report(&h, &bad, 1);
+	assert_false(health_settled(&h));		/* one failure */
+	health_report(&h, &bad, 2);
+	assert_false(health_settled(&h));
+	health_report(&h, &ok, 3);			/* a success starts the count again */
+	health_report(&h, &bad, 4);
+	health_report(&h, &bad, 5);
+	assert_false(health_settled(&h));
+	health_report(&h, &bad, 6);
+	assert_true(health_settled(&h));		/* fall (3) in a row */
+	health_report(&h, &ok, 7);
+	assert_false(health_settled(&h));		/* rising: not yet up */
+	health_report(&h, &ok, 8);
+	assert_true(h.up);
+	assert_true(health_settled(&h));
+	health_report(&h, &bad, 9);
+	health_report(&h, &bad, 10);
+	assert_true(health_settled(&h));		/* still up */
+	assert_int_equal(health_report(&h, &bad, 11), HEALTH_WENT_DOWN);
+	assert_true(health_settled(&h));		/* declared down: a verdict */
+	health_init(&h, 2, 3, true, 0);
+	assert_true(health_settled(&h));		/* initial_state up */
+	assert_int_equal(health_force(&h, false, 1), HEALTH_WENT_DOWN);
+	assert_true(health_settled(&h));		/* forced: a verdict */
+}
+
 static void
 test_force(void **state)
 {
@@ -253,6 +293,7 @@ main(void)
 		cmocka_unit_test(test_sequences),
 		cmocka_unit_test(test_thresholds_on_reload),
 		cmocka_unit_test(test_force),
+		cmocka_unit_test(test_settled),
 		cmocka_unit_test(test_local_fault_keeps_state),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_reason_names),
