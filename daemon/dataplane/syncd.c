@@ -17,6 +17,7 @@
 #include "util.h"
 
 #define SYNCD_RETRY_S 5.
+#define SYNCD_RETRY_TEXT "5 s"
 
 struct syncd {
 	struct ipvs *h;			/* opened at the first request */
@@ -101,31 +102,28 @@ sync_now(struct syncd *s)
 		return; /* nothing ever ran, nothing to run */
 	if (s->h == NULL && (r = ipvs_open(&s->h, why, sizeof(why))) < 0) {
 		if (!s->failed)
-			log_warnx("ipvs: sync daemon: %s; retrying every %.0f s", why, SYNCD_RETRY_S);
+			log_warnx("ipvs: sync daemon: %s; retrying every " SYNCD_RETRY_TEXT, why);
 		goto fail;
 	}
-	/* the daemon of the other state goes (and, the first time, any left over) */
-	if (!s->swept || s->run.state != s->want.state || !same_params(&s->want, &s->run)) {
-		for (other = IPVS_SYNCD_MASTER; other <= IPVS_SYNCD_BACKUP; other++) {
-			if (s->swept && other != s->run.state)
-				continue;
-			if ((r = stop(s, other)) < 0) {
-				log_warnc(r, "ipvs: sync daemon: cannot stop the %s daemon",
-				    state_name(other));
-				goto fail;
-			}
+	/* the running daemon goes (the first time: any, a predecessor's included) */
+	for (other = IPVS_SYNCD_MASTER; other <= IPVS_SYNCD_BACKUP; other++) {
+		if (s->swept && other != s->run.state)
+			continue;
+		if ((r = stop(s, other)) < 0) {
+			log_warnc(r, "ipvs: sync daemon: cannot stop the %s daemon", state_name(other));
+			goto fail;
 		}
-		if (s->run.state != 0)
-			log_info("ipvs: sync daemon: %s daemon stopped", state_name(s->run.state));
-		s->run.state = 0;
-		s->swept = true;
 	}
+	if (s->run.state != 0)
+		log_info("ipvs: sync daemon: %s daemon stopped", state_name(s->run.state));
+	s->run.state = 0;
+	s->swept = true;
 	if (s->want.state != 0) {
 		r = ipvs_syncd_start(s->h, &s->want);
 		if (r < 0) {
 			log_warnc(r, "ipvs: sync daemon: cannot start the %s daemon %s%s",
 			    state_name(s->want.state), describe(&s->want, desc, sizeof(desc)),
-			    s->failed ? "" : "; retrying every 5 s");
+			    s->failed ? "" : "; retrying every " SYNCD_RETRY_TEXT);
 			goto fail;
 		}
 		s->run = s->want;
@@ -161,10 +159,8 @@ syncd_configure(struct syncd *s, const struct sync_daemon *conf)
 void
 syncd_role(struct syncd *s, bool master)
 {
-	if (s->master == master && !s->failed && s->swept)
-		return;
 	s->master = master;
-	sync_now(s);
+	sync_now(s); /* nothing to do when nothing changed */
 }
 
 const char *
