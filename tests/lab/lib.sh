@@ -248,15 +248,22 @@ lab_stop() {
 # wait_until TIMEOUT_S DESCRIPTION CMD...: run CMD every 0.2 s until it succeeds;
 # after TIMEOUT_S seconds fail the test, showing CMD's last output.  CMD runs in a
 # subshell (its variable assignments are lost) and must itself be bounded.
+# The pause after a try is at least as long as the try: a check that is slow to run
+# (process starts inside UML take ~0.3 s each, more under load) takes at most half of
+# the CPU from what it waits for.
 wait_until() {
-    local timeout=${1:?} desc=${2:?wait_until TIMEOUT_S DESCRIPTION CMD...} deadline out='' n
+    local timeout=${1:?} desc=${2:?wait_until TIMEOUT_S DESCRIPTION CMD...} deadline out='' n t0 t1
     shift 2
     [[ $timeout =~ ^[0-9]+$ ]] || lab_fail "wait_until: TIMEOUT_S must be whole seconds, not '$timeout'"
-    deadline=$(($(_lab_now_ms) + timeout * 1000))
+    t0=${EPOCHREALTIME/./}; deadline=$((t0 / 1000 + timeout * 1000))
     for ((n = 1; n <= timeout * 5 + 5; n++)); do
+        t0=${EPOCHREALTIME/./}
         if out=$("$@" 2>&1); then return 0; fi
-        (($(_lab_now_ms) < deadline)) || break
-        sleep 0.2
+        t1=${EPOCHREALTIME/./}
+        ((t1 / 1000 < deadline)) || break
+        t1=$(((t1 - t0) / 1000))               # the try, in ms
+        t1=$((t1 < 200 ? 200 : t1))
+        sleep "$((t1 / 1000)).$((t1 % 1000 / 100))$((t1 % 100 / 10))$((t1 % 10))"
     done
     lab_fail "timed out after ${timeout}s ($n tries) waiting for: $desc${out:+
   last output of '$*':
