@@ -84,6 +84,11 @@ checks_daemon() {  # HOST NAME CONF
 
 checks_mark() { local n; : >>"$LAB_DIR/$1.log"; n=$(wc -l <"$LAB_DIR/$1.log"); echo "$n"; }  # (log may not exist yet)
 
+# checks_logged NAME SINCE TEXT: TEXT (a fixed string) is in NAME's log after line SINCE
+# (checks_mark).  Reads the file at each call: for wait_until (a process substitution,
+# <(tail ...), is read once, at the first try).
+checks_logged() { tail -n +"$(($2 + 1))" "$LAB_DIR/$1.log" | grep -qF -- "$3"; }
+
 checks_count() {  # NAME SINCE REGEX
     tail -n +"$(($2 + 1))" "$LAB_DIR/$1.log" | grep -cE "$3" || true
 }

@@ -255,6 +255,12 @@ wait_until() {
     local timeout=${1:?} desc=${2:?wait_until TIMEOUT_S DESCRIPTION CMD...} deadline out='' n t0 t1
     shift 2
     [[ $timeout =~ ^[0-9]+$ ]] || lab_fail "wait_until: TIMEOUT_S must be whole seconds, not '$timeout'"
+    # CMD reading a process substitution, "cmd <(tail FILE)", would read the pipe once,
+    # at the first try: every later try sees it empty and the wait times out whenever
+    # the first was too early (election-handover failed so under load).
+    for n in "$@"; do
+        [[ $n != /dev/fd/* ]] || lab_fail "wait_until: '$desc' reads $n, a process substitution, which only the first try can read: read the file in CMD"
+    done
     t0=${EPOCHREALTIME/./}; deadline=$((t0 / 1000 + timeout * 1000))
     for ((n = 1; n <= timeout * 5 + 5; n++)); do
         t0=${EPOCHREALTIME/./}
