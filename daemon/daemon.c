@@ -26,6 +26,7 @@
 #include "cloud.h"
 #include "dataplane.h"
 #include "syncd.h"
+#include "elect_proto.h"
 #include "election.h"
 #include "log.h"
 #include "loop.h"
@@ -76,7 +77,10 @@ static void ctl_pool_count(void *arg, const char *pool, unsigned *up, unsigned *
 static size_t ctl_server_count(void *arg);
 static bool ctl_server(void *arg, size_t i, struct control_server *out);
 static int ctl_reload(void *arg, void (*done)(void *ctx, int r), void *ctx);
-static void ctl_drains_changed(void *arg);
+static void ctl_drains_changed(void *arg, bool local);
+static const char *ctl_drains_share_off(void *arg);
+static void drains_share(void *arg);
+static void on_share(void *arg, const char *peer, const char *body, size_t len);
 static void ctl_status_more(void *arg, struct tbuf *out);
 static void ctl_metrics(void *arg, struct tbuf *out);
 static bool ctl_metrics_section(
@@ -521,7 +525,7 @@ daemon_start(struct daemon *d)
 		const struct endpoints_hooks eh = { ep_running, ep_changed, d };
 		const struct control_ops co = { ctl_config, ctl_info, ctl_role, ctl_pool_count,
 			ctl_server_count, ctl_server, ctl_reload, ctl_drains_changed,
-			ctl_status_more, ctl_metrics, 3, ctl_metrics_section, ctl_metrics_generation,
+			ctl_drains_share_off, ctl_status_more, ctl_metrics, 3, ctl_metrics_section, ctl_metrics_generation,
 			d };
 
 		d->checks = checks_new(&ch);
@@ -531,6 +535,7 @@ daemon_start(struct daemon *d)
 		d->endpoints = endpoints_new(&eh);
 		d->control = control_new(&co);
 	}
+	election_share_listen(d->election, on_share, drains_share, d);
 	r = election_subscribe(d->election, on_role, d);
 	if (r < 0)
 		log_warnc(r, "aws: cloud addresses will not follow the election");
@@ -1106,11 +1111,54 @@ ctl_reload(void *arg, void (*done)(void *ctx, int r), void *ctx)
 }
 
 static void
-ctl_drains_changed(void *arg)
+ctl_drains_changed(void *arg, bool local)
 {
 	struct daemon *d = arg;
 
 	dataplane_dirty(d->dataplane);
+	if (local)
+		drains_share(d);
+}
+
+static const char *
+ctl_drains_share_off(void *arg)
+{
+	const struct daemon *d = arg;
+
+	return election_share_off(d->election);
+}
+
+/*
+ * The operators' drains travel between the routers over the election's
+ * channel (authenticated mode): sent whole at every local change and every
+ * ELECTION_SHARE_EVERY_MS; each router merges what it hears (last writer
+ * wins, control/drains.h), so a drain holds on every router, across a
+ * failover, and reaches one that was down once it is back.
+ */
+static void
+share_piece(void *arg, const char *s, size_t len)
+{
+	struct daemon *d = arg;
+
+	(void)election_share_send(d->election, s, len);
+}
+
+static void
+drains_share(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->control != NULL && election_share_off(d->election) == NULL)
+		(void)control_drains_pieces(d->control, ELECT_SHARE_BODY_MAX, share_piece, d);
+}
+
+static void
+on_share(void *arg, const char *peer, const char *body, size_t len)
+{
+	struct daemon *d = arg;
+
+	if (d->control != NULL)
+		control_drains_merge(d->control, peer, body, len);
 }
 
 static void

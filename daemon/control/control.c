@@ -17,6 +17,7 @@
 #include "conf_diff.h"
 #include "control.h"
 #include "ctl.h"
+#include "drains.h"
 #include "json.h"
 #include "loop.h"
 #include "log.h"
@@ -30,10 +31,9 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-struct drain {
-	char *pool;
-	struct sockaddr_x addr;		/* port 0: every port of that address */
-};
+#define DRAINS_FILE	 "drains"
+#define DRAINS_FILE_MAX	 (DRAINS_MAX * (DRAINS_LINE_MAX + 1) + 4096)
+#define DRAINS_AHEAD_US	 (600LL * 1000000) /* a peer's stamp ahead of our clock: as adverts */
 
 struct control {
 	struct control_ops ops;
@@ -44,8 +44,10 @@ struct control {
 	struct metrics_http *mh;
 	bool metrics_on;
 	struct sockaddr_x listen;
-	struct drain *drains;
-	size_t ndrains;
+	struct drains drains;
+	char *drains_path;
+	bool drains_loaded;
+	int drains_err;		/* the last write's error, logged once */
 	time_t started;
 };
 
@@ -54,6 +56,10 @@ static void		render_metrics(void *, struct tbuf *);
 static bool		metrics_step(void *, struct tbuf *, void **);
 static void		metrics_done(void *, void *);
 static void		pools_table(struct control *, struct tbuf *);
+static void		fmt_time(time_t, char *, size_t);
+static void		drains_load(struct control *);
+static void		drains_text(struct control *, struct tbuf *);
+static void		drains_json(struct control *, struct json *);
 
 static const char *
 role_str(struct control *ct, const char *vip)
@@ -72,6 +78,7 @@ control_new(const struct control_ops *ops)
 
 	ct->ops = *ops;
 	ct->started = time(NULL);
+	drains_init(&ct->drains);
 	return ct;
 }
 
@@ -122,22 +129,23 @@ control_apply(struct control *ct, const struct config *old_conf, const struct co
 		}
 	}
 	(void)old_conf;
+	if (!ct->drains_loaded) {
+		ct->drains_loaded = true;
+		drains_load(ct);
+	}
 }
 
 void
 control_stop(struct control *ct)
 {
-	size_t i;
-
 	if (ct == NULL)
 		return;
 	ctl_close(ct->ctl);
 	metrics_http_close(ct->mh);
 	free(ct->ctl_path);
 	free(ct->ctl_group);
-	for (i = 0; i < ct->ndrains; i++)
-		free(ct->drains[i].pool);
-	free(ct->drains);
+	drains_free(&ct->drains);
+	free(ct->drains_path);
 	free(ct);
 }
 
@@ -148,15 +156,148 @@ control_drained(const struct control *ct, const char *pool, const struct sockadd
 
 	if (ct == NULL)
 		return false;
-	for (i = 0; i < ct->ndrains; i++) {
-		const struct drain *dr = &ct->drains[i];
+	if (drains_drained(&ct->drains, pool, addr))
+		return true;
+	if (addr->port != 0)
+		return false;
+	for (i = 0; i < ct->drains.n; i++) {
+		const struct drain_entry *e = &ct->drains.v[i];
 
-		if (strcmp(dr->pool, pool) != 0 || sockaddr_x_cmp_addr(&dr->addr, addr) != 0)
-			continue;
-		if (dr->addr.port == 0 || addr->port == 0 || dr->addr.port == addr->port)
+		if (e->drained && strcmp(e->pool, pool) == 0 &&
+		    sockaddr_x_cmp_addr(&e->addr, addr) == 0)
 			return true;
 	}
 	return false;
+}
+
+/* ------------------------------------------------------------ drains: file, peers */
+
+/*
+ * Read state_dir()/drains once, at the first apply.  A bad line is skipped
+ * (and named); an unreadable file leaves the set empty, and is not
+ * overwritten until an operator or a peer changes something.
+ */
+static void
+drains_load(struct control *ct)
+{
+	struct drains_merge m;
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	ct->drains_path = xasprintf("%s/" DRAINS_FILE, state_dir());
+	r = file_read_all(ct->drains_path, DRAINS_FILE_MAX, &text, &len);
+	if (r == -ENOENT)
+		return;
+	if (r < 0) {
+		log_warnc(r, "drains: cannot read %s: starting without the drains it holds",
+		    ct->drains_path);
+		return;
+	}
+	drains_merge_text(&ct->drains, text, len, 0, 0, NULL, NULL, &m);
+	free(text);
+	if (m.bad > 0)
+		log_warnx("%s:%d: drains: %s; %zu bad line(s) skipped", ct->drains_path,
+		    m.first_bad_line, m.first_bad_why, m.bad);
+	(void)drains_expire(&ct->drains, wall_us());
+	if (drains_count(&ct->drains) > 0)
+		log_notice("drains: %zu drained server(s) kept from %s", drains_count(&ct->drains),
+		    ct->drains_path);
+}
+
+/* Write the whole set (file_replace); the first failure of a kind is logged. */
+static void
+drains_save(struct control *ct)
+{
+	struct tbuf t;
+	size_t i;
+	int r;
+
+	(void)drains_expire(&ct->drains, wall_us());
+	tbuf_init(&t);
+	tbuf_puts(&t, "# ipvs-router drains (ipvs-routerctl drain/undrain; shared with the "
+		      "peers). Do not edit while the daemon runs.\n");
+	for (i = 0; i < ct->drains.n; i++)
+		drains_format(&ct->drains.v[i], &t);
+	r = file_replace(ct->drains_path, t.s, t.len);
+	tbuf_free(&t);
+	if (r < 0 && r != ct->drains_err)
+		log_warnc(r, "drains: cannot write %s: the drains hold until this process "
+			     "stops, not across a restart", ct->drains_path);
+	else if (r == 0 && ct->drains_err != 0)
+		log_info("drains: %s written again", ct->drains_path);
+	ct->drains_err = r;
+}
+
+size_t
+control_drains_pieces(struct control *ct, size_t max,
+    void (*emit)(void *arg, const char *s, size_t len), void *arg)
+{
+	return drains_pieces(&ct->drains, max, emit, arg);
+}
+
+struct merge_ctx {
+	const char *peer;
+};
+
+static void
+merge_changed(void *arg, const struct drain_entry *e, bool was)
+{
+	struct merge_ctx *mc = arg;
+	char a[SOCKADDR_X_STRLEN], t[64];
+
+	if (e->drained == was)
+		return; /* a newer record of the same state */
+	sockaddr_x_fmt(&e->addr, a, sizeof(a));
+	fmt_time((time_t)(e->stamp_us / 1000000u), t, sizeof(t));
+	log_notice("pool %s server %s: %s on %s at %s by %s (from peer %s)", e->pool, a,
+	    e->drained ? "drained" : "undrained", e->router, t, e->who, mc->peer);
+}
+
+void
+control_drains_merge(struct control *ct, const char *peer, const char *text, size_t len)
+{
+	struct merge_ctx mc = { peer };
+	struct drains_merge m;
+
+	drains_merge_text(&ct->drains, text, len, wall_us(), DRAINS_AHEAD_US, merge_changed, &mc,
+	    &m);
+	if (m.bad > 0)
+		log_warnx("drains: from peer %s: line %d: %s (%zu bad line(s) skipped)", peer,
+		    m.first_bad_line, m.first_bad_why, m.bad);
+	if (m.taken == 0)
+		return;
+	drains_save(ct);
+	ct->ops.drains_changed(ct->ops.arg, false);
+}
+
+/* "uid=0 pid=4242 (ipvs-routerctl)": the caller, from the socket's credentials. */
+static void
+caller_text(char *buf, size_t len)
+{
+	struct ctl_caller who;
+	char path[64], comm[32] = "";
+	FILE *f;
+	size_t i;
+
+	if (ctl_caller(&who) < 0) {
+		snprintf(buf, len, "unknown caller");
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/comm", who.pid);
+	if ((f = fopen(path, "re")) != NULL) {
+		if (fgets(comm, sizeof(comm), f) == NULL)
+			comm[0] = '\0';
+		fclose(f);
+	}
+	comm[strcspn(comm, "\n")] = '\0';
+	for (i = 0; comm[i] != '\0'; i++)
+		if ((unsigned char)comm[i] < 0x21 || (unsigned char)comm[i] > 0x7e)
+			comm[i] = '_';
+	if (comm[0] != '\0')
+		snprintf(buf, len, "uid=%ld pid=%ld (%s)", who.uid, who.pid, comm);
+	else
+		snprintf(buf, len, "uid=%ld pid=%ld", who.uid, who.pid);
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -241,7 +382,63 @@ status_text(struct control *ct, struct tbuf *o)
 	}
 	tbuf_puts(o, "\nPOOL                 UP/TOTAL  MIN  CHECK\n");
 	pools_table(ct, o);
+	drains_text(ct, o);
 	ct->ops.status_more(ct->ops.arg, o);
+}
+
+/* status: the drains in force, who took them where and when; shared or not. */
+static void
+drains_text(struct control *ct, struct tbuf *o)
+{
+	const char *off = ct->ops.drains_share_off(ct->ops.arg);
+	char a[SOCKADDR_X_STRLEN], t[64];
+	size_t i, n = drains_count(&ct->drains);
+
+	tbuf_printf(o, "\ndrains: %zu", n);
+	if (off != NULL)
+		tbuf_printf(o, " (this router only: %s", off);
+	else
+		tbuf_puts(o, " (shared with the other routers");
+	tbuf_printf(o, "; kept in %s)\n", ct->drains_path ? ct->drains_path : "-");
+	for (i = 0; i < ct->drains.n; i++) {
+		const struct drain_entry *e = &ct->drains.v[i];
+
+		if (!e->drained)
+			continue;
+		sockaddr_x_fmt(&e->addr, a, sizeof(a));
+		fmt_time((time_t)(e->stamp_us / 1000000u), t, sizeof(t));
+		tbuf_printf(o, "  pool %s server %s: drained %s on %s by %s\n", e->pool, a, t,
+		    e->router, e->who);
+	}
+}
+
+static void
+drains_json(struct control *ct, struct json *j)
+{
+	const char *off = ct->ops.drains_share_off(ct->ops.arg);
+	char a[SOCKADDR_X_STRLEN];
+	size_t i;
+
+	json_obj_begin(j, "drains");
+	json_bool(j, "shared", off == NULL);
+	json_string(j, "not_shared_because", off);
+	json_string(j, "file", ct->drains_path);
+	json_arr_begin(j, "servers");
+	for (i = 0; i < ct->drains.n; i++) {
+		const struct drain_entry *e = &ct->drains.v[i];
+
+		if (!e->drained)
+			continue;
+		json_obj_begin(j, NULL);
+		json_string(j, "pool", e->pool);
+		json_string(j, "server", sockaddr_x_fmt(&e->addr, a, sizeof(a)));
+		json_uint(j, "since_us", e->stamp_us);
+		json_string(j, "router", e->router);
+		json_string(j, "by", e->who);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
 }
 
 static void
@@ -317,6 +514,7 @@ status_json(struct control *ct, struct json *j)
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+	drains_json(ct, j);
 	json_obj_end(j);
 }
 
@@ -611,17 +809,23 @@ show_peers(struct control *ct, struct tbuf *o, struct json *j)
 static enum ctl_code
 cmd_drain(struct control *ct, bool on, int argc, char **argv, struct tbuf *o, const char **text)
 {
+	const struct config *c = ct->ops.config(ct->ops.arg);
+	const struct drain_entry *cur;
 	const struct pool *p;
+	struct drain_entry e;
 	struct sockaddr_x a;
-	struct control_server e;
+	struct control_server srv;
+	char who[DRAINS_WHO_MAX];
+	const char *off;
 	size_t i, n;
 	bool known = false;
+	int r;
 
 	if (argc != 3) {
 		*text = on ? "usage: drain POOL SERVER" : "usage: undrain POOL SERVER";
 		return CTL_BAD_REQUEST;
 	}
-	if ((p = config_find_pool(ct->ops.config(ct->ops.arg), argv[1])) == NULL) {
+	if ((p = config_find_pool(c, argv[1])) == NULL) {
 		*text = "No such pool";
 		return CTL_NOT_FOUND;
 	}
@@ -631,35 +835,46 @@ cmd_drain(struct control *ct, bool on, int argc, char **argv, struct tbuf *o, co
 	}
 	n = ct->ops.server_count(ct->ops.arg);
 	for (i = 0; i < n; i++)
-		if (ct->ops.server(ct->ops.arg, i, &e) && strcmp(e.pool, p->name) == 0 &&
-		    sockaddr_x_cmp_addr(&e.dest, &a) == 0 && (a.port == 0 || a.port == e.dest.port))
+		if (ct->ops.server(ct->ops.arg, i, &srv) && strcmp(srv.pool, p->name) == 0 &&
+		    sockaddr_x_cmp_addr(&srv.dest, &a) == 0 && (a.port == 0 || a.port == srv.dest.port))
 			known = true;
 	if (!known) {
 		*text = "No such server in that pool";
 		return CTL_NOT_FOUND;
 	}
-	for (i = 0; i < ct->ndrains; i++)
-		if (strcmp(ct->drains[i].pool, p->name) == 0 &&
-		    sockaddr_x_cmp(&ct->drains[i].addr, &a) == 0)
-			break;
-	if (on && i == ct->ndrains) {
-		ct->drains = xreallocarray(ct->drains, ct->ndrains + 1, sizeof(*ct->drains));
-		ct->drains[ct->ndrains].pool = xstrdup(p->name);
-		ct->drains[ct->ndrains].addr = a;
-		ct->ndrains++;
-	} else if (!on && i < ct->ndrains) {
-		free(ct->drains[i].pool);
-		ct->drains[i] = ct->drains[--ct->ndrains];
-	} else if (!on) {
+	cur = drains_find(&ct->drains, p->name, &a);
+	if (!on && (cur == NULL || !cur->drained)) {
 		*text = "That server is not drained (by ipvs-routerctl; see drain = true in the "
 		    "configuration)";
 		return CTL_NOT_FOUND;
 	}
-	log_notice("pool %s server %s: %s by ipvs-routerctl", p->name, argv[2],
-	    on ? "drained" : "undrained");
-	ct->ops.drains_changed(ct->ops.arg);
+	caller_text(who, sizeof(who));
+	memset(&e, 0, sizeof(e));
+	e.pool = p->name;
+	e.addr = a;
+	e.drained = on;
+	e.stamp_us = wall_us();
+	/* a later stamp than the one held, whatever the clock did since */
+	if (cur != NULL && e.stamp_us <= cur->stamp_us)
+		e.stamp_us = cur->stamp_us + 1;
+	e.router = c->router.name != NULL && name_valid(c->router.name) ? c->router.name : "unnamed";
+	e.who = who;
+	r = drains_put(&ct->drains, &e, NULL);
+	if (r < 0) {
+		*text = r == -ENOSPC ? "Too many drains recorded" : "Cannot record that drain";
+		return CTL_ERROR;
+	}
+	drains_save(ct);
+	log_notice("pool %s server %s: %s by ipvs-routerctl (%s)", p->name, argv[2],
+	    on ? "drained" : "undrained", who);
+	ct->ops.drains_changed(ct->ops.arg, true);
 	tbuf_printf(o, "pool %s server %s: %s\n", p->name, argv[2], on ? "drained (weight 0; "
 	    "existing connections carry on)" : "undrained (back in rotation while its checks pass)");
+	if (ct->drains_err != 0)
+		tbuf_printf(o, "warning: not written to %s (%s): it holds until this daemon "
+		    "stops\n", ct->drains_path, strerror(-ct->drains_err));
+	if (c->election.present && (off = ct->ops.drains_share_off(ct->ops.arg)) != NULL)
+		tbuf_printf(o, "note: this router only: %s\n", off);
 	return CTL_OK;
 }
 

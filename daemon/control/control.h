@@ -56,8 +56,13 @@ struct control_ops {
 	 * done(ctx, r) gets the result later (r 0 or -errno); a negative return
 	 * means it could not start (done was called). */
 	int (*reload)(void *arg, void (*done)(void *ctx, int r), void *ctx);
-	/* A drain or undrain was taken: the dataplane must look again. */
-	void (*drains_changed)(void *arg);
+	/* A drain or undrain was taken: the dataplane must look again; `local`:
+	 * by an operator here (share it with the other routers), else merged
+	 * from a peer. */
+	void (*drains_changed)(void *arg, bool local);
+	/* Why drains are not shared with the other routers, or NULL when they
+	 * are (for status). */
+	const char *(*drains_share_off)(void *arg);
 	/* More lines for `status` (endpoint files), and the subsystems'
 	 * own metric families. */
 	void (*status_more)(void *arg, struct tbuf *out);
@@ -84,11 +89,24 @@ struct control *control_new(const struct control_ops *ops);
 void control_apply(struct control *ct, const struct config *old_conf,
     const struct config *new_conf);
 
-/* Close both, forget runtime drains, free `ct`.  NULL-safe. */
+/* Close both, free `ct` (the drains stay in their file).  NULL-safe. */
 void control_stop(struct control *ct);
 
-/* Whether an operator drained (ipvs-routerctl drain) `addr` of pool `pool`.
- * addr's port 0 matches a drain given without a port. */
+/* Whether an operator drained (ipvs-routerctl drain) `addr` of pool `pool`:
+ * a drain of its address and port, or of its address without a port; addr's
+ * port 0 matches a drain of any port of the address. */
 bool control_drained(const struct control *ct, const char *pool, const struct sockaddr_x *addr);
+
+/*
+ * Drains shared between the routers (control/drains.h).  They are kept in
+ * state_dir()/drains (read at the first control_apply, rewritten on every
+ * change).  control_drains_pieces hands the whole set, undrains included,
+ * to emit() in pieces of at most `max` bytes (for election_share_send);
+ * control_drains_merge takes a peer's piece: what wins is kept, logged and
+ * written, and drains_changed(arg, false) follows when anything changed.
+ */
+size_t control_drains_pieces(struct control *ct, size_t max,
+    void (*emit)(void *arg, const char *s, size_t len), void *arg);
+void control_drains_merge(struct control *ct, const char *peer, const char *text, size_t len);
 
 #endif

@@ -193,6 +193,23 @@ ctl_serve(void *arg, char *req, const char *error, struct tbuf *resp)
 	tbuf_free(&body);
 }
 
+int
+ctl_caller(struct ctl_caller *out)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	int fd = srv_current_fd();
+
+	if (fd < 0)
+		return -EBADF;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0)
+		return -errno;
+	out->pid = (long)uc.pid;
+	out->uid = (long)uc.uid;
+	out->gid = (long)uc.gid;
+	return 0;
+}
+
 struct ctl_pending *
 ctl_defer(void (*gone)(void *arg), void *arg)
 {

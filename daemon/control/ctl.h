@@ -72,6 +72,16 @@ void ctl_complete_whole(struct ctl_pending *p, struct tbuf *b);
 int ctl_open(const char *path, int mode, const char *group, ctl_handler *h, void *arg,
     struct ctl **out);
 
+/*
+ * From inside the handler: who sent the request (the kernel's SO_PEERCRED
+ * of the connection: the process that connected, its user and group).
+ * 0, or a negative errno (outside a handler: -EBADF).
+ */
+struct ctl_caller {
+	long pid, uid, gid;
+};
+int ctl_caller(struct ctl_caller *out);
+
 /* Stop listening, drop clients, remove the socket file.  NULL-safe. */
 void ctl_close(struct ctl *c);
 

@@ -53,11 +53,7 @@
 #define RETRY_MS	30000 /* IPVS unavailable and no repair timer */
 #define DRIFT_LINES_MAX 20    /* repaired-drift lines per reconcile */
 #define ERROR_LINES_MAX 10    /* failed operations logged one by one */
-#ifndef LOCALSTATEDIR
-#define LOCALSTATEDIR "/var"
-#endif
-/* The services we manage, kept across restarts (IPVSR_STATE_DIR overrides the directory). */
-#define STATE_DIR_DEFAULT LOCALSTATEDIR "/lib/ipvs-router"
+/* The services we manage, kept across restarts in state_dir(). */
 #define STATE_FILE	  "ipvs-services"
 #define STATE_MAGIC	  "ipvs-router owned services v1"
 #define STATE_LINES_MAX	  1000000
@@ -220,9 +216,7 @@ dataplane_new(const struct dataplane_hooks *hooks)
 	dp->timer.data = dp;
 	ev_timer_init(&dp->retry, retry_cb, 0., 0.);
 	dp->retry.data = dp;
-	dp->state_path = xasprintf("%s/" STATE_FILE,
-	    getenv("IPVSR_STATE_DIR") && *getenv("IPVSR_STATE_DIR") ? getenv("IPVSR_STATE_DIR") :
-								     STATE_DIR_DEFAULT);
+	dp->state_path = xasprintf("%s/" STATE_FILE, state_dir());
 	(void)state_load(dp);
 	return dp;
 }
@@ -960,17 +954,16 @@ state_adopt(struct dataplane *dp, const struct rc_table *desired)
 
 /*
  * Keep `keys` (the services we manage) in the state file, when they differ
- * from what it holds: a temporary file, fsync, rename over the old one,
- * fsync of the directory - a crash leaves the old set or the new one.
+ * from what it holds (file_replace: a crash leaves the old set or the new).
  */
 static void
 state_save(struct dataplane *dp, const struct rc_svc_conf *keys, size_t n)
 {
 	struct rc_svc_conf *k;
-	char *tmp = NULL, *dir = NULL, *slash, a[INET6_ADDRSTRLEN];
-	FILE *f = NULL;
+	struct tbuf t;
+	char a[INET6_ADDRSTRLEN];
 	size_t i;
-	int r = 0, fd = -1, dfd = -1;
+	int r;
 
 	k = xreallocarray(NULL, n ? n : 1, sizeof(*k));
 	for (i = 0; i < n; i++) {
@@ -990,68 +983,32 @@ state_save(struct dataplane *dp, const struct rc_svc_conf *keys, size_t n)
 			return; /* unchanged */
 		}
 	}
-	tmp = xasprintf("%s.tmp", dp->state_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		r = -errno;
-		goto fail;
-	}
-	fd = -1;
-	fprintf(f, "%s\n", STATE_MAGIC);
+	tbuf_init(&t);
+	tbuf_printf(&t, "%s\n", STATE_MAGIC);
 	for (i = 0; i < n; i++) {
 		if (k[i].fwmark != 0) {
-			fprintf(f, "%s - - 0 %u\n", k[i].af == AF_INET6 ? "inet6" : "inet",
+			tbuf_printf(&t, "%s - - 0 %u\n", k[i].af == AF_INET6 ? "inet6" : "inet",
 			    k[i].fwmark);
 			continue;
 		}
 		inet_ntop(k[i].af, k[i].af == AF_INET6 ? (const void *)&k[i].addr.a.v6 :
 							 (const void *)&k[i].addr.a.v4,
 		    a, sizeof(a));
-		fprintf(f, "%s %s %s %u 0\n", k[i].af == AF_INET6 ? "inet6" : "inet",
+		tbuf_printf(&t, "%s %s %s %u 0\n", k[i].af == AF_INET6 ? "inet6" : "inet",
 		    k[i].protocol == IPPROTO_UDP ? "udp" :
 		    k[i].protocol == IPPROTO_SCTP ? "sctp" : "tcp",
 		    a, k[i].addr.port);
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		r = -errno;
-		goto fail;
+	r = file_replace(dp->state_path, t.s, t.len);
+	tbuf_free(&t);
+	if (r == 0) {
+		free(dp->saved);
+		dp->saved = k;
+		dp->nsaved = n;
+		dp->saved_known = true;
+		dp->state_err = 0;
+		return;
 	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		r = -errno;
-		goto fail;
-	}
-	f = NULL;
-	if (rename(tmp, dp->state_path) != 0) {
-		r = -errno;
-		goto fail;
-	}
-	dir = xstrdup(dp->state_path);
-	slash = strrchr(dir, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-	}
-	free(dp->saved);
-	dp->saved = k;
-	dp->nsaved = n;
-	dp->saved_known = true;
-	dp->state_err = 0;
-	free(tmp);
-	free(dir);
-	return;
-
-fail:
-	if (f != NULL)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL)
-		(void)unlink(tmp);
 	if (r != dp->state_err) {
 		/* once per kind of error: the set is written again on every change */
 		if (r == -ENOENT)
@@ -1064,8 +1021,6 @@ fail:
 			    dp->state_path);
 		dp->state_err = r;
 	}
-	free(tmp);
-	free(dir);
 	free(k);
 }
 

@@ -16,8 +16,8 @@
  * start the table is dumped and matching rules are adopted as they are, so
  * a restart changes nothing that is already right.  At stop the rules stay
  * (ipvs.flush_on_exit removes ours).  The keys of the services we manage are
- * kept in the state directory (LOCALSTATEDIR/lib/ipvs-router/ipvs-services,
- * or $IPVSR_STATE_DIR), so that after a restart the ones the configuration
+ * kept in the state directory (state_dir(): LOCALSTATEDIR/lib/ipvs-router,
+ * $STATE_DIRECTORY or $IPVSR_STATE_DIR; file ipvs-services), so that after a restart the ones the configuration
  * no longer declares are retired.
  *
  * A plan goes to the kernel phase by phase (make before break: the adds are

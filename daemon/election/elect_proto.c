@@ -157,11 +157,11 @@ static int
 mac(const struct elect_key *key, const struct sockaddr_x *src, const struct sockaddr_x *dst,
     const uint8_t *pkt, size_t msglen, uint8_t out[ELECT_MAC_LEN])
 {
-	uint8_t buf[32 + ELECT_PKT_MAX];
+	uint8_t buf[32 + ELECT_SHARE_PKT_MAX];
 	unsigned int outlen = 0;
 	size_t n = 0;
 
-	if (msglen > ELECT_PKT_MAX)
+	if (msglen > ELECT_SHARE_PKT_MAX)
 		return -EINVAL;
 	memcpy(buf + n, addr_bytes(src), addr_len(src->af));
 	n += addr_len(src->af);
@@ -304,6 +304,81 @@ elect_decode(const uint8_t *pkt, size_t len, const struct sockaddr_x *src,
 		memcpy(out->config_hash, t + 12, ELECT_HASH_LEN);
 		out->boot = get_u64(t + 20);
 	}
+	return ELECT_PKT_OK;
+}
+
+/* ------------------------------------------------------------ shared state */
+
+int
+elect_share_encode(const uint8_t *body, size_t blen, uint64_t counter, uint64_t boot,
+    const struct sockaddr_x *src, const struct sockaddr_x *dst, const struct elect_key *key,
+    uint8_t *buf, size_t len)
+{
+	size_t n = ELECT_HDR_LEN + blen + ELECT_TRAILER_LEN;
+	uint8_t *t;
+	uint16_t ck;
+	int r;
+
+	if (blen == 0 || blen > ELECT_SHARE_BODY_MAX || key == NULL || key->bytes == NULL ||
+	    key->len == 0 || src->af != dst->af || (src->af != AF_INET && src->af != AF_INET6))
+		return -EINVAL;
+	if (n > len)
+		return -ENOSPC;
+	buf[0] = ELECT_VERSION << 4 | ELECT_TYPE_SHARE;
+	buf[1] = buf[2] = buf[3] = 0;
+	buf[4] = (uint8_t)(blen >> 8);
+	buf[5] = (uint8_t)blen;
+	buf[6] = buf[7] = 0;
+	memcpy(buf + ELECT_HDR_LEN, body, blen);
+	t = buf + ELECT_HDR_LEN + blen;
+	memcpy(t, ELECT_MAGIC, 4);
+	put_u64(t + 4, counter);
+	memset(t + 12, 0, ELECT_HASH_LEN);
+	put_u64(t + 20, boot);
+	r = mac(key, src, dst, buf, n - ELECT_MAC_LEN, t + ELECT_MAC_OFF);
+	if (r < 0)
+		return r;
+	ck = elect_checksum(src, dst, buf, n);
+	buf[6] = (uint8_t)(ck >> 8);
+	buf[7] = (uint8_t)ck;
+	return (int)n;
+}
+
+int
+elect_share_decode(const uint8_t *pkt, size_t len, const struct sockaddr_x *src,
+    const struct sockaddr_x *dst, int ttl, bool ttl_check, const struct elect_key *key,
+    const uint8_t **body, size_t *blen, uint64_t *counter, uint64_t *boot)
+{
+	uint8_t copy[ELECT_SHARE_PKT_MAX], want[ELECT_MAC_LEN];
+	const uint8_t *t;
+	size_t n;
+
+	if (len < ELECT_HDR_LEN)
+		return ELECT_PKT_SHORT;
+	if (pkt[0] >> 4 != ELECT_VERSION)
+		return ELECT_PKT_VERSION;
+	if ((pkt[0] & 0x0f) != ELECT_TYPE_SHARE || key == NULL)
+		return ELECT_PKT_TYPE;
+	if (ttl_check && ttl != ELECT_TTL)
+		return ELECT_PKT_TTL;
+	if (src->af != dst->af || elect_checksum(src, dst, pkt, len) != 0)
+		return ELECT_PKT_CHECKSUM;
+	n = (size_t)(pkt[4] << 8 | pkt[5]);
+	if (len > ELECT_SHARE_PKT_MAX || n == 0 || n > ELECT_SHARE_BODY_MAX ||
+	    len != ELECT_HDR_LEN + n + ELECT_TRAILER_LEN)
+		return ELECT_PKT_LENGTH;
+	t = pkt + len - ELECT_TRAILER_LEN;
+	if (memcmp(t, ELECT_MAGIC, 4) != 0)
+		return ELECT_PKT_NO_AUTH;
+	memcpy(copy, pkt, len);
+	copy[6] = copy[7] = 0;
+	if (mac(key, src, dst, copy, len - ELECT_MAC_LEN, want) < 0 ||
+	    CRYPTO_memcmp(want, t + ELECT_MAC_OFF, ELECT_MAC_LEN) != 0)
+		return ELECT_PKT_BAD_MAC;
+	*body = pkt + ELECT_HDR_LEN;
+	*blen = n;
+	*counter = get_u64(t + 4);
+	*boot = get_u64(t + 20);
 	return ELECT_PKT_OK;
 }
 

@@ -59,6 +59,19 @@
  * by the others, and refuses them (both log it).
  *
  * Version 1 ("IRA1", 52 bytes, no boot id) is neither sent nor accepted.
+ *
+ * Shared state (ours, authenticated mode only): what the routers must agree
+ * on beyond the election, the operators' drains (control/drains.h), travels
+ * as VRRP type 8 messages to each peer, like adverts:
+ *
+ *   byte 0: version 3, type 8; bytes 1..3: zero; bytes 4..5: the body's
+ *   length (big-endian); bytes 6..7: the checksum; then the body (text, at
+ *   most ELECT_SHARE_BODY_MAX bytes), then the trailer as above (config hash
+ *   zero), its MAC over header and body.
+ *
+ * A receiver checks them as it checks adverts (TTL, checksum, MAC, and the
+ * peer's counter and boot id, in a history of their own).  In plain mode
+ * none is sent, and one received is dropped as "not an advertisement".
  */
 #ifndef IPVSR_ELECT_PROTO_H
 #define IPVSR_ELECT_PROTO_H
@@ -74,6 +87,7 @@
 #define ELECT_TTL	      255 /* sent, and required when ttl_check is on */
 #define ELECT_VERSION	      3
 #define ELECT_TYPE_ADVERT     1
+#define ELECT_TYPE_SHARE      8 /* ours: shared state, authenticated mode only */
 #define ELECT_HDR_LEN	      8
 #define ELECT_ADDRS_MAX	      4 /* we send one; keepalived may send a few */
 #define ELECT_TRAILER_LEN     60
@@ -83,6 +97,8 @@
 #define ELECT_HASH_LEN	      8
 #define ELECT_MAC_LEN	      32
 #define ELECT_PKT_MAX	      (ELECT_HDR_LEN + 16 * ELECT_ADDRS_MAX + ELECT_TRAILER_LEN)
+#define ELECT_SHARE_BODY_MAX  1100 /* fits a 1280-byte IPv6 packet with the trailer */
+#define ELECT_SHARE_PKT_MAX   (ELECT_HDR_LEN + ELECT_SHARE_BODY_MAX + ELECT_TRAILER_LEN)
 #define ELECT_INTERVAL_MAX_MS 40950 /* 12 bits of centiseconds */
 #define ELECT_FRESH_WINDOW_US (600LL * 1000000)
 #define ELECT_KEY_MIN	      16
@@ -165,6 +181,25 @@ int elect_encode(const struct elect_advert *a, const struct sockaddr_x *src,
 int elect_decode(const uint8_t *pkt, size_t len, const struct sockaddr_x *src,
     const struct sockaddr_x *dst, int ttl, bool ttl_check, const struct elect_key *key,
     struct elect_advert *out);
+
+/*
+ * Encode a shared-state message carrying `body` (1..ELECT_SHARE_BODY_MAX
+ * bytes) for one destination, authenticated with `key` (required), the
+ * counter and our boot id.  Returns the length written, or -EINVAL / -ENOSPC.
+ */
+int elect_share_encode(const uint8_t *body, size_t blen, uint64_t counter, uint64_t boot,
+    const struct sockaddr_x *src, const struct sockaddr_x *dst, const struct elect_key *key,
+    uint8_t *buf, size_t len);
+
+/*
+ * Decode and verify a shared-state message (the IP payload): version, type,
+ * TTL (when ttl_check), checksum, length, trailer and MAC.  Returns
+ * ELECT_PKT_OK with *body pointing into pkt and the trailer's counter and
+ * boot id (for elect_replay_check), or the reason.
+ */
+int elect_share_decode(const uint8_t *pkt, size_t len, const struct sockaddr_x *src,
+    const struct sockaddr_x *dst, int ttl, bool ttl_check, const struct elect_key *key,
+    const uint8_t **body, size_t *blen, uint64_t *counter, uint64_t *boot);
 
 /*
  * Split a received IPv4 datagram (what a raw IPv4 socket returns: header

@@ -230,6 +230,7 @@ election_new(void)
 	rt->rl_tx = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
 	rt->rl_notify = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
 	rt->rl_late = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
+	rt->rl_share = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
 	rt->run_delay_ms = -1;
 	rt->schedstat_fd = -1;
 	list_init(&rt->jobs);
@@ -932,6 +933,7 @@ election_apply(struct election_rt *rt, const struct config *old_conf, const stru
 	}
 	if (rt->vip_open)
 		net_apply(rt, new_conf);
+	share_peers_apply(rt, new_conf);
 
 	keep = xcalloc(new_conf->nvips + 1, sizeof(*keep));
 	fresh = xcalloc(new_conf->nvips + 1, sizeof(*fresh));
@@ -1055,6 +1057,7 @@ election_stop(struct election_rt *rt)
 		inst_free(rt->insts[i]);
 	free(rt->insts);
 	elect_net_close(rt->net);
+	share_stop(rt);
 	if (rt->vip_open)
 		vip_fini();
 	key_free(&rt->key);

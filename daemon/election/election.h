@@ -117,6 +117,29 @@ typedef void (*election_role_fn)(
 int election_subscribe(struct election_rt *rt, election_role_fn cb, void *arg);
 void election_unsubscribe(struct election_rt *rt, election_role_fn cb, void *arg);
 
+/*
+ * Shared state between the routers (the operators' drains), over the
+ * election's own channel: authenticated mode only (elect_proto.h, type 8
+ * messages with the advert trailer), never a port of its own.
+ *
+ * election_share_send sends `body` (text, 1..ELECT_SHARE_BODY_MAX bytes) to
+ * every other router of election.peers; it returns how many were sent, or
+ * -ENOTCONN when nothing can be shared (no election, plain mode, sockets
+ * not open) or -EMSGSIZE.  Each message a peer sent us that passes the
+ * checks adverts pass (key, TTL, counter, boot id) reaches fn(arg, peer
+ * name, body, length); one listener.
+ */
+typedef void (*election_share_fn)(void *arg, const char *peer, const char *body, size_t len);
+/* tick(arg) runs every ELECTION_SHARE_EVERY_MS (the first a second after
+ * this call) while sharing is on: the listener sends its whole state again,
+ * so that a peer that missed a message, or was down, catches up. */
+#define ELECTION_SHARE_EVERY_MS 5000
+void election_share_listen(
+    struct election_rt *rt, election_share_fn fn, void (*tick)(void *arg), void *arg);
+int election_share_send(struct election_rt *rt, const char *body, size_t len);
+/* Why nothing is shared (a short phrase), or NULL when it is. */
+const char *election_share_off(const struct election_rt *rt);
+
 /* Prometheus families ipvsr_vip_transitions_total, ipvsr_vip_reasserts_total. */
 void election_metrics(const struct election_rt *rt, struct tbuf *b);
 

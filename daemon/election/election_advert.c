@@ -98,6 +98,11 @@ advert_on_rx(void *arg, const struct elect_rx *rx)
 	sockaddr_x_fmt_addr(&rx->src, s, sizeof(s));
 	if (self != NULL && sockaddr_x_cmp_addr(&rx->src, &self->addr) == 0)
 		return;
+	/* shared state (election_share.c): authenticated mode only */
+	if (key != NULL && rx->len >= 1 && rx->payload[0] == (ELECT_VERSION << 4 | ELECT_TYPE_SHARE)) {
+		share_on_rx(rt, rx);
+		return;
+	}
 	r = elect_decode(rx->payload, rx->len, &rx->src, &rx->dst, rx->ttl,
 	    c->election.ttl_check != 0, key, &adv);
 	if (r != ELECT_PKT_OK) {

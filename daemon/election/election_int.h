@@ -37,6 +37,13 @@ struct peer_rt {
 	bool hash_differs; /* and it differs from ours (logged once) */
 };
 
+/* A peer as the shared state sees it (every other router, whatever its VIPs). */
+struct share_peer {
+	char *name;
+	struct sockaddr_x addr;
+	struct elect_replay replay; /* its shared-state messages' own history */
+};
+
 struct inst {
 	struct election_rt *rt;
 	char *name; /* identity: VIP name, vrid, family */
@@ -90,6 +97,13 @@ struct election_rt {
 	/* per reason, so that a flood of one kind cannot hide another */
 	struct log_ratelimit rl_rx[ELECT_PKT_OLD_BOOT + 2];
 	struct log_ratelimit rl_tx, rl_notify, rl_late;
+	struct share_peer *share_peers; /* election_share.c */
+	size_t nshare_peers;
+	election_share_fn share_fn;
+	void (*share_tick)(void *arg);
+	void *share_arg;
+	struct elect_timer *share_timer;
+	struct log_ratelimit rl_share;
 	int64_t run_delay_ms; /* at the last advert timer, -1: unknown */
 	int64_t late_max_ms, held_max_ms; /* worst advert lateness, and its non-CPU part */
 	int schedstat_fd;     /* -1: not open yet, -2: unavailable */
@@ -120,6 +134,18 @@ void advert_send(struct inst *in, int prio);
 /* elect_net's receive callback (arg: the election_rt): verify an advert,
  * match it to its instance and peer, and feed it in. */
 void advert_on_rx(void *arg, const struct elect_rx *rx);
+
+/* ------------------------------------------------------------ election_share.c */
+
+/* The peers shared state goes to, from configuration `c` (histories kept by
+ * name and address). */
+void share_peers_apply(struct election_rt *rt, const struct config *c);
+void share_peers_free(struct election_rt *rt);
+/* At stop: the peers and the timer. */
+void share_stop(struct election_rt *rt);
+
+/* A received shared-state message (type ELECT_TYPE_SHARE), authenticated mode. */
+void share_on_rx(struct election_rt *rt, const struct elect_rx *rx);
 
 /* ------------------------------------------------------------ election_track.c */
 

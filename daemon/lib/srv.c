@@ -281,6 +281,12 @@ srv_defer(void (*gone)(void *arg), void *arg)
 	return cl;
 }
 
+int
+srv_current_fd(void)
+{
+	return srv_current != NULL ? srv_current->fd : -1;
+}
+
 struct tbuf *
 srv_resp(struct srv_client *cl)
 {

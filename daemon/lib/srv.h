@@ -47,6 +47,8 @@ void srv_free(struct srv *s);
 struct srv_client;
 struct srv_client *srv_defer(void (*gone)(void *arg), void *arg);
 struct tbuf *srv_resp(struct srv_client *cl);
+/* The socket of the client whose request the handler is running for; -1 outside one. */
+int srv_current_fd(void);
 void srv_finish(struct srv_client *cl);
 
 #endif

@@ -4,10 +4,14 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -444,4 +448,143 @@ str_eq(const char *a, const char *b)
 	if (a == NULL || b == NULL)
 		return a == b;
 	return strcmp(a, b) == 0;
+}
+
+/* ------------------------------------------------------------ state files */
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+
+const char *
+state_dir(void)
+{
+	static char buf[PATH_MAX];
+	const char *e = getenv("IPVSR_STATE_DIR");
+	size_t n;
+
+	if (e != NULL && *e != '\0')
+		return e;
+	e = getenv("STATE_DIRECTORY");
+	if (e != NULL && *e == '/') {
+		n = strcspn(e, ":");
+		if (n < sizeof(buf)) {
+			memcpy(buf, e, n);
+			buf[n] = '\0';
+			return buf;
+		}
+	}
+	return LOCALSTATEDIR "/lib/ipvs-router";
+}
+
+int
+file_replace(const char *path, const char *data, size_t len)
+{
+	char *tmp = xasprintf("%s.tmp", path), *dir = xstrdup(path), *slash;
+	int fd = -1, dfd, r = 0;
+	ssize_t w;
+	size_t off = 0;
+
+	slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		if (*dir != '\0' && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+			r = -errno;
+			goto out;
+		}
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	while (off < len) {
+		w = write(fd, data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			r = w < 0 ? -errno : -EIO;
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0) {
+		r = -errno;
+		goto out;
+	}
+	r = close(fd) != 0 ? -errno : 0;
+	fd = -1;
+	if (r == 0 && rename(tmp, path) != 0)
+		r = -errno;
+	if (r == 0 && slash != NULL) {
+		dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		(void)unlink(tmp);
+	free(tmp);
+	free(dir);
+	return r;
+}
+
+int
+file_read_all(const char *path, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0;
+	ssize_t got;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	buf = xmalloc(max + 1);
+	for (;;) {
+		got = read(fd, buf + n, max + 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (n > max) {
+			r = -EFBIG;
+			goto out;
+		}
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+uint64_t
+wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }

@@ -75,6 +75,33 @@ socklen_t sockaddr_x_to_sa(const struct sockaddr_x *sa, struct sockaddr_storage 
 /* Convert from a struct sockaddr; -EAFNOSUPPORT for other families. */
 int sockaddr_x_from_sa(const struct sockaddr *s, struct sockaddr_x *out);
 
+/*
+ * The daemon's state directory: $IPVSR_STATE_DIR, else systemd's
+ * $STATE_DIRECTORY (StateDirectory=; its first entry), else
+ * LOCALSTATEDIR/lib/ipvs-router.  The string is static.
+ */
+const char *state_dir(void);
+
+/*
+ * Replace the file at `path` with `len` bytes of `data`, atomically: PATH.tmp
+ * is written and fsync'd, renamed over `path`, and the directory fsync'd; a
+ * crash leaves the old content or the new one, never a mix.  Mode 0644
+ * (less the umask).  The directory is created (0755) if missing.  0, or a
+ * negative errno (the temporary file removed).  Blocks for the fsyncs:
+ * callers write only on an operator's or a peer's change.
+ */
+int file_replace(const char *path, const char *data, size_t len);
+
+/*
+ * Read a whole regular file of at most `max` bytes: 0 with *out (NUL-
+ * terminated, caller frees) and *len; -ENOENT, -EFBIG, or another negative
+ * errno.
+ */
+int file_read_all(const char *path, size_t max, char **out, size_t *len);
+
+/* Wall clock, microseconds since the Unix epoch. */
+uint64_t wall_us(void);
+
 /* Monotonic clock in milliseconds / microseconds. */
 int64_t mono_ms(void);
 int64_t mono_us(void);

@@ -187,10 +187,16 @@ lab_start() {
     local host=${1:?} name=${2:?lab_start HOST NAME CMD...} pid st; shift 2
     [[ $name =~ ^[A-Za-z0-9_.-]+$ ]] || lab_fail "lab_start: bad name '$name'"
     [[ -z ${LAB_PIDS[$name]:-} ]] || lab_fail "lab_start: '$name' is already running"
+    # Each lab host has a state directory of its own (a daemon's drains and owned IPVS
+    # services: state_dir() in daemon/lib/util.c), kept across restarts on that host,
+    # never shared with another host or another test (the system's /var/lib).
+    mkdir -p "$LAB_DIR/state/$host"
     if [[ $host == - ]]; then
-        setsid "$@" </dev/null >>"$LAB_DIR/$name.log" 2>&1 &
+        IPVSR_STATE_DIR=${IPVSR_STATE_DIR:-$LAB_DIR/state/-} \
+            setsid "$@" </dev/null >>"$LAB_DIR/$name.log" 2>&1 &
     else
-        setsid ip netns exec "$(lab_ns "$host")" "$@" </dev/null >>"$LAB_DIR/$name.log" 2>&1 &
+        IPVSR_STATE_DIR=${IPVSR_STATE_DIR:-$LAB_DIR/state/$host} \
+            setsid ip netns exec "$(lab_ns "$host")" "$@" </dev/null >>"$LAB_DIR/$name.log" 2>&1 &
     fi
     pid=$!
     LAB_PIDS[$name]=$pid; LAB_STARTED+=("$name")

@@ -8,6 +8,10 @@
  *       or wrong); --counter defaults to the wall clock in microseconds,
  *       --boot (the trailer's boot id) to 1.
  *
+ *   vrrptool share --src A --dst B --key FILE --body TEXT [--boot N] [--ttl N]
+ *       Forge one shared-state message (type 8, election_share.c) carrying TEXT
+ *       (a "\n" is appended), authenticated with that key, right or wrong.
+ *
  *   vrrptool replay --pcap FILE [--prio P] [--count N] [--every MS]
  *       Send again, byte for byte (IP header included), the IPv4 protocol-112
  *       packets of a tcpdump capture (Ethernet), those with priority P only.
@@ -48,6 +52,7 @@
 static int usage(void);
 static int cmd_send(int argc, char **argv);
 static int cmd_replay(int argc, char **argv);
+static int cmd_share(int argc, char **argv);
 static int cmd_watch(int argc, char **argv);
 static int raw_send(int fd, const uint8_t *dgram, size_t len);
 static uint16_t ip_csum(const uint8_t *p, size_t len);
@@ -60,6 +65,7 @@ usage(void)
 	fprintf(stderr, "usage: vrrptool send --src A --dst B --vrid N --prio P --vip V "
 			"[--interval MS] [--key FILE] [--counter N] [--boot N] [--ttl N] [--count N] "
 			"[--every MS]\n"
+			"       vrrptool share --src A --dst B --key FILE --body TEXT [--boot N] [--ttl N]\n"
 			"       vrrptool replay --pcap FILE [--prio P] [--count N] [--every MS]\n"
 			"       vrrptool watch IFNAME ADDR\n");
 	return 2;
@@ -122,6 +128,109 @@ raw_socket(void)
 	return fd;
 }
 
+/* Read a key file (a trailing newline dropped) into buf: 0, or -1 (reported). */
+static int
+key_load(const char *path, uint8_t *buf, size_t len, struct elect_key *key)
+{
+	ssize_t kl = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || (kl = read(fd, buf, len)) <= 0) {
+		perror(path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (buf[kl - 1] == '\n')
+		kl--;
+	key->bytes = buf;
+	key->len = (size_t)kl;
+	return 0;
+}
+
+/* Put an IPv4 header (protocol 112) before the n-byte message at dgram + 20. */
+static void
+ip_wrap(uint8_t *dgram, int n, int ttl, const struct sockaddr_x *src, const struct sockaddr_x *dst)
+{
+	uint16_t ck;
+
+	memset(dgram, 0, 20);
+	dgram[0] = 0x45;
+	dgram[1] = 0xc0;
+	dgram[2] = (uint8_t)((n + 20) >> 8);
+	dgram[3] = (uint8_t)(n + 20);
+	dgram[8] = (uint8_t)ttl;
+	dgram[9] = ELECT_IPPROTO;
+	memcpy(dgram + 12, &src->a.v4.s_addr, 4);
+	memcpy(dgram + 16, &dst->a.v4.s_addr, 4);
+	ck = ip_csum(dgram, 20);
+	dgram[10] = (uint8_t)(ck >> 8);
+	dgram[11] = (uint8_t)ck;
+}
+
+static int
+cmd_share(int argc, char **argv)
+{
+	static const struct option opts[] = {{"src", 1, NULL, 's'}, {"dst", 1, NULL, 'd'},
+	    {"key", 1, NULL, 'k'}, {"body", 1, NULL, 'm'}, {"boot", 1, NULL, 'b'},
+	    {"ttl", 1, NULL, 't'}, {NULL, 0, NULL, 0}};
+	struct sockaddr_x src = {0}, dst = {0};
+	struct elect_key key = {NULL, 0};
+	uint8_t keybuf[ELECT_KEY_MAX + 2], dgram[20 + ELECT_SHARE_PKT_MAX];
+	char body[ELECT_SHARE_BODY_MAX + 1];
+	uint64_t boot = 1;
+	size_t blen = 0;
+	int o, fd, n, ttl = 255;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			if (sockaddr_x_parse(optarg, false, &src) < 0 || src.af != AF_INET)
+				return usage();
+			break;
+		case 'd':
+			if (sockaddr_x_parse(optarg, false, &dst) < 0 || dst.af != AF_INET)
+				return usage();
+			break;
+		case 'k':
+			if (key_load(optarg, keybuf, sizeof(keybuf), &key) < 0)
+				return 1;
+			break;
+		case 'm':
+			blen = strlen(optarg);
+			if (blen + 1 > ELECT_SHARE_BODY_MAX)
+				return usage();
+			memcpy(body, optarg, blen);
+			body[blen++] = '\n';
+			break;
+		case 'b':
+			boot = strtoull(optarg, NULL, 10);
+			break;
+		case 't':
+			ttl = atoi(optarg);
+			break;
+		default:
+			return usage();
+		}
+	}
+	if (src.af == 0 || dst.af == 0 || key.bytes == NULL || blen == 0)
+		return usage();
+	n = elect_share_encode((const uint8_t *)body, blen, now_us(), boot, &src, &dst, &key,
+	    dgram + 20, sizeof(dgram) - 20);
+	if (n < 0) {
+		fprintf(stderr, "vrrptool: cannot encode: %s\n", strerror(-n));
+		return 1;
+	}
+	ip_wrap(dgram, n, ttl, &src, &dst);
+	fd = raw_socket();
+	if (fd < 0)
+		return 1;
+	n = raw_send(fd, dgram, (size_t)n + 20);
+	close(fd);
+	return n < 0 ? 1 : 0;
+}
+
 static int
 cmd_send(int argc, char **argv)
 {
@@ -136,7 +245,6 @@ cmd_send(int argc, char **argv)
 	uint8_t keybuf[ELECT_KEY_MAX + 2], dgram[20 + ELECT_PKT_MAX];
 	uint64_t counter = 0;
 	int o, fd, i, n, ttl = 255, count = 1, every = 100;
-	ssize_t kl;
 
 	memset(&ad, 0, sizeof(ad));
 	ad.boot = 1;
@@ -167,16 +275,8 @@ cmd_send(int argc, char **argv)
 			ad.interval_ms = atoi(optarg);
 			break;
 		case 'k':
-			fd = open(optarg, O_RDONLY | O_CLOEXEC);
-			if (fd < 0 || (kl = read(fd, keybuf, sizeof(keybuf))) <= 0) {
-				perror(optarg);
+			if (key_load(optarg, keybuf, sizeof(keybuf), &key) < 0)
 				return 1;
-			}
-			close(fd);
-			if (keybuf[kl - 1] == '\n')
-				kl--;
-			key.bytes = keybuf;
-			key.len = (size_t)kl;
 			break;
 		case 'c':
 			counter = strtoull(optarg, NULL, 10);
@@ -203,8 +303,6 @@ cmd_send(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	for (i = 0; i < count; i++) {
-		uint16_t ck;
-
 		ad.counter = counter != 0 ? counter + (uint64_t)i : now_us();
 		n = elect_encode(&ad, &src, &dst, key.bytes != NULL ? &key : NULL, dgram + 20,
 		    sizeof(dgram) - 20);
@@ -212,18 +310,7 @@ cmd_send(int argc, char **argv)
 			fprintf(stderr, "vrrptool: cannot encode: %s\n", strerror(-n));
 			return 1;
 		}
-		memset(dgram, 0, 20);
-		dgram[0] = 0x45;
-		dgram[1] = 0xc0;
-		dgram[2] = (uint8_t)((n + 20) >> 8);
-		dgram[3] = (uint8_t)(n + 20);
-		dgram[8] = (uint8_t)ttl;
-		dgram[9] = ELECT_IPPROTO;
-		memcpy(dgram + 12, &src.a.v4.s_addr, 4);
-		memcpy(dgram + 16, &dst.a.v4.s_addr, 4);
-		ck = ip_csum(dgram, 20);
-		dgram[10] = (uint8_t)(ck >> 8);
-		dgram[11] = (uint8_t)ck;
+		ip_wrap(dgram, n, ttl, &src, &dst);
 		if (raw_send(fd, dgram, (size_t)n + 20) < 0)
 			return 1;
 		if (i + 1 < count)
@@ -464,6 +551,8 @@ main(int argc, char **argv)
 		return usage();
 	if (strcmp(argv[1], "send") == 0)
 		return cmd_send(argc - 1, argv + 1);
+	if (strcmp(argv[1], "share") == 0)
+		return cmd_share(argc - 1, argv + 1);
 	if (strcmp(argv[1], "replay") == 0)
 		return cmd_replay(argc - 1, argv + 1);
 	if (strcmp(argv[1], "watch") == 0)

@@ -347,6 +347,77 @@ test_counter_next(void **state)
 	assert_true(elect_counter_next(&last, 5000) == 5000);
 }
 
+/* Shared-state messages (drains): round trip, and every way one is refused. */
+static void
+test_share(void **state)
+{
+	static const uint8_t other_bytes[32] = "fedcba9876543210fedcba9876543210";
+	const struct elect_key other = {(uint8_t *)other_bytes, sizeof(other_bytes)};
+	static const char text[] = "drain web 192.0.2.11 1796301520735739 r1 uid=0 pid=7\n";
+	struct sockaddr_x s4 = sx("192.0.2.11"), d4 = sx("192.0.2.12"), d4b = sx("192.0.2.13");
+	struct sockaddr_x s6 = sx("2001:db8::1"), d6 = sx("2001:db8::2");
+	uint8_t buf[ELECT_SHARE_PKT_MAX + 16], big[ELECT_SHARE_BODY_MAX + 1];
+	struct elect_advert ad;
+	const uint8_t *body;
+	uint64_t counter, boot;
+	size_t blen;
+	int n;
+
+	(void)state;
+	n = elect_share_encode((const uint8_t *)text, strlen(text), 77, 0x1234, &s4, &d4, &key,
+	    buf, sizeof(buf));
+	assert_int_equal(n, ELECT_HDR_LEN + (int)strlen(text) + ELECT_TRAILER_LEN);
+	assert_int_equal(elect_share_decode(buf, (size_t)n, &s4, &d4, 255, true, &key, &body, &blen,
+			     &counter, &boot),
+	    ELECT_PKT_OK);
+	assert_int_equal(blen, strlen(text));
+	assert_memory_equal(body, text, blen);
+	assert_true(counter == 77 && boot == 0x1234);
+	/* not an advert, to the advert decoder; nothing in plain mode */
+	assert_int_equal(elect_decode(buf, (size_t)n, &s4, &d4, 255, true, &key, &ad), ELECT_PKT_TYPE);
+	assert_int_equal(elect_share_decode(buf, (size_t)n, &s4, &d4, 255, true, NULL, &body, &blen,
+			     &counter, &boot),
+	    ELECT_PKT_TYPE);
+	/* another key; another destination (a capture replayed to a third router) */
+	assert_int_equal(elect_share_decode(buf, (size_t)n, &s4, &d4, 255, true, &other, &body, &blen,
+			     &counter, &boot),
+	    ELECT_PKT_BAD_MAC);
+	assert_int_equal(elect_share_decode(buf, (size_t)n, &s4, &d4b, 255, true, &key, &body, &blen,
+			     &counter, &boot),
+	    ELECT_PKT_CHECKSUM);
+	/* TTL, truncated, one byte changed (checksum fixed up: the MAC still catches it) */
+	assert_int_equal(elect_share_decode(buf, (size_t)n, &s4, &d4, 254, true, &key, &body, &blen,
+			     &counter, &boot),
+	    ELECT_PKT_TTL);
+	assert_int_equal(elect_share_decode(buf, 4, &s4, &d4, 255, true, &key, &body, &blen, &counter,
+			     &boot),
+	    ELECT_PKT_SHORT);
+	buf[ELECT_HDR_LEN] ^= 0x20;
+	buf[6] = buf[7] = 0;
+	{
+		uint16_t ck = elect_checksum(&s4, &d4, buf, (size_t)n);
+
+		buf[6] = (uint8_t)(ck >> 8);
+		buf[7] = (uint8_t)ck;
+	}
+	assert_int_equal(elect_share_decode(buf, (size_t)n, &s4, &d4, 255, true, &key, &body, &blen,
+			     &counter, &boot),
+	    ELECT_PKT_BAD_MAC);
+	/* IPv6, the largest body; one byte more is refused */
+	memset(big, 'x', sizeof(big));
+	n = elect_share_encode(big, ELECT_SHARE_BODY_MAX, 1, 2, &s6, &d6, &key, buf, sizeof(buf));
+	assert_int_equal(n, ELECT_SHARE_PKT_MAX);
+	assert_true(ELECT_SHARE_PKT_MAX + 40 <= 1280);
+	assert_int_equal(elect_share_decode(buf, (size_t)n, &s6, &d6, 255, true, &key, &body, &blen,
+			     &counter, &boot),
+	    ELECT_PKT_OK);
+	assert_int_equal(elect_share_encode(big, sizeof(big), 1, 2, &s6, &d6, &key, buf, sizeof(buf)),
+	    -EINVAL);
+	assert_int_equal(elect_share_encode(big, 10, 1, 2, &s6, &d6, NULL, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(elect_share_encode(big, 10, 1, 2, &s4, &d6, &key, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(elect_share_encode(big, 10, 1, 2, &s6, &d6, &key, buf, 20), -ENOSPC);
+}
+
 static const char hash_conf[] =
     "router = { name = \"%s\"; interface = \"%s\"; };\n"
     "election = { peers = ( { name = \"r1\"; address = \"192.0.2.11\"; },\n"
@@ -407,6 +478,7 @@ main(void)
 	    cmocka_unit_test(test_replay_check),
 	    cmocka_unit_test(test_counter_next),
 	    cmocka_unit_test(test_config_hash),
+	    cmocka_unit_test(test_share),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
