@@ -175,6 +175,53 @@ mac(const struct elect_key *key, const struct sockaddr_x *src, const struct sock
 	return 0;
 }
 
+/*
+ * Fill the trailer at buf + n - ELECT_TRAILER_LEN (magic, counter, hash,
+ * boot id, MAC over src, dst and buf[0..n - MAC]), then the checksum of the
+ * n-byte message.  0 or a negative errno.
+ */
+static int
+seal(uint8_t *buf, size_t n, uint64_t counter, const uint8_t hash[ELECT_HASH_LEN], uint64_t boot,
+    const struct sockaddr_x *src, const struct sockaddr_x *dst, const struct elect_key *key)
+{
+	uint8_t *t = buf + n - ELECT_TRAILER_LEN;
+	int r;
+
+	memcpy(t, ELECT_MAGIC, 4);
+	put_u64(t + 4, counter);
+	if (hash != NULL)
+		memcpy(t + 12, hash, ELECT_HASH_LEN);
+	else
+		memset(t + 12, 0, ELECT_HASH_LEN);
+	put_u64(t + 20, boot);
+	r = mac(key, src, dst, buf, n - ELECT_MAC_LEN, t + ELECT_MAC_OFF);
+	return r < 0 ? r : 0;
+}
+
+/* The MAC of a received len-byte message (trailer last) is right. */
+static bool
+mac_ok(const uint8_t *pkt, size_t len, const struct sockaddr_x *src, const struct sockaddr_x *dst,
+    const struct elect_key *key)
+{
+	uint8_t copy[ELECT_SHARE_PKT_MAX], want[ELECT_MAC_LEN];
+
+	if (len > sizeof(copy) || len < ELECT_TRAILER_LEN)
+		return false;
+	memcpy(copy, pkt, len);
+	copy[6] = copy[7] = 0;
+	return mac(key, src, dst, copy, len - ELECT_MAC_LEN, want) == 0 &&
+	    CRYPTO_memcmp(want, pkt + len - ELECT_MAC_LEN, ELECT_MAC_LEN) == 0;
+}
+
+static void
+put_checksum(uint8_t *buf, size_t n, const struct sockaddr_x *src, const struct sockaddr_x *dst)
+{
+	uint16_t ck = elect_checksum(src, dst, buf, n);
+
+	buf[6] = (uint8_t)(ck >> 8);
+	buf[7] = (uint8_t)ck;
+}
+
 /* ------------------------------------------------------------ encode */
 
 int
@@ -182,7 +229,6 @@ elect_encode(const struct elect_advert *a, const struct sockaddr_x *src,
     const struct sockaddr_x *dst, const struct elect_key *key, uint8_t *buf, size_t len)
 {
 	size_t alen, n, i;
-	uint16_t ck;
 	int cs, r;
 
 	if (a->vrid < 1 || a->vrid > 255 || a->priority < 0 || a->priority > 255 || a->naddrs < 1 ||
@@ -209,21 +255,13 @@ elect_encode(const struct elect_advert *a, const struct sockaddr_x *src,
 		memcpy(buf + ELECT_HDR_LEN + i * alen, addr_bytes(&a->addrs[i]), alen);
 	}
 	if (key != NULL) {
-		uint8_t *t = buf + ELECT_HDR_LEN + alen * (size_t)a->naddrs;
-
 		if (key->bytes == NULL || key->len == 0)
 			return -EINVAL;
-		memcpy(t, ELECT_MAGIC, 4);
-		put_u64(t + 4, a->counter);
-		memcpy(t + 12, a->config_hash, ELECT_HASH_LEN);
-		put_u64(t + 20, a->boot);
-		r = mac(key, src, dst, buf, n - ELECT_MAC_LEN, t + ELECT_MAC_OFF);
+		r = seal(buf, n, a->counter, a->config_hash, a->boot, src, dst, key);
 		if (r < 0)
 			return r;
 	}
-	ck = elect_checksum(src, dst, buf, n);
-	buf[6] = (uint8_t)(ck >> 8);
-	buf[7] = (uint8_t)ck;
+	put_checksum(buf, n, src, dst);
 	return (int)n;
 }
 
@@ -234,7 +272,6 @@ elect_decode(const uint8_t *pkt, size_t len, const struct sockaddr_x *src,
     const struct sockaddr_x *dst, int ttl, bool ttl_check, const struct elect_key *key,
     struct elect_advert *out)
 {
-	uint8_t copy[ELECT_PKT_MAX], want[ELECT_MAC_LEN];
 	size_t body, alen, count, i;
 	const uint8_t *t;
 	int af;
@@ -275,11 +312,7 @@ elect_decode(const uint8_t *pkt, size_t len, const struct sockaddr_x *src,
 		return ELECT_PKT_INTERVAL;
 
 	if (key != NULL) {
-		t = pkt + len - ELECT_TRAILER_LEN;
-		memcpy(copy, pkt, len);
-		copy[6] = copy[7] = 0;
-		if (mac(key, src, dst, copy, len - ELECT_MAC_LEN, want) < 0 ||
-		    CRYPTO_memcmp(want, t + ELECT_MAC_OFF, ELECT_MAC_LEN) != 0)
+		if (!mac_ok(pkt, len, src, dst, key))
 			return ELECT_PKT_BAD_MAC;
 		if (pkt[2] == 255)
 			return ELECT_PKT_PRIORITY;
@@ -315,8 +348,6 @@ elect_share_encode(const uint8_t *body, size_t blen, uint64_t counter, uint64_t 
     uint8_t *buf, size_t len)
 {
 	size_t n = ELECT_HDR_LEN + blen + ELECT_TRAILER_LEN;
-	uint8_t *t;
-	uint16_t ck;
 	int r;
 
 	if (blen == 0 || blen > ELECT_SHARE_BODY_MAX || key == NULL || key->bytes == NULL ||
@@ -330,17 +361,10 @@ elect_share_encode(const uint8_t *body, size_t blen, uint64_t counter, uint64_t 
 	buf[5] = (uint8_t)blen;
 	buf[6] = buf[7] = 0;
 	memcpy(buf + ELECT_HDR_LEN, body, blen);
-	t = buf + ELECT_HDR_LEN + blen;
-	memcpy(t, ELECT_MAGIC, 4);
-	put_u64(t + 4, counter);
-	memset(t + 12, 0, ELECT_HASH_LEN);
-	put_u64(t + 20, boot);
-	r = mac(key, src, dst, buf, n - ELECT_MAC_LEN, t + ELECT_MAC_OFF);
+	r = seal(buf, n, counter, NULL, boot, src, dst, key);
 	if (r < 0)
 		return r;
-	ck = elect_checksum(src, dst, buf, n);
-	buf[6] = (uint8_t)(ck >> 8);
-	buf[7] = (uint8_t)ck;
+	put_checksum(buf, n, src, dst);
 	return (int)n;
 }
 
@@ -349,7 +373,6 @@ elect_share_decode(const uint8_t *pkt, size_t len, const struct sockaddr_x *src,
     const struct sockaddr_x *dst, int ttl, bool ttl_check, const struct elect_key *key,
     const uint8_t **body, size_t *blen, uint64_t *counter, uint64_t *boot)
 {
-	uint8_t copy[ELECT_SHARE_PKT_MAX], want[ELECT_MAC_LEN];
 	const uint8_t *t;
 	size_t n;
 
@@ -370,10 +393,7 @@ elect_share_decode(const uint8_t *pkt, size_t len, const struct sockaddr_x *src,
 	t = pkt + len - ELECT_TRAILER_LEN;
 	if (memcmp(t, ELECT_MAGIC, 4) != 0)
 		return ELECT_PKT_NO_AUTH;
-	memcpy(copy, pkt, len);
-	copy[6] = copy[7] = 0;
-	if (mac(key, src, dst, copy, len - ELECT_MAC_LEN, want) < 0 ||
-	    CRYPTO_memcmp(want, t + ELECT_MAC_OFF, ELECT_MAC_LEN) != 0)
+	if (!mac_ok(pkt, len, src, dst, key))
 		return ELECT_PKT_BAD_MAC;
 	*body = pkt + ELECT_HDR_LEN;
 	*blen = n;
