@@ -111,7 +111,8 @@ struct probe_ops {
  * Were they equal, a loop running late (a busy machine) would fire the
  * deadlines of probes whose answers are already waiting, before reading
  * them: false timeouts, servers marked down because we were slow.
- * Election timers should use EV_MAXPRI, above this.
+ * The election's advert sockets use EV_MAXPRI, above this; its timers this
+ * same value (timers run before I/O within a priority: still before ours).
  */
 #define PROBE_IO_PRIORITY 1
 

@@ -46,6 +46,14 @@ int elect_net_open(
 /* Stop and close.  NULL-safe. */
 void elect_net_close(struct elect_net *n);
 
+/*
+ * Hand up, now, what is waiting on the sockets (as their watchers would at
+ * the loop's next poll).  For a deadline about to be judged: after a stall
+ * the poll that ends it may report the timeout and not the datagrams that
+ * arrived meanwhile.  NULL-safe.
+ */
+void elect_net_drain(struct elect_net *n);
+
 /* true when `n` was opened with settings equal to `c` (a reload can keep it). */
 bool elect_net_same(const struct elect_net *n, const struct elect_net_conf *c);
 
