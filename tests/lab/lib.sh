@@ -40,8 +40,9 @@ LAB_BACKEND=${LAB_BACKEND:-$top_builddir/tests/backend/ipvsr-testbackend}
 
 # Public: LAB_NAME LAB_PREFIX LAB_DIR (logs, scratch files) LAB_PIDS[name] LAB_RC LAB_BACKEND,
 # LAB_SOCKDIR (a local directory for unix sockets, removed at exit: in the qemu VM LAB_DIR
-# is a 9p share, where bind() makes the node but connect() gets ENXIO).
-LAB_NAME='' LAB_PREFIX='' LAB_DIR='' LAB_TMPDIR=0 LAB_RC=0 LAB_SOCKDIR=''
+# is a 9p share, where bind() makes the node but connect() gets ENXIO), LAB_STATEDIR
+# (LAB_SOCKDIR/state: each host's IPVSR_STATE_DIR is LAB_STATEDIR/HOST, see lab_start).
+LAB_NAME='' LAB_PREFIX='' LAB_DIR='' LAB_TMPDIR=0 LAB_RC=0 LAB_SOCKDIR='' LAB_STATEDIR=''
 declare -A LAB_NS=() LAB_PIDS=() LAB_NLINKS=() LAB_ADMIN=() LAB_SWITCHES=()
 LAB_NSLIST=() LAB_STARTED=()
 
@@ -68,6 +69,7 @@ lab_init() {
     fi
     : >"$LAB_DIR/.lab-namespaces"; : >"$LAB_DIR/.lab-started"
     LAB_SOCKDIR=$(mktemp -d "/dev/shm/ipvsr-lab-$name.XXXXXX")
+    LAB_STATEDIR=$LAB_SOCKDIR/state
     trap '_lab_exit' EXIT
     trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
     trap '_lab_err $LINENO "$BASH_COMMAND" $?' ERR
@@ -187,15 +189,17 @@ lab_start() {
     local host=${1:?} name=${2:?lab_start HOST NAME CMD...} pid st; shift 2
     [[ $name =~ ^[A-Za-z0-9_.-]+$ ]] || lab_fail "lab_start: bad name '$name'"
     [[ -z ${LAB_PIDS[$name]:-} ]] || lab_fail "lab_start: '$name' is already running"
-    # Each lab host has a state directory of its own (a daemon's drains and owned IPVS
-    # services: state_dir() in daemon/lib/util.c), kept across restarts on that host,
-    # never shared with another host or another test (the system's /var/lib).
-    mkdir -p "$LAB_DIR/state/$host"
+    # Each lab host has a state directory of its own, $LAB_STATEDIR/HOST (a daemon's
+    # drains and owned IPVS services: state_dir() in daemon/lib/util.c), kept across
+    # restarts on that host, never shared with another host or another test (the
+    # system's /var/lib).  On local tmpfs beside the sockets, not in LAB_DIR: inside the
+    # VM that is the 9p share, and the daemons' fsync and rename need not cross it.
+    mkdir -p "$LAB_STATEDIR/$host"
     if [[ $host == - ]]; then
-        IPVSR_STATE_DIR=${IPVSR_STATE_DIR:-$LAB_DIR/state/-} \
+        IPVSR_STATE_DIR=${IPVSR_STATE_DIR:-$LAB_STATEDIR/-} \
             setsid "$@" </dev/null >>"$LAB_DIR/$name.log" 2>&1 &
     else
-        IPVSR_STATE_DIR=${IPVSR_STATE_DIR:-$LAB_DIR/state/$host} \
+        IPVSR_STATE_DIR=${IPVSR_STATE_DIR:-$LAB_STATEDIR/$host} \
             setsid ip netns exec "$(lab_ns "$host")" "$@" </dev/null >>"$LAB_DIR/$name.log" 2>&1 &
     fi
     pid=$!
