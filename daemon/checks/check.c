@@ -33,6 +33,7 @@ struct probe {
 	probe_done_fn done;
 	void *arg;
 	void *flight;
+	void *state;		     /* the type's, across runs */
 	int64_t due_us;		     /* when the timer is due (start or deadline) */
 	int64_t run_due_us;	     /* when the current / last run was due to start */
 	int64_t start_us;	     /* when the current run started */
@@ -108,6 +109,7 @@ check_def_new(const struct check *ck)
 		    .method = ck->method != NULL ? ck->method : "GET",
 		    .target = ck->path != NULL ? ck->path : "/",
 		    .host = ck->host,
+		    .keep_alive = ck->reuse_connection == 1,
 		};
 
 		if (http_request_format(&rq, &def->request, &def->request_len) < 0 &&
@@ -178,6 +180,9 @@ probe_free(struct probe *p)
 		p->running = false;
 		stats.in_flight--;
 	}
+	if (p->state != NULL && p->ops->drop != NULL)
+		p->ops->drop(p);
+	p->state = NULL;
 	queue_remove(p);
 	if (loop_ev() != NULL)
 		ev_timer_stop(loop_ev(), &p->timer);
@@ -208,6 +213,30 @@ void
 probe_set_flight(struct probe *p, void *flight)
 {
 	p->flight = flight;
+}
+
+void *
+probe_state(const struct probe *p)
+{
+	return p->state;
+}
+
+void
+probe_set_state(struct probe *p, void *state)
+{
+	p->state = state;
+}
+
+void
+probe_restart_deadline(struct probe *p)
+{
+	arm(p, (int64_t)p->def->ck.timeout_ms * 1000 + (mono_us() - loop_base_us()));
+}
+
+struct check_stats *
+check_stats_mut(void)
+{
+	return &stats;
 }
 
 int
@@ -293,6 +322,8 @@ check_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 		/* the deadline won */
 		enum health_phase ph = p->ops->phase(p);
 
+		if (p->ops->expired != NULL && p->ops->expired(p))
+			return; /* a new attempt, its deadline armed */
 		p->ops->abort(p);
 		p->flight = NULL;
 		health_result_set(&r, HEALTH_R_TIMEOUT, ph, 0);

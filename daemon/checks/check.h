@@ -85,6 +85,13 @@ struct check_stats {
 	unsigned probes; /* existing */
 	bool local_fault; /* in a local-fault episode (the last result was one) */
 	uint64_t local_episodes;
+	/* connections of the http(s) probes */
+	uint64_t conn_opened; /* connections opened */
+	uint64_t conn_reused; /* runs that started on a connection kept from the last */
+	uint64_t conn_retried; /* ... whose kept connection failed: the run went on with a new one */
+	uint64_t conn_idle_closed; /* kept connections the server closed between runs */
+	uint64_t tls_full;	   /* TLS handshakes with a certificate verified */
+	uint64_t tls_resumed;	   /* TLS handshakes that resumed a session */
 };
 const struct check_stats *check_stats_get(void);
 void check_stats_reset(void);
@@ -102,6 +109,11 @@ struct probe_ops {
 	void (*start)(struct probe *p);
 	void (*abort)(struct probe *p);
 	enum health_phase (*phase)(const struct probe *p);
+	/* optional: the deadline passed; true when the type went on with a new
+	 * attempt (a kept connection that went silent), which gets a whole timeout */
+	bool (*expired)(struct probe *p);
+	/* optional: release what the type keeps between runs (probe_state) */
+	void (*drop)(struct probe *p);
 };
 
 /*
@@ -132,6 +144,19 @@ extern const struct probe_ops probe_exec_ops;
 /* The run's private state (set by start, cleared by the type before finishing). */
 void *probe_flight(const struct probe *p);
 void probe_set_flight(struct probe *p, void *flight);
+
+/*
+ * What the type keeps from run to run (an open connection, a TLS session);
+ * NULL until it sets one.  probe_free calls ops->drop when it is not NULL.
+ */
+void *probe_state(const struct probe *p);
+void probe_set_state(struct probe *p, void *state);
+
+/* The current run goes on with a new attempt: its deadline is a whole timeout from now. */
+void probe_restart_deadline(struct probe *p);
+
+/* The counters above, for the types to update. */
+struct check_stats *check_stats_mut(void);
 
 /* Milliseconds since this run started. */
 int probe_elapsed_ms(const struct probe *p);

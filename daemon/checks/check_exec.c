@@ -32,7 +32,7 @@ static void exec_started(void *arg, pid_t pid, int err);
 static void exec_exited(void *arg, int status);
 static char **exec_make_env(const struct probe *p);
 
-const struct probe_ops probe_exec_ops = {exec_start, exec_abort, exec_phase};
+const struct probe_ops probe_exec_ops = {exec_start, exec_abort, exec_phase, NULL, NULL};
 
 /* The allowed environment (spawn_env_new) plus IPVSR_CHECK_ADDRESS and
  * IPVSR_CHECK_PORT (the target). */

@@ -24,7 +24,7 @@ static enum health_phase tcp_phase(const struct probe *p);
 static void tcp_io_cb(struct ev_loop *l, ev_io *w, int revents);
 static void tcp_release(struct tcp_flight *f);
 
-const struct probe_ops probe_tcp_ops = {tcp_start, tcp_abort, tcp_phase};
+const struct probe_ops probe_tcp_ops = {tcp_start, tcp_abort, tcp_phase, NULL, NULL};
 
 static void
 tcp_start(struct probe *p)

@@ -648,6 +648,24 @@ checks_metrics(const struct checks *cs, struct tbuf *b)
 	metrics_family(b, "ipvsr_check_start_late_max_seconds", METRIC_GAUGE,
 	    "Worst lateness of a probe start against its schedule (loop health).");
 	metrics_sample(b, "ipvsr_check_start_late_max_seconds", NULL, st->max_late_us / 1e6);
+	metrics_family(b, "ipvsr_check_connections_opened_total", METRIC_COUNTER,
+	    "Connections the http(s) probes opened.");
+	metrics_sample_u64(b, "ipvsr_check_connections_opened_total", NULL, st->conn_opened);
+	metrics_family(b, "ipvsr_check_connections_reused_total", METRIC_COUNTER,
+	    "http(s) probe runs that started on the connection kept from the run before.");
+	metrics_sample_u64(b, "ipvsr_check_connections_reused_total", NULL, st->conn_reused);
+	metrics_family(b, "ipvsr_check_connections_retried_total", METRIC_COUNTER,
+	    "Runs whose kept connection failed (closed, reset, silent): they went on with a new one.");
+	metrics_sample_u64(b, "ipvsr_check_connections_retried_total", NULL, st->conn_retried);
+	metrics_family(b, "ipvsr_check_connections_idle_closed_total", METRIC_COUNTER,
+	    "Kept connections the server closed between runs.");
+	metrics_sample_u64(b, "ipvsr_check_connections_idle_closed_total", NULL, st->conn_idle_closed);
+	metrics_family(b, "ipvsr_check_tls_handshakes_total", METRIC_COUNTER,
+	    "TLS handshakes of the https probes: full (certificate verified) or resumed.");
+	metrics_sample_u64(b, "ipvsr_check_tls_handshakes_total",
+	    (const char *[]){ "kind", "full", NULL }, st->tls_full);
+	metrics_sample_u64(b, "ipvsr_check_tls_handshakes_total",
+	    (const char *[]){ "kind", "resumed", NULL }, st->tls_resumed);
 
 	if (!latency_init)
 		return;

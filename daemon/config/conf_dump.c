@@ -183,6 +183,9 @@ dump_check(struct out *o, const struct check *ck, bool sparse)
 		fputs(" ];\n", o->f);
 	}
 	put_str(o, "body", ck->body);
+	if (ck->reuse_connection != MODEL_UNSET &&
+	    (sparse || ck->type == CHECK_HTTP || ck->type == CHECK_HTTPS))
+		put_bool(o, "reuse_connection", ck->reuse_connection);
 	if (ck->verify != MODEL_UNSET && (sparse || ck->type == CHECK_HTTPS))
 		put_bool(o, "verify", ck->verify);
 	put_str(o, "sni", ck->sni);

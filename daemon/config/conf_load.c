@@ -108,6 +108,7 @@ static const struct field check_fields[] = {
 	FLD(check, "host", F_STR, host, 0, 0, 0),
 	FFUNC("expect", ld_expect, 0),
 	FLD(check, "body", F_STR, body, 0, 0, 0),
+	FLD(check, "reuse_connection", F_TBOOL, reuse_connection, 0, 0, 0),
 	FLD(check, "verify", F_TBOOL, verify, 0, 0, 0),
 	FLD(check, "sni", F_STR, sni, 0, 0, 0),
 	FLD(check, "ca_file", F_STR, ca_file, 0, 0, 0),

@@ -202,6 +202,8 @@ check_defaults(struct check *ck)
 			ck->expect[0].hi = 299;
 			ck->nexpect = 1;
 		}
+		if (ck->reuse_connection == MODEL_UNSET)
+			ck->reuse_connection = 1;
 	}
 	if (ck->type == CHECK_HTTPS && ck->verify == MODEL_UNSET)
 		ck->verify = 1;
@@ -218,10 +220,12 @@ check_rules(struct vctx *v, const struct check *ck, const char *path, bool allow
 
 	if (!http) {
 		f = ck->method ? "method" : ck->path ? "path" : ck->host ? "host" :
-		    ck->nexpect ? "expect" : ck->body ? "body" : NULL;
+		    ck->nexpect ? "expect" : ck->body ? "body" :
+		    ck->reuse_connection != MODEL_UNSET ? "reuse_connection" : NULL;
 		if (f != NULL)
 			verr(v, src, line, fpath(fp, sizeof(fp), path, f), "method, path, host, "
-			    "expect and body apply to http and https checks only (type is \"%s\")", t);
+			    "expect, body and reuse_connection apply to http and https checks only "
+			    "(type is \"%s\")", t);
 	} else {
 		if (ck->method && strcmp(ck->method, "GET") != 0 && strcmp(ck->method, "HEAD") != 0)
 			verr(v, src, line, fpath(fp, sizeof(fp), path, "method"),

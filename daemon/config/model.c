@@ -43,6 +43,7 @@ check_init(struct check *ck)
 	ck->rise = MODEL_UNSET;
 	ck->fall = MODEL_UNSET;
 	ck->verify = MODEL_UNSET;
+	ck->reuse_connection = MODEL_UNSET;
 }
 
 void
@@ -109,6 +110,7 @@ check_merge(struct check *dst, const struct check *base, const struct check *ove
 	MERGE_INT(rise);
 	MERGE_INT(fall);
 	MERGE_INT(verify);
+	MERGE_INT(reuse_connection);
 	MERGE_STR(method);
 	MERGE_STR(path);
 	MERGE_STR(host);
@@ -147,6 +149,7 @@ check_probe_equal(const struct check *a, const struct check *b)
 
 	if (a->type != b->type || a->port != b->port || a->interval_ms != b->interval_ms ||
 	    a->timeout_ms != b->timeout_ms || a->verify != b->verify ||
+	    a->reuse_connection != b->reuse_connection ||
 	    a->nexpect != b->nexpect || a->argc != b->argc)
 		return false;
 	if (!str_eq(a->method, b->method) || !str_eq(a->path, b->path) ||
@@ -174,6 +177,7 @@ check_probe_hash(const struct check *ck)
 	h = hash_int(h, ck->interval_ms);
 	h = hash_int(h, ck->timeout_ms);
 	h = hash_int(h, ck->verify);
+	h = hash_int(h, ck->reuse_connection);
 	h = hash_int(h, ck->nexpect);
 	for (i = 0; i < ck->nexpect; i++) {
 		h = hash_int(h, ck->expect[i].lo);

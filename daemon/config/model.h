@@ -115,6 +115,8 @@ struct check {
 	struct status_range expect[CHECK_EXPECT_MAX];
 	int nexpect;		/* 0 = unset */
 	char *body;		/* substring the body must contain; NULL = any */
+	int reuse_connection;	/* bool: keep the connection between checks (HTTP
+				 * keep-alive, TLS session); MODEL_UNSET when not set */
 	/* https */
 	int verify;		/* bool; MODEL_UNSET when not set */
 	char *sni;		/* NULL = `host` if it is a name, else none */

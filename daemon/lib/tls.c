@@ -28,6 +28,7 @@ struct tls_ctx {
 
 struct tls_conn {
 	SSL *ssl;
+	SSL_SESSION *fresh; /* the newest session the server gave on this connection */
 	enum tls_err err;
 	int errnum;
 	char text[96];
@@ -38,7 +39,10 @@ static void last_ssl_error(char *buf, size_t len);
 static enum tls_rc map_error(struct tls_conn *c, int ret, bool handshake);
 static int ctx_setup(struct tls_ctx *t, char *err, size_t errlen);
 
+static int new_session_cb(SSL *ssl, SSL_SESSION *sess);
+
 static struct tls_ctx *contexts;
+static int conn_index = -1; /* SSL ex_data slot: the struct tls_conn */
 
 static bool
 is_ip_literal(const char *s)
@@ -86,6 +90,14 @@ ctx_setup(struct tls_ctx *t, char *err, size_t errlen)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				  SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/*
+	 * Sessions for resumption are kept by the caller, one per server (a
+	 * context is shared by every server of a check definition): OpenSSL's
+	 * own client cache is not used; each new session (TLS 1.3 sends its
+	 * tickets after the handshake) is handed to the connection.
+	 */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
 	if (t->verify) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 		if (t->ca_file != NULL) {
@@ -193,6 +205,19 @@ tls_ctx_count(void)
 
 /* ------------------------------------------------------------ connections */
 
+/* A new session on a connection: keep the newest (returning 1 keeps the reference). */
+static int
+new_session_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	struct tls_conn *c = conn_index >= 0 ? SSL_get_ex_data(ssl, conn_index) : NULL;
+
+	if (c == NULL || !SSL_SESSION_is_resumable(sess))
+		return 0;
+	SSL_SESSION_free(c->fresh);
+	c->fresh = sess;
+	return 1;
+}
+
 struct tls_conn *
 tls_conn_new(struct tls_ctx *ctx, int fd, const char *sni, const char *peer_name)
 {
@@ -201,9 +226,12 @@ tls_conn_new(struct tls_ctx *ctx, int fd, const char *sni, const char *peer_name
 	bool ok = true;
 
 	ERR_clear_error();
+	if (conn_index < 0)
+		conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	c = xcalloc(1, sizeof(*c));
 	c->ssl = SSL_new(ctx->ssl_ctx);
-	if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1) {
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1 || conn_index < 0 ||
+	    SSL_set_ex_data(c->ssl, conn_index, c) != 1) {
 		tls_conn_free(c);
 		ERR_clear_error();
 		return NULL;
@@ -235,8 +263,52 @@ tls_conn_free(struct tls_conn *c)
 {
 	if (c == NULL)
 		return;
+	/*
+	 * SSL_free of a connection not shut down marks its session "not
+	 * resumable" (ssl_clear_bad_session) - the very session object handed
+	 * to the caller for resumption.  Probes end every connection with an
+	 * RST, never with close_notify, and say themselves which sessions to
+	 * keep: tell OpenSSL the shutdown happened.
+	 */
+	if (c->ssl != NULL)
+		SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN);
 	SSL_free(c->ssl);
+	SSL_SESSION_free(c->fresh);
 	free(c);
+}
+
+int
+tls_conn_set_session(struct tls_conn *c, struct tls_session *s)
+{
+	if (s == NULL)
+		return 0;
+	ERR_clear_error();
+	if (SSL_set_session(c->ssl, (SSL_SESSION *)s) != 1) {
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct tls_session *
+tls_conn_take_session(struct tls_conn *c)
+{
+	SSL_SESSION *s = c->fresh;
+
+	c->fresh = NULL;
+	return (struct tls_session *)s;
+}
+
+bool
+tls_conn_resumed(const struct tls_conn *c)
+{
+	return SSL_session_reused(c->ssl) == 1;
+}
+
+void
+tls_session_free(struct tls_session *s)
+{
+	SSL_SESSION_free((SSL_SESSION *)s);
 }
 
 static enum tls_rc

@@ -20,6 +20,7 @@
 
 struct tls_ctx;
 struct tls_conn;
+struct tls_session; /* an SSL_SESSION: what resumes a session with the same server */
 
 struct tls_ctx_conf {
 	bool verify;
@@ -69,6 +70,22 @@ struct tls_conn *tls_conn_new(struct tls_ctx *ctx, int fd, const char *sni, cons
 
 /* Free the connection (no close_notify is sent: a probe ends with RST).  NULL-safe. */
 void tls_conn_free(struct tls_conn *c);
+
+/*
+ * Session resumption.  Before the handshake, offer `s` (a session this
+ * caller took from an earlier connection to the same server; NULL: none);
+ * the server may accept it (no certificate is sent or verified then: the
+ * session was verified when it was made) or make a new one.  After reads,
+ * tls_conn_take_session hands over the newest resumable session the
+ * server gave (TLS 1.3 sends them after the handshake; NULL when none came
+ * since the last take).  Returns 0 or -EINVAL (an unusable session).
+ */
+int tls_conn_set_session(struct tls_conn *c, struct tls_session *s);
+struct tls_session *tls_conn_take_session(struct tls_conn *c);
+/* The handshake resumed a session (abbreviated: no certificate verified). */
+bool tls_conn_resumed(const struct tls_conn *c);
+/* NULL-safe. */
+void tls_session_free(struct tls_session *s);
 
 enum tls_rc tls_conn_handshake(struct tls_conn *c);
 /* Read up to len bytes: TLS_OK with *n > 0, TLS_EOF, WANT_* or TLS_ERROR. */

@@ -39,7 +39,8 @@ static double g_idle_timeout = IDLE_TIMEOUT;
 #define RESET_PARTIAL 20       /* reset mode: bytes of the response sent before the RST */
 
 /* ------------------------------------------------------------------ modes */
-enum mode_kind { M_OK, M_REFUSE, M_HANG, M_SLOW, M_STATUS, M_RESET, M_BODY, M_TLS_STALL, M_HEADERS };
+enum mode_kind { M_OK, M_REFUSE, M_HANG, M_SLOW, M_STATUS, M_RESET, M_BODY, M_TLS_STALL, M_HEADERS,
+		 M_KA_CLOSE, M_HANG_SECOND };
 
 #define HEADERS_CHUNK 65536   /* headers mode: generated and sent this much at a time */
 
@@ -67,6 +68,10 @@ static int mode_parse(const char *s, struct mode *m)
 		m->kind = M_RESET;
 	} else if (!strcmp(s, "tls-stall")) {
 		m->kind = M_TLS_STALL;
+	} else if (!strcmp(s, "keepalive-close")) {
+		m->kind = M_KA_CLOSE;
+	} else if (!strcmp(s, "hang-second")) {
+		m->kind = M_HANG_SECOND;
 	} else if (!strncmp(s, "slow:", 5)) {
 		errno = 0;
 		v = strtol(s + 5, &end, 10);
@@ -108,6 +113,8 @@ static void mode_format(const struct mode *m, char *buf, size_t len)
 	case M_HANG: snprintf(buf, len, "hang"); break;
 	case M_RESET: snprintf(buf, len, "reset"); break;
 	case M_TLS_STALL: snprintf(buf, len, "tls-stall"); break;
+	case M_KA_CLOSE: snprintf(buf, len, "keepalive-close"); break;
+	case M_HANG_SECOND: snprintf(buf, len, "hang-second"); break;
 	case M_SLOW: snprintf(buf, len, "slow:%d", m->ms); break;
 	case M_STATUS: snprintf(buf, len, "status:%d", m->status); break;
 	case M_BODY: snprintf(buf, len, "body:%s", m->body); break;
@@ -153,6 +160,9 @@ struct conn {
 	size_t outlen, outoff;
 	unsigned long long hdr_left, hdr_sent; /* headers mode: still to generate, sent */
 	int hdr_end;                           /* headers mode: the blank line is out */
+	int keep;                              /* --keepalive: this response keeps the connection */
+	unsigned served;                       /* requests answered on this connection */
+	unsigned gen;                          /* g.gen when accepted */
 	struct conn *prev, *next;
 };
 
@@ -165,6 +175,9 @@ static struct {
 	struct conn *conns;
 	int nconns;
 	unsigned long requests;
+	unsigned long accepted; /* HTTP and HTTPS connections accepted */
+	int keepalive;		/* --keepalive */
+	unsigned gen;		/* reloads and refusals: older connections are not kept */
 	ev_timer rebind;
 	ev_stat control_watch;
 	struct ev_loop *loop;
@@ -273,6 +286,8 @@ static SSL_CTX *tls_load(void)
 	return ctx;
 }
 
+static void close_idle_kept(const char *why);
+
 static int tls_reload(void)
 {
 	SSL_CTX *ctx;
@@ -283,8 +298,9 @@ static int tls_reload(void)
 	if (!ctx)
 		return -1; /* keep the old one */
 	SSL_CTX_free(g.ctx); /* live connections hold their own reference */
-	g.ctx = ctx;
+	g.ctx = ctx;	     /* new session ticket keys: old sessions are not resumed */
 	logmsg("reloaded cert %s", g.cert);
+	close_idle_kept("reload");
 	return 0;
 }
 
@@ -379,6 +395,9 @@ static int conn_accept(int lfd, enum lkind kind)
 	c->fd = fd;
 	c->kind = kind;
 	c->mode = g.mode;
+	c->gen = g.gen;
+	if (kind != L_ADMIN)
+		g.accepted++;
 	addr_format(&ss, c->peer, sizeof(c->peer));
 	ev_init(&c->io, conn_io_cb);
 	c->io.data = c;
@@ -412,7 +431,7 @@ static int conn_accept(int lfd, enum lkind kind)
 	return 1;
 }
 
-static void conn_respond(struct conn *c, int status, const char *body, int head_only)
+static void conn_respond(struct conn *c, int status, const char *body, int head_only, int keep)
 {
 	const char *reason;
 	size_t blen = strlen(body);
@@ -437,10 +456,57 @@ static void conn_respond(struct conn *c, int status, const char *body, int head_
 	}
 	n = snprintf(c->out, c->outlen,
 		     "HTTP/1.1 %d %s\r\nServer: ipvsr-testbackend\r\nX-Backend: %s\r\n"
-		     "Content-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-		     status, reason, g.name, blen, head_only ? "" : body);
+		     "Content-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n%s",
+		     status, reason, g.name, blen, keep ? "" : "Connection: close\r\n",
+		     head_only ? "" : body);
 	c->outlen = (size_t)n < c->outlen ? (size_t)n : c->outlen - 1;
 	c->outoff = 0;
+}
+
+/*
+ * --keepalive: an HTTP/1.1 request without "Connection: close" keeps the
+ * connection (the mode then applies per request); otherwise every answer
+ * says "Connection: close" and the connection ends.
+ */
+static int wants_keepalive(const struct conn *c)
+{
+	const char *eol = strstr(c->in, "\r\n"), *p;
+
+	if (!g.keepalive || c->kind == L_ADMIN || c->gen != g.gen || !eol || eol - c->in < 8 ||
+	    strncmp(eol - 8, "HTTP/1.1", 8) != 0)
+		return 0;
+	for (p = eol; (p = strcasestr(p, "\nconnection:")) != NULL; p++) {
+		const char *v = p + 12, *e = strchr(v, '\r');
+		char val[64];
+		size_t n = e ? (size_t)(e - v) : strlen(v);
+
+		if (n >= sizeof(val))
+			n = sizeof(val) - 1;
+		memcpy(val, v, n);
+		val[n] = 0;
+		if (strcasestr(val, "close"))
+			return 0;
+	}
+	return 1;
+}
+
+/* Kept connections waiting for a next request (a restart or reload closes them, as
+ * nginx's old workers do with their idle keep-alive connections). */
+static void close_idle_kept(const char *why)
+{
+	struct conn *c, *next;
+	int n = 0;
+
+	g.gen++; /* connections busy now close after their answer */
+	for (c = g.conns; c; c = next) {
+		next = c->next;
+		if (c->kind != L_ADMIN && c->state == C_READ && c->served > 0 && c->inlen == 0) {
+			conn_close(c);
+			n++;
+		}
+	}
+	if (n > 0)
+		logmsg("%s: closed %d idle kept-alive connection(s)", why, n);
 }
 
 /* The request head is complete: decide by the mode snapshot. */
@@ -456,12 +522,17 @@ static void conn_request(struct conn *c)
 	memcpy(line, c->in, ll);
 	line[ll] = 0;
 	g.requests++;
+	if (c->served > 0)
+		c->mode = g.mode; /* a kept connection: the mode of each request */
+	c->keep = wants_keepalive(c);
+	if (c->served > 0 && (m->kind == M_TLS_STALL || m->kind == M_HANG_SECOND))
+		c->state = C_HANG; /* its handshake was long done: never answer */
 	mode_format(m, mode, sizeof(mode));
 	logmsg("%s %s \"%s\" mode=%s", c->peer, lkind_name[c->kind], line, mode);
 
 	ev_io_stop(g.loop, &c->io);
 	conn_timer(c, -1);
-	if (m->kind == M_HANG) {
+	if (m->kind == M_HANG || c->state == C_HANG) {
 		c->state = C_HANG;
 		conn_want(c, EV_READ);
 		return;
@@ -481,7 +552,7 @@ static void conn_request(struct conn *c)
 		return;
 	}
 	snprintf(body, sizeof(body), "%s\n", m->kind == M_BODY ? m->body : g.name);
-	conn_respond(c, m->kind == M_STATUS ? m->status : 200, body, head);
+	conn_respond(c, m->kind == M_STATUS ? m->status : 200, body, head, c->keep);
 	if (!c->out)
 		return;
 	if (m->kind == M_RESET && c->outlen > RESET_PARTIAL)
@@ -510,6 +581,8 @@ static void admin_command(struct conn *c)
 		snprintf(reply, sizeof(reply), "%s\n", cur);
 	} else if (!strcmp(cmd, "count")) {
 		snprintf(reply, sizeof(reply), "%lu\n", g.requests);
+	} else if (!strcmp(cmd, "accepted")) {
+		snprintf(reply, sizeof(reply), "%lu\n", g.accepted);
 	} else if (!strcmp(cmd, "reload")) {
 		snprintf(reply, sizeof(reply), "%s\n", tls_reload() ? "error: reload failed" : "ok reload");
 	} else if (mode_parse(cmd, &m) == 0) {
@@ -611,7 +684,7 @@ static void conn_step(struct conn *c)
 					conn_close(c);
 					return;
 				}
-				conn_respond(c, 431, "request head too large\n", 0);
+				conn_respond(c, 431, "request head too large\n", 0, 0);
 				if (!c->out)
 					return;
 				c->state = C_WRITE;
@@ -651,6 +724,18 @@ static void conn_step(struct conn *c)
 			}
 			if (c->mode.kind == M_HEADERS && c->kind != L_ADMIN && headers_refill(c))
 				continue;
+			if (c->keep && c->mode.kind != M_RESET && c->mode.kind != M_KA_CLOSE) {
+				/* keep-alive: wait for the next request */
+				free(c->out);
+				c->out = NULL;
+				c->outlen = c->outoff = 0;
+				c->inlen = 0;
+				c->served++;
+				c->state = C_READ;
+				conn_timer(c, g_idle_timeout);
+				conn_want(c, EV_READ);
+				continue;
+			}
 			if (c->mode.kind == M_RESET && c->kind != L_ADMIN) {
 				c->state = C_RESET;
 				ev_io_stop(g.loop, &c->io);
@@ -805,6 +890,7 @@ static int set_mode(const struct mode *m)
 		for (struct listener *l = g.listeners; l; l = l->next)
 			if (l->kind != L_ADMIN)
 				listener_close(l);
+		close_idle_kept("refuse");
 	} else if (listeners_reopen() < 0) {
 		ev_timer_again(g.loop, &g.rebind); /* retried every 200 ms */
 		r = -1;
@@ -868,11 +954,15 @@ static void usage(FILE *f)
 		"  --control FILE       read the mode from FILE at start, when it changes, on SIGUSR1\n"
 		"  --mode MODE          initial mode (default ok)\n"
 		"  --idle-timeout S     seconds a connection may take to send its request (default 30)\n"
+		"  --keepalive          keep HTTP/1.1 connections that do not ask for close\n"
 		"  --help               this text\n"
 		"ADDR is PORT (all IPv4 addresses), IPV4:PORT or [IPV6]:PORT.\n"
 		"MODE: ok | refuse | hang | slow:MS | status:CODE | reset | body:TEXT | tls-stall\n"
 		"      | headers:MB (a head of MB megabytes of header lines, sent as fast as read)\n"
-		"Admin commands (one line per connection, one line back): a MODE, get, count, reload.\n"
+		"      | keepalive-close (answer as if keeping the connection, then close it)\n"
+		"      | hang-second (answer the first request of a connection, hang on later ones)\n"
+		"Admin commands (one line per connection, one line back): a MODE, get, count,\n"
+		"accepted, reload.\n"
 		"Signals: TERM/INT exit, HUP reloads the certificate, USR1 rereads --control.\n");
 }
 
@@ -899,6 +989,7 @@ int main(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },   { "admin", required_argument, NULL, 'a' },
 		{ "control", required_argument, NULL, 'f' }, { "mode", required_argument, NULL, 'm' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "keepalive", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
 	};
 	const char *initial = "ok";
@@ -911,6 +1002,7 @@ int main(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'n': g.name = optarg; break;
+		case 'K': g.keepalive = 1; break;
 		case 'H': add_listener(L_HTTP, optarg); have_service = 1; break;
 		case 'S': add_listener(L_HTTPS, optarg); have_service = have_https = 1; break;
 		case 'c': g.cert = optarg; break;

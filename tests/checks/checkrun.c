@@ -481,7 +481,8 @@ main(int argc, char **argv)
 	       "tick_over5ms=%llu tick_loop_max_us=%lld tick_loop_over5ms=%llu "
 	       "busy_phases=%llu busy_blocked=%llu busy_max_us=%lld busy_over5ms=%llu busy_wall_max_us=%lld "
 	       "busy_cpu_max_us=%lld busy_hist=%llu/%llu/%llu/%llu/%llu/%llu/%llu "
-	       "run_delay_ms=%lld schedstat=%s\n",
+	       "run_delay_ms=%lld schedstat=%s conn_opened=%llu conn_reused=%llu conn_retried=%llu "
+	       "conn_idle_closed=%llu tls_full=%llu tls_resumed=%llu\n",
 	    checks_count(cs), nup, checks_probe_count(cs), (unsigned long long)st->runs,
 	    (unsigned long long)st->results[HEALTH_R_OK], (unsigned long long)fails,
 	    (unsigned long long)st->results[HEALTH_R_TIMEOUT],
@@ -504,7 +505,10 @@ main(int argc, char **argv)
 	    (unsigned long long)m.busy_hist[2], (unsigned long long)m.busy_hist[3],
 	    (unsigned long long)m.busy_hist[4], (unsigned long long)m.busy_hist[5],
 	    (unsigned long long)m.busy_hist[6],
-	    (long long)((run_delay_us() - m.rd_total0) / 1000), m.sched_fd >= 0 ? "yes" : "no");
+	    (long long)((run_delay_us() - m.rd_total0) / 1000), m.sched_fd >= 0 ? "yes" : "no",
+	    (unsigned long long)st->conn_opened, (unsigned long long)st->conn_reused,
+	    (unsigned long long)st->conn_retried, (unsigned long long)st->conn_idle_closed,
+	    (unsigned long long)st->tls_full, (unsigned long long)st->tls_resumed);
 	fflush(stdout);
 
 	ev_timer_stop(loop_ev(), &m.tick);

@@ -219,6 +219,9 @@ static const struct vcase vcases[] = {
 	  "t.conf:2: pools[0].servers[0].check.timeout_ms: 5000 exceeds interval_ms 1000" },
 	{ "http field on tcp", "pools = ( { name = \"p\"; check = { path = \"/x\"; };"
 	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL, "apply to http and https checks only" },
+	{ "reuse on tcp", "pools = ( { name = \"p\"; check = { type = \"tcp\"; reuse_connection = false; };"
+	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL,
+	  "pools[0].check.reuse_connection: method, path, host, expect, body and reuse_connection apply to http" },
 	{ "tls field on http", "pools = ( { name = \"p\"; check = { type = \"http\"; sni = \"x\"; };"
 	  " servers = ( { address = \"192.0.2.1\"; } ); } );\n", NULL, "apply to https checks only" },
 	{ "cert without key", "pools = ( { name = \"p\"; check = { type = \"https\"; client_cert = \"/c\"; };"
@@ -585,6 +588,27 @@ test_router_name_override(void **state)
 	errlist_clear(&el);
 }
 
+/* http(s) checks keep their connection unless told not to; a server's override inherits */
+static void
+test_reuse_default(void **state)
+{
+	struct errlist el;
+	struct config *c = t_conf("pools = ( { name = \"a\"; check = { type = \"http\"; };\n"
+	    " servers = ( { address = \"192.0.2.1\"; },\n"
+	    " { address = \"192.0.2.2\"; check = { reuse_connection = false; }; } ); },\n"
+	    " { name = \"b\"; check = { type = \"https\"; reuse_connection = false; };\n"
+	    " servers = ( { address = \"192.0.2.3\"; } ); } );\n", NULL, &el);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->pools[0].check.reuse_connection, 1);
+	assert_int_equal(c->pools[0].servers[0].check.reuse_connection, 1);
+	assert_int_equal(c->pools[0].servers[1].check.reuse_connection, 0);
+	assert_int_equal(c->pools[1].servers[0].check.reuse_connection, 0);
+	config_free(c);
+	errlist_clear(&el);
+}
+
 static void
 test_aws_implied_by_eip(void **state)
 {
@@ -608,6 +632,7 @@ main(void)
 		cmocka_unit_test(test_validate_errors),
 		cmocka_unit_test(test_mh_pool_limit),
 		cmocka_unit_test(test_minimal_valid),
+		cmocka_unit_test(test_reuse_default),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_ha_defaults),
 		cmocka_unit_test(test_inheritance),
