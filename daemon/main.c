@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -167,6 +168,25 @@ check_config(const char *path, const char *router_name, bool dump, bool config_o
 	return status;
 }
 
+/*
+ * The http(s) health checks keep a connection per server between probes
+ * (check.reuse_connection): a router with thousands of servers needs more
+ * descriptors than the usual soft limit of 1024.  The hard limit is the
+ * administrator's (LimitNOFILE= in the unit; systemd's default hard limit
+ * is 524288): take all of it.  The loop uses epoll, so high descriptor
+ * numbers cost nothing.  The checks keep at most half of it (check_http.c).
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -246,6 +266,7 @@ main(int argc, char **argv)
 	if (test || dump)
 		return check_config(opts.config_path, opts.router_name, dump, config_only);
 
+	raise_nofile();
 	daemon_init(&d, &opts);
 	r = daemon_start(&d);
 	if (r < 0) {

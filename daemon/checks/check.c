@@ -59,6 +59,8 @@ static void local_fault_note(struct probe *p, const struct health_result *r);
 
 static struct check_stats stats;
 static unsigned budget_iter, budget_used; /* starts in the current loop iteration */
+static int64_t burst_slot;		      /* the current 10 ms slot, and starts in it */
+static unsigned burst_n;
 static int64_t local_since_us, local_last_us; /* the episode's first and last fault */
 static uint64_t local_base;		      /* results[LOCAL] when it started */
 
@@ -355,6 +357,12 @@ run_start(struct probe *p)
 	p->running = true;
 	p->start_us = now;
 	stats.runs++;
+	if (now / 10000 != burst_slot) {
+		burst_slot = now / 10000;
+		burst_n = 0;
+	}
+	if (++burst_n > stats.burst_max)
+		stats.burst_max = burst_n;
 	stats.in_flight++;
 	/* the timeout counts from now, the run's start: arm() counts from the
 	 * iteration's wake-up, which may be milliseconds earlier (a stalled TLS

@@ -92,6 +92,7 @@ struct check_stats {
 	uint64_t conn_idle_closed; /* kept connections the server closed between runs */
 	uint64_t tls_full;	   /* TLS handshakes with a certificate verified */
 	uint64_t tls_resumed;	   /* TLS handshakes that resumed a session */
+	unsigned burst_max;	   /* most runs started within one 10 ms slot of the clock */
 };
 const struct check_stats *check_stats_get(void);
 void check_stats_reset(void);

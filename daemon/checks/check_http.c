@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -122,6 +123,31 @@ const struct probe_ops probe_http_ops = {
 static const struct http_response_cb parser_cb = {on_header, on_headers_done, chttp_on_body};
 
 static char rbuf[16384]; /* single-threaded: one read buffer for every probe */
+static size_t conns_open;  /* connections of http(s) probes, kept or in use */
+
+/*
+ * Kept connections hold a descriptor each between runs: at most half the
+ * descriptor limit (the daemon raises its soft limit to the hard one at
+ * start), so that the rest of the daemon, and probes in flight, always
+ * find one.  Past it a run's connection is closed after the run, as
+ * without reuse.
+ */
+static size_t
+keep_limit(void)
+{
+	static size_t lim;
+	struct rlimit rl;
+
+	if (lim == 0) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+			lim = (size_t)rl.rlim_cur / 2;
+		else
+			lim = (size_t)1 << 20;
+		if (lim == 0)
+			lim = 1;
+	}
+	return lim;
+}
 
 static bool
 reuse_on(const struct http_state *s)
@@ -265,6 +291,7 @@ open_conn(struct http_state *s)
 		return;
 	}
 	check_stats_mut()->conn_opened++;
+	conns_open++;
 	s->opened_us = mono_us();
 	ev_io_set(&s->io, fd, EV_WRITE);
 	s->phase = HEALTH_PH_CONNECT;
@@ -302,6 +329,7 @@ conn_close(struct http_state *s)
 		s->tls = NULL;
 	}
 	probe_close_fd(s->io.fd);
+	conns_open--;
 	ev_io_set(&s->io, -1, EV_READ);
 }
 
@@ -345,6 +373,8 @@ finish(struct http_state *s, struct health_result *r, bool keep)
 		http_parser_fini(&s->parser);
 		s->parser_live = false;
 	}
+	if (keep && conns_open > keep_limit())
+		keep = false;
 	if (keep) {
 		if (s->tls != NULL && (ns = tls_conn_take_session(s->tls)) != NULL) {
 			tls_session_free(s->session);

@@ -24,8 +24,12 @@
  * stall a hung backend would cause - does not depend on the machine at all:
  * its voluntary context switches (getrusage RUSAGE_THREAD): busy_blocked.
  *
- *   ipvsr-checkrun -f CONF -t SECONDS [--tick-ms N] [--warmup S] [--dump] [-d]
+ *   ipvsr-checkrun -f CONF -t SECONDS [--tick-ms N] [--warmup S] [--dump] [-d] [--bare]
  *   ipvsr-checkrun --hang ADDR:FIRSTPORT:COUNT -t SECONDS
+ *
+ * --bare leaves out the ticker and the busy-phase hooks (their clock,
+ * schedstat and rusage reads): what remains are the checker's own system
+ * calls, for bench/checks' strace count.
  *
  * The first form prints one summary line at the end:
  *   checkrun: servers=N probes=N runs=N ok=N fail=N ... tick_max_us=N ...
@@ -101,7 +105,7 @@ static void on_acquire(struct ev_loop *l);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: ipvsr-checkrun -f CONF -t SECONDS [--tick-ms N] [--warmup S] "
+	fprintf(stderr, "usage: ipvsr-checkrun -f CONF -t SECONDS [--tick-ms N] [--warmup S] [--bare] "
 			"[--dump] [-d]\n"
 			"       ipvsr-checkrun --hang ADDR:FIRSTPORT:COUNT -t SECONDS\n");
 	exit(2);
@@ -361,11 +365,12 @@ main(int argc, char **argv)
 		{ "dump", no_argument, NULL, 'D' },
 		{ "hang", required_argument, NULL, 'H' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "bare", no_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf = NULL, *hang = NULL;
 	long long seconds = 0, tick = 10, warm = 0;
-	bool dump = false, debug = false;
+	bool dump = false, debug = false, bare = false;
 	struct checks_hooks hooks = { on_changed, NULL, NULL, NULL };
 	const struct check_stats *st;
 	struct config *c = NULL;
@@ -404,6 +409,9 @@ main(int argc, char **argv)
 		case 'd':
 			debug = true;
 			break;
+		case 'B':
+			bare = true;
+			break;
 		default:
 			usage();
 		}
@@ -430,12 +438,14 @@ main(int argc, char **argv)
 	m.tick_ms = (int)tick;
 	m.lates = xcalloc(TICK_SLOTS, sizeof(*m.lates));
 	m.sched_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-	ev_set_loop_release_cb(loop_ev(), on_release, on_acquire);
+	if (!bare)
+		ev_set_loop_release_cb(loop_ev(), on_release, on_acquire);
 	cs = checks_new(&hooks);
 	checks_apply(cs, c);
 
 	ev_init(&m.tick, tick_cb);
-	tick_arm();
+	if (!bare)
+		tick_arm();
 	ev_timer_init(&m.stop, stop_cb, (double)(seconds + warm), 0.);
 	ev_timer_start(loop_ev(), &m.stop);
 	if (warm > 0) {
@@ -482,7 +492,7 @@ main(int argc, char **argv)
 	       "busy_phases=%llu busy_blocked=%llu busy_max_us=%lld busy_over5ms=%llu busy_wall_max_us=%lld "
 	       "busy_cpu_max_us=%lld busy_hist=%llu/%llu/%llu/%llu/%llu/%llu/%llu "
 	       "run_delay_ms=%lld schedstat=%s conn_opened=%llu conn_reused=%llu conn_retried=%llu "
-	       "conn_idle_closed=%llu tls_full=%llu tls_resumed=%llu\n",
+	       "conn_idle_closed=%llu tls_full=%llu tls_resumed=%llu burst_max_10ms=%u\n",
 	    checks_count(cs), nup, checks_probe_count(cs), (unsigned long long)st->runs,
 	    (unsigned long long)st->results[HEALTH_R_OK], (unsigned long long)fails,
 	    (unsigned long long)st->results[HEALTH_R_TIMEOUT],
@@ -508,7 +518,7 @@ main(int argc, char **argv)
 	    (long long)((run_delay_us() - m.rd_total0) / 1000), m.sched_fd >= 0 ? "yes" : "no",
 	    (unsigned long long)st->conn_opened, (unsigned long long)st->conn_reused,
 	    (unsigned long long)st->conn_retried, (unsigned long long)st->conn_idle_closed,
-	    (unsigned long long)st->tls_full, (unsigned long long)st->tls_resumed);
+	    (unsigned long long)st->tls_full, (unsigned long long)st->tls_resumed, st->burst_max);
 	fflush(stdout);
 
 	ev_timer_stop(loop_ev(), &m.tick);
