@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * daemon.h - the running daemon: configuration, pidfile, start, reload, stop.
  *

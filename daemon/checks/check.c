@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check.c - probe scheduling on libev: one timer per probe, used as a
  * deadline, and the shared helpers of the socket probes.

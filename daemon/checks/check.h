@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check.h - probes on the event loop: scheduling, deadlines, and the
  * interface between the scheduler and the probe types (check_tcp.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_exec.c - the exec probe: run a command, exit status 0 is a pass.
  *

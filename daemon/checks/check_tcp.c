@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_tcp.c - the tcp probe: a connection that completes is a pass.
  *

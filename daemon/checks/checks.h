@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * checks.h - health checking as the daemon sees it: configuration in,
  * "is this server up?" out.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * health.h - per-server health: typed probe results and the rise/fall rule.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aws.c - the AWS client's life cycle: aws_client_new() resolves the
  * settings, sets up TLS, the credentials from the environment and the

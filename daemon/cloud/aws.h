@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aws.h - the AWS client: IMDSv2, credentials, EC2 Query API calls with
  * retries.  Edge module; cloud.c is its only user.

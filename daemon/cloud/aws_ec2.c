@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aws_ec2.c - EC2 Query API calls, on the loop thread: aws_ec2() and
  * aws_call_cancel(), the list of calls in flight, signing each attempt

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aws_imds.c - the AWS client's use of the instance metadata service
  * (IMDSv2), on the loop thread: the session token and one GET at a time,

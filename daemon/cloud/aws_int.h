@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aws_int.h - what the parts of the AWS client share; private to them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aws_parse.c - endpoint URLs, settings precedence, EC2 Query bodies, IMDS
  * credential documents, dates, error classification and retry delays.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aws_parse.h - the pure parts of the AWS client: endpoint URLs, where each
  * setting comes from, the EC2 Query request body, IMDS credential documents,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aws_worker.c - the AWS client's worker pool: the only code that runs off
  * the loop thread.

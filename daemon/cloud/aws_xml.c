@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aws_xml.c - EC2 Query API responses through expat, into a fixed summary.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aws_xml.h - what the daemon needs out of an EC2 Query API response.
  *

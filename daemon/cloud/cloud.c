@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cloud.c - Elastic IPs and private IPs follow the election (see cloud.h).
  *

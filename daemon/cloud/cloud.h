@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cloud.h - cloud addresses follow the election: the AWS glue.
  *

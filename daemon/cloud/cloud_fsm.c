@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cloud_fsm.c - claim and read-back decisions for one cloud address.
  * See cloud_fsm.h for the rules and why.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cloud_fsm.h - when to claim and when to verify one cloud address (an
  * Elastic IP association, or a private IP on our ENI) for one VIP.

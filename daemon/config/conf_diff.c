@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conf_diff.c - old vs new configuration, by identity, in one merge walk per
  * sorted collection (chrony's reload_source_dirs() is the model).

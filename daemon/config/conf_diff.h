@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conf_diff.h - what changes between two validated configurations (pure).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conf_dump.c - print a validated config in canonical, re-parseable form.
  *

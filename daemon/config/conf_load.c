@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conf_load.c - configuration file -> struct config.  With conf_walk.c, the
  * only user of libconfig.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conf_validate.c - semantic checks on a whole configuration.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conf_walk.c - the table-driven walker over libconfig settings: one walk
  * per group checks every setting against the group's schema (conf_walk.h).

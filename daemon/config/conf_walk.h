@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conf_walk.h - the table-driven walker over libconfig settings.  Private to
  * the configuration loader: conf_load.c (the schema) and conf_walk.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * model.c - constructors, destructors, orders and keywords of the config model.
  */

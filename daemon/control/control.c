@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * control.c - ipvs-routerctl commands and Prometheus metrics (the control glue).
  *

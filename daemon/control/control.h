@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * control.h - what the daemon tells and takes from its operators: the
  * commands behind ipvs-routerctl and the Prometheus metrics (composition).

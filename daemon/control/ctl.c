@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl.c - the control socket: a unix socket served by srv.c, and the line
  * protocol on top (words in; a status line and a body out).

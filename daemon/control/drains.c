@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * drains.c - operator drains as a set the routers share and keep.
  *

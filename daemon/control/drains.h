@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * drains.h - operator drains as a set the routers share and keep (pure).
  *

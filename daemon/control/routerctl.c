@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * routerctl.c - ipvs-routerctl, the command-line client of the control socket.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dataplane.c - the daemon's IPVS dataplane (composition layer).
  *

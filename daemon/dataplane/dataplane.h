@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dataplane.h - the daemon's IPVS dataplane: keeps the kernel's IPVS table
  * equal to what the configuration, the health table and the endpoint files

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ipvs.c - IPVS over generic netlink with libnl-genl-3.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ipvs.h - the kernel's IPVS table over generic netlink (family "IPVS",
  * libnl-genl-3).  Edge module: it dumps the table into the types of

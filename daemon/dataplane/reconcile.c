@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reconcile.c - desired vs applied IPVS state -> ordered operations.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reconcile.h - from the desired IPVS state and the applied one to an
  * ordered list of operations.  Core module: no IO, no clock, no libnl.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reconcile_build.c - the desired IPVS table: configuration, pool members,
  * health and drains -> services and destinations at effective weights.

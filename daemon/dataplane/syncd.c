@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * syncd.c - the kernel's IPVS connection sync daemon, switched with a VIP's role.
  * See syncd.h.

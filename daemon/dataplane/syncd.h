@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * syncd.h - the kernel's IPVS connection sync daemon, switched with a VIP's role
  * (election.sync_daemon; keepalived's lvs_sync_daemon).  Edge module: ipvs.h's

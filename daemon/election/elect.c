@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * elect.c - the election state machine of one VIP (RFC 5798 section 6.4).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * elect_net.c - raw IP protocol 112 sockets and deadline timers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * elect_net.h - the election's IO: raw IP protocol 112 sockets and timers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * elect_proto.c - VRRPv3 adverts and the authenticated trailer.
  *

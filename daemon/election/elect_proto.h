@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * elect_proto.h - the election's wire format: VRRPv3 adverts (RFC 5798) and
  * our authenticated extension.  Pure: bytes in, bytes or a verdict out.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * election.c - one election instance per VIP, wired to the network, the
  * VIP addresses, subscribers and the notify command.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * election.h - who owns each VIP: one election instance per VIP, and what
  * happens when a role changes.

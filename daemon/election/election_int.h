@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * election_int.h - what the parts of the election glue share; private to
  * them.

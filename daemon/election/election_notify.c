@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * election_notify.c - the notify command: election.notify.command with
  * "VIP-NAME STATE" appended, for each transition in order.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * election_share.c - shared state between the routers, over the election's
  * channel (issue #17: drains that hold on every router).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * election_track.c - tracking: what may make a VIP give itself up (FAULT)
  * or advertise a lower priority.

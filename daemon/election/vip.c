@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vip.c - VIP addresses (rtnetlink), gratuitous ARP / unsolicited NA, link
  * state.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vip.h - VIP addresses on interfaces, gratuitous ARP / unsolicited NA, and
  * interface state.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * endpoints.c - endpoint files -> dynamic servers of their pools.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * endpoints.h - pools fed by endpoint files (composition).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * epfile.c - follow endpoint files with inotify on the libev loop.
  *

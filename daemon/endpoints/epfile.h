@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * epfile.h - follow endpoint files with inotify (edge).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * epfile_parse.c - endpoint-file grammar -> sorted, de-duplicated set.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * epfile_parse.h - the endpoint-file grammar (pure: bytes in, a set out).
  *

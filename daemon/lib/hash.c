@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hash.c - FNV-1a and the open-addressing index (see hash.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hash.h - the one hashing vocabulary: FNV-1a over bytes, strings, integers
  * and addresses, and an open-addressing index from a 64-bit hash to caller

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http.h - HTTP/1.1 client side: a request writer and an incremental
  * response parser.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * json.h - a small JSON writer (no reader) for ipvs-routerctl --json output.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * list.h - the one intrusive doubly linked list (Linux's list_head shape).
  *

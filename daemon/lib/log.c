@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log.c - syslog or stderr logging, one vocabulary for the whole daemon.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * loop.c - libev's default loop and the few watchers every daemon needs.
  *

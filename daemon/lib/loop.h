@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * loop.h - the event loop: libev's default loop, signals, deferred work and
  * the systemd watchdog.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * spawn_book.c - the pid and exit bookkeeping of spawn_async (see
  * spawn_book.h).  Pure: no clock, no system call.

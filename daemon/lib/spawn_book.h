@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * spawn_book.h - which spawned child is which: the pid and exit bookkeeping
  * of spawn_async (spawn_cmd.h), pure so that it can be tested alone.

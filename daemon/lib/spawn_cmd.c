@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * spawn_cmd.c - posix_spawn with a clean signal state, a process group of
  * its own and /dev/null for stdin, and spawn_async: the same on helper

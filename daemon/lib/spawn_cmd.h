@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * spawn_cmd.h - start a command the daemon does not wait for: exec checks
  * (daemon/checks) and notify commands (daemon/election) share this one way.

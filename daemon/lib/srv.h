@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * srv.h - a small one-request-per-connection server on the libev loop (edge).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tls.h - non-blocking TLS client connections over OpenSSL.
  *

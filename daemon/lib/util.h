@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * util.h - allocation that cannot fail, addresses, clocks, error lists.
  * Base layer: used by every module, depends on nothing but libc.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ipvsr-testbackend - HTTP/HTTPS test backend for the ipvs-router test lab.
  *
  * Answers every request with 200 and a body naming itself ("NAME\n"), on any

@@ -11,6 +11,8 @@
 # NAME defaults to backend.test.  EC P-256 keys: the whole run takes well under a second.
 # Because every variant uses key.pem, switching the backend's certificate is just
 # "copy another .crt over the served one and send SIGHUP" (or admin "reload").
+
+# SPDX-License-Identifier: Apache-2.0
 set -euo pipefail
 
 (($# >= 1)) || { echo "usage: $0 OUTDIR [NAME [IP...]]" >&2; exit 2; }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ipvsr-checkrun - run the daemon's health checking alone, and measure it.
  *

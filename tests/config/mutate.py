@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+
+# SPDX-License-Identifier: Apache-2.0
 """tests/config/mutate.py - mutation test of the configuration checker.
 
 Starts from the fullest valid configurations (tests/config/valid-full.conf and

@@ -2,6 +2,8 @@
 # Every example in conf/ must pass `ipvs-router -t --config-only` (the file itself: the
 # key files it names exist only on routers) and round-trip through
 # --dump-config.  Ends with "N passed, N failed".
+
+# SPDX-License-Identifier: Apache-2.0
 set -u
 src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 bld=${top_builddir:-$src}

@@ -6,6 +6,8 @@
 #     the dump, loaded again, dumps to itself (canonical form is a fixed point)
 #   UPDATE=1 rewrites the expected files (review the diff before committing).
 # Ends with "N passed, N failed".
+
+# SPDX-License-Identifier: Apache-2.0
 set -u
 src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 bld=${top_builddir:-$src}

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+
+# SPDX-License-Identifier: Apache-2.0
 """fake_ec2 - a small EC2 Query API + IMDSv2 endpoint for ipvs-router's tests.
 
   fake_ec2.py --fixture F.json --ec2 ADDR:PORT --cert C --key K --imds ADDR:PORT

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+
+# SPDX-License-Identifier: Apache-2.0
 """selftest - the fake endpoint's signature check must accept what botocore signs
 and refuse any one-byte change; and it must accept the EC2 worked example whose
 signature three implementations agree on (shared/research/aws.md, section 2).

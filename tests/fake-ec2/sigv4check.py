@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """sigv4check - verify an AWS SigV4 header signature with botocore, independently
 of the daemon's own signer (daemon/cloud/sigv4.c).
 

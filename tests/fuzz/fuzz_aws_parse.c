@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: what aws_parse.c reads from the network or the
  * environment.  The first byte picks the parser: IMDS credentials (JSON),

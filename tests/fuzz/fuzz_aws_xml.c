@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: EC2 Query API responses (aws_xml.c, expat).  Oracle: the
  * summary is consistent whatever the input - counts within their arrays,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the configuration front end (libconfig text -> load ->
  * validate -> canonical dump).  Oracle beyond "no crash, no leak": when a

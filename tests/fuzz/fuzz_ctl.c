@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the request path of the control socket and of the
  * metrics listener, end to end through the real code: srv.c's framing

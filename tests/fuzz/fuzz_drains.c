@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the drains' text form (control/drains.c), what a peer's
  * shared-state message and the state file carry.  The input is merged into

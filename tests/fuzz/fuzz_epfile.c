@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the endpoint-file parser.  Oracle: on success the set is
  * strictly sorted (no duplicates), every weight is -1 or 0..65535, and the

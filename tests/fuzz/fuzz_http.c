@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the HTTP/1.1 response parser (http.c), which reads
  * whatever a backend (or, later, the EC2 endpoint) sends.  The first byte

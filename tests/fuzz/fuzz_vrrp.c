@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: VRRP advert decoding (elect_proto.c), what arrives on
  * the raw protocol-112 socket from anyone on the network.  The first byte

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/integration/aws-lib.sh - helpers for the aws-* tests and bench/eip-failover.
 # Sourced after tests/lab/lib.sh (not a test itself: the runner skips names with a dot).
 #

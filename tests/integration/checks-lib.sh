@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/integration/checks-lib.sh - helpers for the checks-* integration tests (bash),
 # sourced after tests/lab/lib.sh.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/integration/dataplane-lib.sh - helpers for the dataplane-* integration tests
 # (bash), sourced after tests/lab/lib.sh.  IPVS is per network namespace: every
 # router below is a lab host with its own table.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/integration/election-lib.sh - helpers for the election-* tests and bench/failover.
 # Sourced after tests/lab/lib.sh (not a test itself: the runner skips names with a dot).
 #

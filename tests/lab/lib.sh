@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/lab/lib.sh - network-namespace lab for ipvs-router integration tests (bash).
 # shellcheck shell=bash
 #

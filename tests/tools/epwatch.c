@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * epwatch - run the daemon's endpoint-file watcher (daemon/endpoints/epfile.c) on the
  * real libev loop and print one line per reading, for tests/integration/epfile-*:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * flowtest - long-lived TCP flows that notice every reset, stall and reordering,
  * for tests/integration/failover-flows and bench/failover-flows.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ipvsr-ipvs - ipvs-router's IPVS backend without the daemon, for the
  * integration tests and bench/ipvs-sync.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ipvswait - wait, polling the kernel's IPVS table over one netlink socket,
  * until it holds exactly N destinations with a given one among them (or N and

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+
+# SPDX-License-Identifier: Apache-2.0
 """promcheck.py [FILE|-] - validate Prometheus text exposition format 0.0.4
 (what `promtool check metrics` checks for format; promtool is not in Debian 12).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vrrptool - the election tests' and bench/failover's instrument.
  *

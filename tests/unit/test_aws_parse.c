@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for aws_parse.c: endpoint URLs, settings precedence, EC2 Query
  * bodies (checked against botocore 1.29's ec2 serializer), IMDS credential

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for aws_xml.c: EC2 Query responses as EC2 (and botocore's
  * examples, and moto) write them, error documents, proxies' HTML pages, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for checks.c, the health table, without an event loop: probes
  * are created and scheduled but never run (no loop: their timers are not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for cloud_fsm.c: a backup never touches the address; a master
  * claims once, rides out stale reads without a second claim, re-reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for conf_diff.c: identity matching and what counts as a change. */
 #include "testutil.h"
 #include "conf_diff.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for conf_dump.c: the canonical form re-parses to itself,
  * spells defaults out, and quotes what needs quoting.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for conf_load.c: one case per class of loading error, each
  * checked for its file:line and setting path, plus values that load right.

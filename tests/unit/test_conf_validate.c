@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for conf_validate.c: one case per class of semantic error
  * (table-driven), then defaults, inheritance, ordering and linking.

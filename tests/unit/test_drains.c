@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for drains.c: the shared, persistent set of operator drains (issue #17). */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for elect_proto.c: VRRPv3 encode/decode, the authenticated
  * trailer, replay checks, the IPv4 header parser, the config hash.

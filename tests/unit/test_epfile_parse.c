@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for epfile_parse.c: the grammar (table-driven good and bad
  * lines), sorting and de-duplication, limits, and the set diff.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for health.c: the rise/fall rule driven by scripted result
  * sequences, and the words of every reason.

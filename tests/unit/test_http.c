@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for http.c: the request writer and the incremental response
  * parser.  Every response case is fed whole, byte by byte and in odd-sized

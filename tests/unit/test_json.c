@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for json.c (the writer behind --json) and ctl_split (request words). */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for lib's shared vocabulary: list.h, hash.h, str_eq, BUG()
  * and the object loggers (log_vip, log_pool, log_server).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for metrics.c: exact exposition text, label escaping, value
  * spelling, cumulative histogram buckets.  tests/tools/promcheck.py (an

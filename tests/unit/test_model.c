@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for model.c: check merge/equality, orders, keywords, look-ups. */
 #include <setjmp.h>
 #include <stdarg.h>

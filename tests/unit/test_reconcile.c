@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for reconcile.c: ordering, edit vs replace, drain, the
  * min_servers guard, ownership, the canonical destination order (and the

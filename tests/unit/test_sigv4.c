@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for sigv4.c against AWS's published SigV4 test vectors
  * (tests/data/sigv4: v4/ header signing and the consistent classic/ ones):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for spawn_async (lib/spawn_cmd.h) on a real loop: exit
  * statuses and the failure to start come back as callbacks, and a signal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for spawn_book (lib/spawn_book.h): which reaped child is which
  * run's, when exits and pids reach the loop in either order.

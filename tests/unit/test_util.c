@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for util.c: addresses, integers, names, error lists, jitter. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * testutil.h - helpers shared by the unit tests: load a config from a string,
  * run the validator, and look for an expected message among the errors.
