@@ -14,9 +14,8 @@
 #   run io/cmd.sh (written by the host) and store its exit status in io/rc,
 #   then power off.  Any failure powers off without io/rc; the host then
 #   reports a VM error and shows the console log.
-# shellcheck disable=SC1091,SC2154,SC2015,SC2093,SC2086  # sourced configs, eval'd $path, exec+die
-
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC1091,SC2154,SC2015,SC2093,SC2086  # sourced configs, eval'd $path, exec+die
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 RUN=/run/ipvs-vm                  # inside the final root
 MSIZE=262144
