@@ -78,7 +78,7 @@ struct http_state {
 	bool retried; /* the kept connection failed: this is the new one */
 	bool decided; /* result filled in by a parser callback */
 	bool peer_close;
-	bool parser_live;
+	bool parser_live; /* initialised (from the first run to http_drop) */
 	enum health_phase phase;
 	const char *req;
 	size_t req_len, req_off;
@@ -221,12 +221,14 @@ run_reset(struct http_state *s)
 {
 	const struct check_def *def = probe_def(s->probe);
 	struct http_limits lim = HTTP_LIMITS_DEFAULT;
+	bool head = def->ck.method != NULL && strcmp(def->ck.method, "HEAD") == 0;
 
-	if (s->parser_live)
-		http_parser_fini(&s->parser);
-	http_parser_init(&s->parser, &lim,
-	    def->ck.method != NULL && strcmp(def->ck.method, "HEAD") == 0, &parser_cb, s);
-	s->parser_live = true;
+	if (s->parser_live) {
+		http_parser_reset(&s->parser, head); /* its buffer stays: no allocation */
+	} else {
+		http_parser_init(&s->parser, &lim, head, &parser_cb, s);
+		s->parser_live = true;
+	}
 	s->req_off = 0;
 	s->decided = false;
 	s->peer_close = false;
@@ -370,10 +372,6 @@ finish(struct http_state *s, struct health_result *r, bool keep)
 	struct tls_session *ns;
 
 	s->running = false;
-	if (s->parser_live) {
-		http_parser_fini(&s->parser);
-		s->parser_live = false;
-	}
 	if (keep && conns_open > keep_limit())
 		keep = false;
 	if (keep) {
@@ -805,10 +803,6 @@ http_abort(struct probe *p)
 	if (s == NULL)
 		return;
 	s->running = false;
-	if (s->parser_live) {
-		http_parser_fini(&s->parser);
-		s->parser_live = false;
-	}
 	conn_close(s);
 }
 

@@ -146,6 +146,25 @@ http_parser_init(struct http_parser *p, const struct http_limits *lim, bool head
 }
 
 void
+http_parser_reset(struct http_parser *p, bool head_request)
+{
+	struct http_limits lim = p->lim;
+	const struct http_response_cb *cb = p->cb;
+	void *arg = p->arg;
+	char *buf = p->buf;
+	size_t cap = p->cap;
+
+	if (cap > 4 * BUF_MIN) { /* an unusually long head: do not keep its memory */
+		free(buf);
+		buf = NULL;
+		cap = 0;
+	}
+	http_parser_init(p, &lim, head_request, cb, arg);
+	p->buf = buf;
+	p->cap = cap;
+}
+
+void
 http_parser_fini(struct http_parser *p)
 {
 	if (p == NULL)

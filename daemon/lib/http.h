@@ -141,6 +141,11 @@ int http_parser_eof(struct http_parser *p);
 /* Why the last error happened ("invalid status line", ...); "" when none. */
 const char *http_parser_error(const struct http_parser *p);
 
+/* Start parsing the next response (on a kept connection, or another one) with
+ * the same limits and callbacks, keeping the header buffer (unless it grew
+ * large): no allocation per response. */
+void http_parser_reset(struct http_parser *p, bool head_request);
+
 /* Release the buffers; the parser can be initialised again.  NULL-safe. */
 void http_parser_fini(struct http_parser *p);
 

@@ -358,6 +358,43 @@ test_response_header_values(void **state)
 }
 
 /*
+ * Responses one after the other on a kept connection: reset keeps the header
+ * buffer (no allocation per response) and nothing of the previous response;
+ * the first response ends exactly where the second begins.
+ */
+static void
+test_response_reset_keeps_buffer(void **state)
+{
+	static const char two[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 503 No\r\n"
+				  "Content-Length: 4\r\nX-Second: yes\r\n\r\ndown";
+	struct collect c;
+	struct http_parser p;
+	size_t used = 0, used2 = 0;
+	char *buf;
+
+	memset(&c, 0, sizeof(c));
+	http_parser_init(&p, NULL, false, &cbs, &c);
+	assert_int_equal(http_parser_feed(&p, two, sizeof(two) - 1, &used), HTTP_DONE);
+	assert_int_equal(p.status, 200);
+	assert_string_equal(c.body, "ok");
+	assert_true(used < sizeof(two) - 1);
+	buf = p.buf;
+	assert_non_null(buf);
+	http_parser_reset(&p, false);
+	assert_ptr_equal(p.buf, buf);
+	assert_int_equal(p.status, 0);
+	assert_int_equal(p.content_length, -1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(http_parser_feed(&p, two + used, sizeof(two) - 1 - used, &used2), HTTP_DONE);
+	assert_int_equal(used + used2, sizeof(two) - 1);
+	assert_int_equal(p.status, 503);
+	assert_string_equal(c.body, "down");
+	assert_string_equal(c.last_header, "X-Second=yes");
+	assert_ptr_equal(p.buf, buf);
+	http_parser_fini(&p);
+}
+
+/*
  * A backend answering with endless headers must be cut off at the limit,
  * with memory bounded by it, however the bytes arrive.
  */
@@ -541,6 +578,7 @@ main(void)
 		cmocka_unit_test(test_request_rejects_injection),
 		cmocka_unit_test(test_response_table),
 		cmocka_unit_test(test_response_header_values),
+		cmocka_unit_test(test_response_reset_keeps_buffer),
 		cmocka_unit_test(test_response_endless_headers),
 		cmocka_unit_test(test_response_too_many_headers),
 		cmocka_unit_test(test_response_chunk_line_limit),
