@@ -37,6 +37,7 @@ struct probe {
 	void *state;		     /* the type's, across runs */
 	int64_t due_us;		     /* when the timer is due (start or deadline) */
 	int64_t run_due_us;	     /* when the current / last run was due to start */
+	int64_t nominal_us;	     /* the next start before rounding to the start grid */
 	int64_t start_us;	     /* when the current run started */
 	struct list_node qlink;	     /* on the start queue (when queued) */
 	uint8_t jitter;
@@ -275,6 +276,31 @@ arm(struct probe *p, int64_t delay_us)
 	ev_timer_start(l, &p->timer);
 }
 
+/*
+ * Starts are put on a grid of the monotonic clock: probes due within the
+ * same slot start in the same loop iteration, and their answers tend to
+ * come back together, so a router with a few hundred servers wakes up
+ * once for several probes, not twice for each (a wake-up - epoll_wait
+ * returning, the switch back to this process - cost more CPU than the
+ * probe's own send and receive).  The slot is START_GRID_US, or a tenth
+ * of the interval when that is shorter; a start is never early, at most
+ * one slot late, and the spread over the interval (the first start and
+ * the jitter) is kept at the slot's resolution.
+ */
+#define START_GRID_US 20000
+
+static int64_t
+on_grid(const struct probe *p, int64_t due_abs_us)
+{
+	int64_t g = (int64_t)p->def->ck.interval_ms * 100; /* a tenth of the interval */
+
+	if (g > START_GRID_US)
+		g = START_GRID_US;
+	if (g <= 1)
+		return due_abs_us;
+	return (due_abs_us + g - 1) / g * g;
+}
+
 static int64_t
 next_interval_us(const struct probe *p)
 {
@@ -290,8 +316,10 @@ probe_schedule(struct probe *p, int jitter_percent)
 	/* uniform over [0, interval]: jitter(base, 100) spans [0, 2 * base] */
 	first = jitter((int64_t)p->def->ck.interval_ms * 500, 100);
 	p->scheduled = true;
-	if (!p->running)
-		arm(p, first);
+	if (!p->running) {
+		p->nominal_us = loop_base_us() + first;
+		arm(p, on_grid(p, p->nominal_us) - loop_base_us());
+	}
 }
 
 void
@@ -354,7 +382,8 @@ run_start(struct probe *p)
 
 	budget_used++;
 	note_lateness(now - p->due_us);
-	p->run_due_us = p->due_us;
+	/* the schedule goes on from the nominal time, so that the grid adds no drift */
+	p->run_due_us = p->nominal_us;
 	p->running = true;
 	p->start_us = now;
 	stats.runs++;
@@ -458,7 +487,8 @@ probe_finish(struct probe *p, struct health_result *r)
 				cap = LOCAL_BACKOFF_MAX_US;
 			next = p->run_due_us + (iv << shift < cap ? iv << shift : cap);
 		}
-		arm(p, next - loop_base_us());
+		p->nominal_us = next;
+		arm(p, on_grid(p, next) - loop_base_us());
 	}
 	p->done(p->arg, p, r);
 }

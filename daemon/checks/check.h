@@ -10,7 +10,9 @@
  * used as a deadline: while the probe runs it is the end of its timeout,
  * between runs it is the next start.  Starts are spread: the first over
  * a whole interval, then each interval varied by +-jitter_percent, so that
- * 10,000 servers never fire in one burst.  Nothing here blocks: connect,
+ * 10,000 servers never fire in one burst; and put on a grid of 20 ms (at
+ * most a tenth of the interval), so that probes due close together share
+ * one wake-up of the loop (check.c, on_grid).  Nothing here blocks: connect,
  * TLS handshake, write and read are all non-blocking and bounded by the
  * probe's deadline; commands run in child processes.
  */
