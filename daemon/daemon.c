@@ -1082,7 +1082,6 @@ ctl_server(void *arg, size_t i, struct control_server *out)
 	const struct daemon *d = arg;
 	const struct health *h;
 	struct checks_entry e;
-	struct dest_traffic t;
 
 	if (!checks_entry(d->checks, i, &e))
 		return false;
@@ -1092,18 +1091,6 @@ ctl_server(void *arg, size_t i, struct control_server *out)
 	out->check = check_type_str(e.type);
 	out->up = h != NULL && h->up;
 	out->since_ms = h != NULL ? h->since_ms : -1;
-	out->traffic = dataplane_traffic(d->dataplane, &e.dest, &t);
-	if (out->traffic) {
-		out->active = t.active;
-		out->inactive = t.inactive;
-		out->conns = t.conns;
-		out->cps = t.cps;
-		out->inpps = t.inpps;
-		out->outpps = t.outpps;
-		out->inbps = t.inbps;
-		out->outbps = t.outbps;
-		out->traffic_age_ms = t.age_ms;
-	}
 	if (h != NULL && h->seen)
 		health_result_fmt(e.type, &h->last, out->result, sizeof(out->result));
 	else

@@ -635,31 +635,10 @@ show_server_row(struct control *ct, struct tbuf *o, struct json *j, const struct
 		json_string(j, "check", e->check);
 		json_string(j, "last_result", e->result);
 		json_int(j, "since_s", since_s);
-		if (e->traffic) {
-			json_obj_begin(j, "traffic");
-			json_uint(j, "active", e->active);
-			json_uint(j, "inactive", e->inactive);
-			json_uint(j, "connections_total", e->conns);
-			json_uint(j, "connections_per_s", e->cps);
-			json_uint(j, "in_packets_per_s", e->inpps);
-			json_uint(j, "out_packets_per_s", e->outpps);
-			json_uint(j, "in_bytes_per_s", e->inbps);
-			json_uint(j, "out_bytes_per_s", e->outbps);
-			json_int(j, "age_ms", e->traffic_age_ms);
-			json_obj_end(j);
-		}
 		json_obj_end(j);
 	} else {
-		char tr[160] = "";
-
-		if (e->traffic)
-			snprintf(tr, sizeof(tr), " | %u active, %u inactive, %llu conn/s, in %llu pkt/s "
-			    "%llu B/s, out %llu pkt/s %llu B/s", e->active, e->inactive,
-			    (unsigned long long)e->cps, (unsigned long long)e->inpps,
-			    (unsigned long long)e->inbps, (unsigned long long)e->outpps,
-			    (unsigned long long)e->outbps);
-		tbuf_printf(o, "%-16s %-29s %-6s %-9s %s%s%s\n", e->pool, a, e->up ? "up" : "down", since,
-		    e->result, drained ? " [drained]" : "", tr);
+		tbuf_printf(o, "%-16s %-29s %-6s %-9s %s%s\n", e->pool, a, e->up ? "up" : "down", since,
+		    e->result, drained ? " [drained]" : "");
 	}
 }
 

@@ -41,13 +41,6 @@ struct control_server {
 	bool up;
 	int64_t since_ms;    /* monotonic ms of the last state change, -1: none */
 	char result[200];    /* the last result in words, or why there is none */
-	/* IPVS traffic to this address and port (all services), as of the last table
-	 * dump: valid when `traffic` */
-	bool traffic;
-	unsigned active, inactive;
-	uint64_t conns; /* scheduled in all */
-	uint64_t cps, inpps, outpps, inbps, outbps;
-	int64_t traffic_age_ms;
 };
 
 /* What control asks of the composer.  Every function must be set. */

@@ -89,9 +89,6 @@ struct dataplane {
 	struct ipvs *h;		   /* NULL while IPVS is unavailable */
 	struct rc_table applied;   /* the kernel's table, foreign services included */
 	uint64_t applied_gen;	   /* bumped whenever `applied` changes (metrics slices) */
-	struct dest_traffic *traffic; /* per destination address, from the last dump */
-	size_t ntraffic;
-	int64_t traffic_us; /* when that dump was */
 	bool applied_valid;	   /* false: dump before planning */
 	bool adopted;		   /* the start-up adoption is done */
 	struct rc_svc_conf *owned; /* services we manage */
@@ -191,8 +188,6 @@ static void drift_collect(struct dataplane *dp, const struct rc_table *fresh);
 static int dest_cmp_void(const void *a, const void *b);
 static void drift_add(struct dataplane *dp, char *line);
 static void drift_flush(struct dataplane *dp, bool repaired);
-static void svc_label(const struct rc_svc *sv, char *buf, size_t len);
-static void traffic_index(struct dataplane *dp);
 static bool fold(struct dataplane *dp, const struct rc_plan *plan, const int *err, size_t held,
     int r, const struct rc_table *desired, int64_t t0_us, bool recreating, struct rc_plan *again);
 static void update_owned(struct dataplane *dp, const struct rc_table *desired);
@@ -347,7 +342,6 @@ dataplane_fini(struct dataplane *dp)
 	}
 	ipvs_close(dp->h);
 	rc_table_clear(&dp->applied);
-	free(dp->traffic);
 	rc_table_clear(&dp->pass_desired);
 	rc_plan_clear(&dp->pass_plan);
 	free(dp->owned);
@@ -1339,7 +1333,6 @@ dump_done(struct dataplane *dp, struct dp_job *j)
 	dp->applied_gen++;
 	rc_table_init(&j->fresh);
 	dp->applied_valid = true;
-	traffic_index(dp);
 	plan_stage(dp);
 }
 
@@ -1640,218 +1633,45 @@ dataplane_metrics(const struct dataplane *dp, struct tbuf *b)
 	metrics_sample_u64(b, "ipvsr_ipvs_operation_errors_total", NULL, ct->failed);
 	metrics_family(b, "ipvsr_ipvs_dumps_total", METRIC_COUNTER, "IPVS table dumps.");
 	metrics_sample_u64(b, "ipvsr_ipvs_dumps_total", NULL, ct->dumps);
-	if (dp->h != NULL && dp->applied_valid && dp->applied.n > 0) {
-		static const char *const fam[3] = {"ipvsr_ipvs_service_connections_total",
-		    "ipvsr_ipvs_service_packets_total", "ipvsr_ipvs_service_bytes_total"};
-		static const char *const help[3] = {
-		    "Connections the kernel scheduled for the IPVS service (as of the last dump).",
-		    "Packets through the IPVS service, by direction (as of the last dump).",
-		    "Bytes through the IPVS service, by direction (as of the last dump)."};
-		size_t i;
-		int f;
-
-		for (f = 0; f < 3; f++) {
-			metrics_family(b, fam[f], METRIC_COUNTER, help[f]);
-			for (i = 0; i < dp->applied.n; i++) {
-				const struct rc_svc *sv = &dp->applied.svcs[i];
-				const struct rc_stats *st = &sv->stats;
-				char svc[80];
-
-				svc_label(sv, svc, sizeof(svc));
-				if (f == 0) {
-					metrics_sample_u64(b, fam[f], (const char *[]){ "service", svc,
-					    NULL }, st->conns);
-					continue;
-				}
-				metrics_sample_u64(b, fam[f], (const char *[]){ "service", svc,
-				    "direction", "in", NULL }, f == 1 ? st->inpkts : st->inbytes);
-				metrics_sample_u64(b, fam[f], (const char *[]){ "service", svc,
-				    "direction", "out", NULL }, f == 1 ? st->outpkts : st->outbytes);
-			}
-		}
-	}
-}
-
-/* The per-destination families, each complete before the next (the text format wants a
- * family's samples together); the destinations' counters come from the last dump. */
-enum { DF_CONNS, DF_SCHED, DF_PKTS, DF_BYTES, DF__COUNT };
-static const struct {
-	const char *name;
-	enum metric_type type;
-	const char *help;
-} dest_fam[DF__COUNT] = {
-    {"ipvsr_ipvs_dest_connections", METRIC_GAUGE,
-	"Connections per IPVS destination as the kernel last reported them."},
-    {"ipvsr_ipvs_dest_connections_total", METRIC_COUNTER,
-	"Connections the kernel scheduled to the destination (as of the last table dump)."},
-    {"ipvsr_ipvs_dest_packets_total", METRIC_COUNTER,
-	"Packets through IPVS for the destination, by direction (as of the last table dump)."},
-    {"ipvsr_ipvs_dest_bytes_total", METRIC_COUNTER,
-	"Bytes through IPVS for the destination, by direction (as of the last table dump)."},
-};
-
-static void
-svc_label(const struct rc_svc *sv, char *buf, size_t len)
-{
-	if (sv->conf.fwmark)
-		snprintf(buf, len, "fwmark %u", sv->conf.fwmark);
-	else
-		sockaddr_x_fmt(&sv->conf.addr, buf, len);
-}
-
-static void
-dest_samples(struct tbuf *b, int f, const char *svc, const struct rc_dest *de)
-{
-	char dst[SOCKADDR_X_STRLEN];
-	const char *n = dest_fam[f].name;
-
-	sockaddr_x_fmt(&de->addr, dst, sizeof(dst));
-	switch (f) {
-	case DF_CONNS:
-		metrics_sample(b, n, (const char *[]){ "service", svc, "dest", dst, "state", "active",
-		    NULL }, de->activeconns);
-		metrics_sample(b, n, (const char *[]){ "service", svc, "dest", dst, "state",
-		    "inactive", NULL }, de->inactconns);
-		break;
-	case DF_SCHED:
-		metrics_sample_u64(b, n, (const char *[]){ "service", svc, "dest", dst, NULL },
-		    de->stats.conns);
-		break;
-	case DF_PKTS:
-		metrics_sample_u64(b, n, (const char *[]){ "service", svc, "dest", dst, "direction",
-		    "in", NULL }, de->stats.inpkts);
-		metrics_sample_u64(b, n, (const char *[]){ "service", svc, "dest", dst, "direction",
-		    "out", NULL }, de->stats.outpkts);
-		break;
-	default:
-		metrics_sample_u64(b, n, (const char *[]){ "service", svc, "dest", dst, "direction",
-		    "in", NULL }, de->stats.inbytes);
-		metrics_sample_u64(b, n, (const char *[]){ "service", svc, "dest", dst, "direction",
-		    "out", NULL }, de->stats.outbytes);
-		break;
-	}
 }
 
 bool
 dataplane_metrics_dests(const struct dataplane *dp, struct tbuf *b, size_t *pos, size_t budget)
 {
-	size_t i, j, k, total = 0, left = budget, idx;
-	int f;
+	size_t i, j, k = 0, left = budget;
 
 	if (dp == NULL || dp->h == NULL || !dp->applied_valid)
 		return true;
-	for (i = 0; i < dp->applied.n; i++)
-		total += dp->applied.svcs[i].ndests;
-	if (total == 0)
-		return true;
-	/* *pos counts (family, destination) pairs: family by family, destinations in the
-	 * table's order */
-	while (*pos < DF__COUNT * total) {
-		f = (int)(*pos / total);
-		idx = *pos % total;
-		if (idx == 0)
-			metrics_family(b, dest_fam[f].name, dest_fam[f].type, dest_fam[f].help);
-		for (i = 0, k = 0; i < dp->applied.n; i++) {
-			const struct rc_svc *sv = &dp->applied.svcs[i];
-			char svc[80];
-
-			if (k + sv->ndests <= idx) {
-				k += sv->ndests;
-				continue;
-			}
-			svc_label(sv, svc, sizeof(svc));
-			for (j = idx - k; j < sv->ndests; j++) {
-				if (left-- == 0)
-					return false;
-				dest_samples(b, f, svc, &sv->dests[j]);
-				(*pos)++;
-				idx++;
-			}
-			k += sv->ndests;
-		}
-	}
-	return true;
-}
-
-static int
-traffic_cmp(const void *a, const void *b)
-{
-	return sockaddr_x_cmp(&((const struct dest_traffic *)a)->dest,
-	    &((const struct dest_traffic *)b)->dest);
-}
-
-/*
- * After a dump: the destinations' counters summed per address and port over
- * the services that have it, sorted, for dataplane_traffic (show servers: a
- * lookup per row, not a walk of the table).
- */
-static void
-traffic_index(struct dataplane *dp)
-{
-	size_t i, j, n = 0, w;
-	struct dest_traffic *t;
-
-	for (i = 0; i < dp->applied.n; i++)
-		n += dp->applied.svcs[i].ndests;
-	free(dp->traffic);
-	dp->traffic = NULL;
-	dp->ntraffic = 0;
-	if (n == 0)
-		return;
-	t = xcalloc(n, sizeof(*t));
-	for (i = 0, n = 0; i < dp->applied.n; i++) {
+	if (*pos == 0)
+		metrics_family(b, "ipvsr_ipvs_dest_connections", METRIC_GAUGE,
+		    "Connections per IPVS destination as the kernel last reported them.");
+	/* *pos counts destinations across services, in the table's order */
+	for (i = 0; i < dp->applied.n; i++) {
 		const struct rc_svc *sv = &dp->applied.svcs[i];
+		char svc[80], dst[SOCKADDR_X_STRLEN];
 
-		for (j = 0; j < sv->ndests; j++, n++) {
-			const struct rc_dest *de = &sv->dests[j];
-
-			t[n].dest = de->addr;
-			t[n].services = 1;
-			t[n].active = de->activeconns;
-			t[n].inactive = de->inactconns;
-			t[n].conns = de->stats.conns;
-			t[n].cps = de->stats.cps;
-			t[n].inpps = de->stats.inpps;
-			t[n].outpps = de->stats.outpps;
-			t[n].inbps = de->stats.inbps;
-			t[n].outbps = de->stats.outbps;
-		}
-	}
-	qsort(t, n, sizeof(*t), traffic_cmp);
-	for (i = 1, w = 0; i < n; i++) {
-		if (sockaddr_x_cmp(&t[i].dest, &t[w].dest) != 0) {
-			t[++w] = t[i];
+		if (k + sv->ndests <= *pos) {
+			k += sv->ndests;
 			continue;
 		}
-		t[w].services++;
-		t[w].active += t[i].active;
-		t[w].inactive += t[i].inactive;
-		t[w].conns += t[i].conns;
-		t[w].cps += t[i].cps;
-		t[w].inpps += t[i].inpps;
-		t[w].outpps += t[i].outpps;
-		t[w].inbps += t[i].inbps;
-		t[w].outbps += t[i].outbps;
+		if (sv->conf.fwmark)
+			snprintf(svc, sizeof(svc), "fwmark %u", sv->conf.fwmark);
+		else
+			sockaddr_x_fmt(&sv->conf.addr, svc, sizeof(svc));
+		for (j = *pos - k; j < sv->ndests; j++) {
+			const struct rc_dest *de = &sv->dests[j];
+
+			if (left-- == 0)
+				return false;
+			sockaddr_x_fmt(&de->addr, dst, sizeof(dst));
+			metrics_sample(b, "ipvsr_ipvs_dest_connections", (const char *[]){ "service",
+			    svc, "dest", dst, "state", "active", NULL }, de->activeconns);
+			metrics_sample(b, "ipvsr_ipvs_dest_connections", (const char *[]){ "service",
+			    svc, "dest", dst, "state", "inactive", NULL }, de->inactconns);
+			(*pos)++;
+		}
+		k += sv->ndests;
 	}
-	dp->traffic = t;
-	dp->ntraffic = w + 1;
-	dp->traffic_us = mono_us();
-}
-
-bool
-dataplane_traffic(const struct dataplane *dp, const struct sockaddr_x *dest, struct dest_traffic *out)
-{
-	struct dest_traffic key, *t;
-
-	if (dp == NULL || dp->traffic == NULL)
-		return false;
-	memset(&key, 0, sizeof(key));
-	key.dest = *dest;
-	t = bsearch(&key, dp->traffic, dp->ntraffic, sizeof(*dp->traffic), traffic_cmp);
-	if (t == NULL)
-		return false;
-	*out = *t;
-	out->age_ms = (mono_us() - dp->traffic_us) / 1000;
 	return true;
 }
 

@@ -42,7 +42,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "util.h"
 
 struct config;
 struct sockaddr_x;
@@ -102,32 +101,14 @@ void dataplane_pool_dirty(struct dataplane *dp, const char *pool);
 void dataplane_fini(struct dataplane *dp);
 
 struct tbuf;
-/* Prometheus families ipvsr_ipvs_* (operations, errors, per-service traffic). */
+/* Prometheus families ipvsr_ipvs_* (operations, errors, per-destination connections). */
 void dataplane_metrics(const struct dataplane *dp, struct tbuf *b);
 
-/* The per-destination families (ipvsr_ipvs_dest_*) in slices (control's
- * scrape): from (family, destination) pair *pos on, family by family, at most
- * `budget` pairs (each family's header at its first); *pos advanced; true once
- * complete.
+/* ipvsr_ipvs_dest_connections in slices (control's scrape): from destination
+ * *pos on (counted across services), at most `budget` of them (the family's
+ * header when *pos is 0); *pos advanced; true once complete.
  * dataplane_generation changes whenever the table behind it does. */
 bool dataplane_metrics_dests(const struct dataplane *dp, struct tbuf *b, size_t *pos, size_t budget);
 uint64_t dataplane_generation(const struct dataplane *dp);
-
-/*
- * Traffic to one destination (address and port) as of the last table dump
- * (the reconcile timer's, ipvs.reconcile_interval_ms), summed over the IPVS
- * services that have it: connections now and scheduled in all, and the
- * kernel's rate estimates.  false when no dump has it.
- */
-struct dest_traffic {
-	struct sockaddr_x dest;
-	unsigned services; /* IPVS services with this destination */
-	unsigned active, inactive;
-	uint64_t conns; /* scheduled since the destination was added */
-	uint64_t cps, inpps, outpps, inbps, outbps;
-	int64_t age_ms; /* how old the figures are */
-};
-bool dataplane_traffic(const struct dataplane *dp, const struct sockaddr_x *dest,
-    struct dest_traffic *out);
 
 #endif

@@ -496,42 +496,12 @@ addr_from_attr(struct sockaddr_x *sa, int af, const struct nlattr *a)
 		memcpy(&sa->a.v4, nla_data(a), 4);
 }
 
-/* IPVS_*_ATTR_STATS64: a nest of u64 counters (unknown ones skipped). */
-static void
-parse_stats64(const struct nlattr *nest, struct rc_stats *st)
-{
-	const struct nlattr *a;
-	uint64_t v;
-	int rem;
-
-	nla_for_each_nested(a, nest, rem)
-	{
-		if (nla_len(a) < 8)
-			continue;
-		memcpy(&v, nla_data(a), 8);
-		switch (nla_type(a)) {
-		case IPVS_STATS_ATTR_CONNS: st->conns = v; break;
-		case IPVS_STATS_ATTR_INPKTS: st->inpkts = v; break;
-		case IPVS_STATS_ATTR_OUTPKTS: st->outpkts = v; break;
-		case IPVS_STATS_ATTR_INBYTES: st->inbytes = v; break;
-		case IPVS_STATS_ATTR_OUTBYTES: st->outbytes = v; break;
-		case IPVS_STATS_ATTR_CPS: st->cps = v; break;
-		case IPVS_STATS_ATTR_INPPS: st->inpps = v; break;
-		case IPVS_STATS_ATTR_OUTPPS: st->outpps = v; break;
-		case IPVS_STATS_ATTR_INBPS: st->inbps = v; break;
-		case IPVS_STATS_ATTR_OUTBPS: st->outbps = v; break;
-		default: break;
-		}
-	}
-}
-
 static int
 parse_service(struct nlmsghdr *nlh, void *arg)
 {
 	struct rc_table *t = arg;
 	struct nlattr *cmd[IPVS_CMD_ATTR_MAX + 1], *a[IPVS_SVC_ATTR_MAX + 1];
 	struct rc_svc_conf c;
-	struct rc_svc *s;
 	struct ip_vs_flags fl;
 
 	if (genlmsg_parse(nlh, 0, cmd, IPVS_CMD_ATTR_MAX, (struct nla_policy *)cmd_policy) < 0 ||
@@ -563,9 +533,7 @@ parse_service(struct nlmsghdr *nlh, void *arg)
 		c.timeout_s = nla_get_u32(a[IPVS_SVC_ATTR_TIMEOUT]);
 	if (a[IPVS_SVC_ATTR_NETMASK] != NULL)
 		c.netmask = netmask_plen(c.af, nla_get_u32(a[IPVS_SVC_ATTR_NETMASK]));
-	s = rc_table_add(t, &c);
-	if (s != NULL && a[IPVS_SVC_ATTR_STATS64] != NULL)
-		parse_stats64(a[IPVS_SVC_ATTR_STATS64], &s->stats);
+	rc_table_add(t, &c);
 	return 0;
 }
 
@@ -591,9 +559,8 @@ attr_u16(const struct nlattr *a, uint16_t *v)
 
 /*
  * One destination.  The hot path of a resync (10,000 of them per dump):
- * a direct walk over the attributes (the 64-bit statistics nest read as
- * it passes, the 32-bit one skipped) costs a fraction of nla_parse with a
- * policy for every message.
+ * a direct walk over the attributes, skipping the two statistics nests,
+ * costs a fraction of nla_parse with a policy for every message.
  */
 static int
 parse_dest(struct nlmsghdr *nlh, void *arg)
@@ -666,11 +633,8 @@ parse_dest(struct nlmsghdr *nlh, void *arg)
 				if (attr_u16(a, &u16))
 					d.tun_flags = u16;
 				break;
-			case IPVS_DEST_ATTR_STATS64:
-				parse_stats64(a, &d.stats);
-				break;
 			default:
-				break; /* the 32-bit statistics, and what newer kernels add */
+				break; /* statistics, and what newer kernels add */
 			}
 		}
 	}

@@ -781,13 +781,11 @@ rc_table_apply(struct rc_table *t, const struct rc_op *ops, size_t n, const bool
 				struct rc_dest *x = &ed[k].ent[d];
 				unsigned a = x->activeconns, in = x->inactconns,
 					 pc = x->persistconns;
-				struct rc_stats st = x->stats; /* an edit keeps the kernel's counters */
 
 				*x = op->dest;
 				x->activeconns = a;
 				x->inactconns = in;
 				x->persistconns = pc;
-				x->stats = st;
 			}
 			break;
 		default:

@@ -97,17 +97,6 @@ struct rc_svc_conf {
 };
 
 /* A destination (real server) of a service. */
-/*
- * Traffic counters of a service or destination (IPVS_*_ATTR_STATS64, as
- * `ipvsadm -Ln --stats --exact` and `--rate` show them): totals since the
- * entry was created, and the kernel's rate estimates (per second, averaged
- * over a few seconds by its estimator).
- */
-struct rc_stats {
-	uint64_t conns, inpkts, outpkts, inbytes, outbytes;
-	uint64_t cps, inpps, outpps, inbps, outbps;
-};
-
 struct rc_dest {
 	struct sockaddr_x addr; /* address and port; identity within the service */
 	int weight;
@@ -119,7 +108,6 @@ struct rc_dest {
 	unsigned tun_flags; /* RC_TUN_F_*, gue/gre only */
 	/* From a dump, never compared. */
 	unsigned activeconns, inactconns, persistconns;
-	struct rc_stats stats;
 };
 
 /*
@@ -134,7 +122,6 @@ struct rc_svc {
 	size_t ndests, capdests;
 	char *label; /* desired: "vip NAME" for logs; NULL in dumps */
 	char *pool;  /* desired: the pool's name; NULL in dumps */
-	struct rc_stats stats; /* from a dump */
 };
 
 /* A set of services sorted by rc_svc_key_cmp (rc_table_sort). */

@@ -865,40 +865,6 @@ test_apply_failures_and_mismatches(void **state)
 	rc_table_clear(&have);
 }
 
-/* An edit of a destination (a weight) keeps the kernel's counters in the view: the
- * traffic figures (show servers, /metrics) do not drop to zero until the next dump. */
-static void
-test_apply_edit_keeps_counters(void **state)
-{
-	static const char *const addrs[] = { "10.0.0.1:80" };
-	struct rc_table want, have;
-	struct rc_plan p;
-
-	(void)state;
-	rc_table_init(&want);
-	rc_table_init(&have);
-	add_dests_sorted(&want, mk_svc(&want, IPPROTO_TCP, "192.0.2.1:80", "rr"), addrs, 1);
-	p = plan_of(&want, &have, true, true);
-	assert_int_equal(rc_table_apply(&have, p.ops, p.n, NULL), 0);
-	rc_plan_clear(&p);
-	have.svcs[0].dests[0].activeconns = 7;
-	have.svcs[0].dests[0].stats.conns = 1234;
-	have.svcs[0].dests[0].stats.inbytes = 99999;
-	have.svcs[0].stats.conns = 1234;
-	want.svcs[0].dests[0].weight = 5;
-	p = plan_of(&want, &have, true, true);
-	assert_string_equal(trace(&p), "E:10.0.0.1");
-	assert_int_equal(rc_table_apply(&have, p.ops, p.n, NULL), 0);
-	assert_int_equal(have.svcs[0].dests[0].weight, 5);
-	assert_int_equal(have.svcs[0].dests[0].activeconns, 7);
-	assert_int_equal(have.svcs[0].dests[0].stats.conns, 1234);
-	assert_int_equal(have.svcs[0].dests[0].stats.inbytes, 99999);
-	assert_int_equal(have.svcs[0].stats.conns, 1234);
-	rc_plan_clear(&p);
-	rc_table_clear(&want);
-	rc_table_clear(&have);
-}
-
 /* ------------------------------------------------------------ desired state */
 
 static size_t
@@ -1105,7 +1071,6 @@ main(void)
 		cmocka_unit_test(test_pool_weights_drain_and_failure),
 		cmocka_unit_test(test_min_servers_guard),
 		cmocka_unit_test(test_apply_failures_and_mismatches),
-		cmocka_unit_test(test_apply_edit_keeps_counters),
 		cmocka_unit_test(test_partial_failure_holds_shrink),
 		cmocka_unit_test(test_mh_over_limit_binds_first),
 		cmocka_unit_test(test_recreate_plan),
