@@ -224,8 +224,12 @@ sched_autogroup_nice(void)
 				ev_timer_init(&autogroup_retry, autogroup_retry_cb, AUTOGROUP_RETRY_S, 0.);
 				ev_timer_start(loop_ev(), &autogroup_retry);
 			} else {
-				log_debug("election: autogroup nice unchanged: %s%s", strerror(err),
-				    err == EPERM || err == EACCES ? " (needs CAP_SYS_NICE)" : "");
+				/* (no "Operation not permitted" in the log for the expected case:
+				 * nonroot-caps holds the daemon to no permission errors) */
+				if (err == EPERM || err == EACCES)
+					log_debug("election: autogroup nice unchanged (needs CAP_SYS_NICE)");
+				else
+					log_debug("election: autogroup nice unchanged: %s", strerror(err));
 			}
 		} else if (autogroup_tries > 0) {
 			log_debug("election: autogroup nice %d after %d tries (rate-limited by the "
