@@ -259,6 +259,10 @@ lab_stop() {
 # wait_until TIMEOUT_S DESCRIPTION CMD...: run CMD every 0.2 s until it succeeds;
 # after TIMEOUT_S seconds fail the test, showing CMD's last output.  CMD runs in a
 # subshell (its variable assignments are lost) and must itself be bounded.
+# CMD's words are expanded once, by the caller: `wait_until 5 "x" test "$(count)" -ge 1`
+# compares the count of the moment of the call on every try, and waits in vain when it
+# was too early (aws-partition failed so in check-repeat).  Whatever must be read again
+# at each try goes inside a function: `has_one() { (($(count) >= 1)); }`.
 # The pause after a try is at least as long as the try: a check that is slow to run
 # (process starts inside UML take ~0.3 s each, more under load) takes at most half of
 # the CPU from what it waits for.
