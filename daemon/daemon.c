@@ -23,10 +23,12 @@
 #include "control.h"
 #include "endpoints.h"
 #include "daemon.h"
+#include "explain.h"
 #include "checks.h"
 #include "cloud.h"
 #include "dataplane.h"
 #include "syncd.h"
+#include "traffic.h"
 #include "elect_proto.h"
 #include "election.h"
 #include "log.h"
@@ -87,6 +89,7 @@ static void ctl_metrics(void *arg, struct tbuf *out);
 static bool ctl_metrics_section(
     void *arg, unsigned section, struct tbuf *out, size_t *pos, size_t budget);
 static uint64_t ctl_metrics_generation(void *arg);
+static void ctl_explain(void *arg, const struct sockaddr_x *addr, struct explain *x);
 
 void
 daemon_init(struct daemon *d, const struct daemon_opts *opts)
@@ -526,8 +529,8 @@ daemon_start(struct daemon *d)
 		const struct endpoints_hooks eh = { ep_running, ep_changed, d };
 		const struct control_ops co = { ctl_config, ctl_info, ctl_role, ctl_pool_count,
 			ctl_server_count, ctl_server, ctl_reload, ctl_drains_changed,
-			ctl_drains_share_off, ctl_status_more, ctl_metrics, 3, ctl_metrics_section, ctl_metrics_generation,
-			d };
+			ctl_drains_share_off, ctl_status_more, ctl_metrics, 3 + TRAFFIC_FAMILIES, ctl_metrics_section, ctl_metrics_generation,
+			ctl_explain, d };
 
 		d->checks = checks_new(&ch);
 		d->dataplane = dataplane_new(&dh);
@@ -1079,7 +1082,7 @@ ctl_server_count(void *arg)
 static bool
 ctl_server(void *arg, size_t i, struct control_server *out)
 {
-	const struct daemon *d = arg;
+	struct daemon *d = arg;
 	const struct health *h;
 	struct checks_entry e;
 
@@ -1101,6 +1104,21 @@ ctl_server(void *arg, size_t i, struct control_server *out)
 
 		snprintf(out->result + n, sizeof(out->result) - n, "; probes held back: %s",
 		    h->local_err > 0 ? strerror(h->local_err) : "local error");
+	}
+	{
+		struct traffic_sum ts;
+
+		traffic_dest(dataplane_traffic(d->dataplane), &e.dest, &ts);
+		out->traffic = ts.known;
+		out->traffic_age_ms = ts.age_ms;
+		out->active = ts.active;
+		out->inactive = ts.inactive;
+		out->conns = ts.conns;
+		out->cps = ts.cps;
+		out->inpps = ts.inpps;
+		out->outpps = ts.outpps;
+		out->inbps = ts.inbps;
+		out->outbps = ts.outbps;
 	}
 	return true;
 }
@@ -1186,7 +1204,8 @@ ctl_metrics_section(void *arg, unsigned section, struct tbuf *out, size_t *pos, 
 	case 2:
 		return dataplane_metrics_dests(d->dataplane, out, pos, budget);
 	default:
-		return true;
+		/* 3 .. 3 + TRAFFIC_FAMILIES - 1 */
+		return traffic_metrics(dataplane_traffic(d->dataplane), section - 3, out, pos, budget);
 	}
 }
 
@@ -1195,8 +1214,9 @@ ctl_metrics_generation(void *arg)
 {
 	const struct daemon *d = arg;
 
-	/* both only grow: the sum changes when either does */
-	return checks_generation(d->checks) + dataplane_generation(d->dataplane);
+	/* all only grow: the sum changes when any does */
+	return checks_generation(d->checks) + dataplane_generation(d->dataplane) +
+	       traffic_generation(dataplane_traffic(d->dataplane));
 }
 
 static void
@@ -1209,4 +1229,67 @@ ctl_metrics(void *arg, struct tbuf *out)
 	dataplane_metrics(d->dataplane, out);
 	endpoints_metrics(d->endpoints, out);
 	cloud_metrics(d->cloud, out);
+}
+
+/*
+ * ipvs-routerctl explain POOL SERVER: every subsystem adds what it knows
+ * (control adds the operator's drain itself).  The member is the pool's
+ * first server of that address (and port, when given).
+ */
+static void
+ctl_explain(void *arg, const struct sockaddr_x *addr, struct explain *x)
+{
+	const struct daemon *d = arg;
+	const struct config *c = d->conf;
+	const struct pool *p = c != NULL ? config_find_pool(c, x->pool) : NULL;
+	const struct server *s = NULL;
+	struct sockaddr_x dest;
+	size_t i, j;
+
+	if (c != NULL && c->router.name != NULL)
+		snprintf(x->router, sizeof(x->router), "%s", c->router.name);
+	for (i = 0; p != NULL && i < p->nservers && s == NULL; i++) {
+		const struct server *t = &p->servers[i];
+		uint16_t port = t->addr.port ? t->addr.port : (uint16_t)p->port;
+
+		if (sockaddr_x_cmp_addr(&t->addr, addr) == 0 &&
+		    (addr->port == 0 || port == 0 || port == addr->port))
+			s = t;
+	}
+	if (s == NULL)
+		return;
+	x->member.found = true;
+	x->member.dynamic = s->dynamic;
+	x->member.weight = s->weight;
+	x->member.drain = s->drain;
+	x->member.line = s->line;
+	x->member.grace_left_ms = -1;
+	if (s->dynamic)
+		endpoints_explain(d->endpoints, p->name, &s->addr, &x->member);
+	else
+		snprintf(x->member.src, sizeof(x->member.src), "%s",
+		    s->src != NULL ? s->src : d->config_path);
+	dest = s->addr;
+	if (dest.port == 0)
+		dest.port = (uint16_t)p->port;
+	if (addr->port != 0)
+		dest.port = addr->port;
+	checks_explain(d->checks, p->name, &dest, loop_now_ms(), &x->health);
+	dataplane_explain(d->dataplane, p->name, &dest, &x->dp);
+	for (i = 0; i < c->nvips && x->nvips < EXPLAIN_VIPS; i++) {
+		const struct vip *v = &c->vips[i];
+		struct explain_vip *ev;
+
+		for (j = 0; j < v->nservices; j++)
+			if (v->services[j].pool == p)
+				break;
+		if (j == v->nservices || v->name == NULL)
+			continue;
+		ev = &x->vips[x->nvips++];
+		memset(ev, 0, sizeof(*ev));
+		snprintf(ev->name, sizeof(ev->name), "%s", v->name);
+		ev->heard_ago_ms = -1;
+		if (c->election.present)
+			(void)election_explain(d->election, v->name, ev);
+	}
 }

@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "checks.h"
+#include "explain.h"
 #include "hash.h"
 #include "metrics.h"
 #include "log.h"
@@ -48,6 +49,16 @@ struct entry {
 	struct health h;
 };
 
+/* One probe result, kept for ipvs-routerctl explain (24 bytes: the text of
+ * TLS and configuration errors is kept for the newest result only, in each
+ * entry's health.last). */
+struct hist_rec {
+	int64_t at_ms; /* mono */
+	int32_t detail, elapsed_ms;
+	int16_t status;
+	uint8_t reason;
+};
+
 struct cprobe {
 	struct checks *cs;
 	struct probe *probe;
@@ -56,6 +67,8 @@ struct cprobe {
 	struct entry **subs;
 	size_t nsubs, cap;
 	bool kept;
+	struct hist_rec hist[EXPLAIN_HIST]; /* a ring: the newest at hist[(nres - 1) % N] */
+	uint64_t nres;			    /* results so far */
 };
 
 struct checks {
@@ -692,6 +705,15 @@ on_result(void *arg, struct probe *p, const struct health_result *r)
 	}
 	if (cp->nsubs > 0 && (size_t)cp->subs[0]->type < ARRAY_SIZE(latency))
 		metrics_hist_observe(&latency[cp->subs[0]->type], r->elapsed_ms / 1000.0);
+	{
+		struct hist_rec *h = &cp->hist[cp->nres++ % EXPLAIN_HIST];
+
+		h->at_ms = now;
+		h->detail = r->detail;
+		h->elapsed_ms = r->elapsed_ms;
+		h->status = (int16_t)r->status;
+		h->reason = (uint8_t)r->reason;
+	}
 	for (i = 0; i < cp->nsubs; i++) {
 		struct entry *e = cp->subs[i];
 		enum health_change ch = health_report(&e->h, r, now);
@@ -875,6 +897,62 @@ checks_entry(const struct checks *cs, size_t i, struct checks_entry *out)
 		out->target = e->probe->target;
 	out->type = e->type;
 	out->health = &e->h;
+	return true;
+}
+
+bool
+checks_explain(const struct checks *cs, const char *pool, const struct sockaddr_x *dest,
+    int64_t now_ms, struct explain_health *out)
+{
+	const struct entry *e = NULL;
+	const struct cprobe *cp;
+	size_t pos = 0, i;
+
+	memset(out, 0, sizeof(*out));
+	if (cs == NULL)
+		return false;
+	e = ent_find(cs->ents, cs->nents, pool, dest, &pos);
+	if (e == NULL && pos < cs->nents && strcmp(cs->ents[pos]->pool->name, pool) == 0 &&
+	    sockaddr_x_cmp_addr(&cs->ents[pos]->dest, dest) == 0 && dest->port == 0)
+		e = cs->ents[pos]; /* port 0: the first entry of the address */
+	if (e == NULL)
+		return false;
+	out->known = true;
+	snprintf(out->check, sizeof(out->check), "%s", check_type_str(e->type));
+	out->up = e->h.up;
+	out->since_ago_ms = now_ms - e->h.since_ms;
+	out->rise = e->h.rise;
+	out->fall = e->h.fall;
+	out->ok_run = e->h.ok_run;
+	out->fail_run = e->h.fail_run;
+	out->down_run = e->h.down_run;
+	out->seen = e->h.seen;
+	out->settled = health_settled(&e->h);
+	if (e->h.local_err != 0)
+		snprintf(out->local, sizeof(out->local), "%s",
+		    e->h.local_err > 0 ? strerror(e->h.local_err) : "local error");
+	if ((cp = e->probe) == NULL)
+		return true;
+	sockaddr_x_fmt(&cp->target, out->target, sizeof(out->target));
+	out->probes = cp->nres;
+	for (i = 0; i < EXPLAIN_HIST && i < cp->nres; i++) {
+		const struct hist_rec *h = &cp->hist[(cp->nres - 1 - i) % EXPLAIN_HIST];
+		struct explain_result *x = &out->hist[out->nhist++];
+		struct health_result r;
+
+		health_result_set(&r, (enum health_reason)h->reason, h->detail, h->elapsed_ms);
+		r.status = h->status;
+		/* the newest is the entry's last result (a local fault is not one) */
+		if (i == 0 && e->h.seen && e->h.last.reason == r.reason &&
+		    e->h.last.elapsed_ms == r.elapsed_ms)
+			memcpy(r.text, e->h.last.text, sizeof(r.text));
+		else if (r.reason == HEALTH_R_TLS_VERIFY || r.reason == HEALTH_R_TLS_HANDSHAKE ||
+			 r.reason == HEALTH_R_CONFIG)
+			snprintf(r.text, sizeof(r.text), "detail not kept");
+		x->ok = r.reason == HEALTH_R_OK;
+		x->ago_ms = now_ms - h->at_ms;
+		health_result_fmt(e->type, &r, x->text, sizeof(x->text));
+	}
 	return true;
 }
 

@@ -83,6 +83,16 @@ struct checks_entry {
 size_t checks_count(const struct checks *cs);
 bool checks_entry(const struct checks *cs, size_t i, struct checks_entry *out);
 
+/*
+ * ipvs-routerctl explain: the entry of (pool, dest) - dest's port 0: the
+ * address's first entry - with its rise/fall state and its probe's last
+ * EXPLAIN_HIST results, newest first, timed against now_ms (mono).  False
+ * (out->known false) when the table has no such entry.
+ */
+struct explain_health;
+bool checks_explain(const struct checks *cs, const char *pool, const struct sockaddr_x *dest,
+    int64_t now_ms, struct explain_health *out);
+
 /* Number of distinct running probes (after de-duplication). */
 size_t checks_probe_count(const struct checks *cs);
 

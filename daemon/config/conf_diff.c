@@ -401,6 +401,7 @@ sections(struct conf_diff *cd, const struct config *x, const struct config *y)
 
 	tbuf_init(&d.b);
 	D_INT(&d, &x->ipvs, &y->ipvs, reconcile_interval_ms, "reconcile_interval_ms");
+	D_INT(&d, &x->ipvs, &y->ipvs, traffic_interval_ms, "traffic_interval_ms");
 	D_BOOL(&d, &x->ipvs, &y->ipvs, flush_on_exit, "flush_on_exit");
 	D_BOOL(&d, &x->ipvs, &y->ipvs, sloppy_tcp, "sloppy_tcp");
 	D_BOOL(&d, &x->ipvs, &y->ipvs, sloppy_sctp, "sloppy_sctp");

@@ -218,6 +218,7 @@ dump_top(struct out *o, const struct config *c)
 
 	open_group(o, "ipvs");
 	put_int(o, "reconcile_interval_ms", c->ipvs.reconcile_interval_ms);
+	put_int(o, "traffic_interval_ms", c->ipvs.traffic_interval_ms);
 	put_bool(o, "flush_on_exit", c->ipvs.flush_on_exit);
 	put_bool(o, "sloppy_tcp", c->ipvs.sloppy_tcp);
 	put_bool(o, "sloppy_sctp", c->ipvs.sloppy_sctp);

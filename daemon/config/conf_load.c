@@ -549,6 +549,7 @@ static const struct field router_fields[] = {
 
 static const struct field ipvs_fields[] = {
 	FLD(ipvs_conf, "reconcile_interval_ms", F_INT, reconcile_interval_ms, 0, MS_MAX, 0),
+	FLD(ipvs_conf, "traffic_interval_ms", F_INT, traffic_interval_ms, 0, MS_MAX, 0),
 	FLD(ipvs_conf, "flush_on_exit", F_BOOL, flush_on_exit, 0, 0, 0),
 	FLD(ipvs_conf, "sloppy_tcp", F_TBOOL, sloppy_tcp, 0, 0, 0),
 	FLD(ipvs_conf, "sloppy_sctp", F_TBOOL, sloppy_sctp, 0, 0, 0),

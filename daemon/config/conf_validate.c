@@ -28,6 +28,7 @@
 #endif
 
 #define DEF_RECONCILE_MS	30000
+#define DEF_TRAFFIC_MS		5000
 #define DEF_JITTER_PCT		10
 #define DEF_ADVERT_MS		100
 #define DEF_NOTIFY_MS		10000
@@ -997,6 +998,10 @@ validate_sections(struct vctx *v)
 	if (c->ipvs.reconcile_interval_ms != 0 && c->ipvs.reconcile_interval_ms < 1000)
 		verr(v, c->ipvs.src, c->ipvs.line, "ipvs.reconcile_interval_ms", "%d: use 0 (off) "
 		    "or at least 1000", c->ipvs.reconcile_interval_ms);
+	def_int(&c->ipvs.traffic_interval_ms, DEF_TRAFFIC_MS);
+	if (c->ipvs.traffic_interval_ms != 0 && c->ipvs.traffic_interval_ms < 1000)
+		verr(v, c->ipvs.src, c->ipvs.line, "ipvs.traffic_interval_ms", "%d: use 0 (off) "
+		    "or at least 1000", c->ipvs.traffic_interval_ms);
 	def_int(&c->checks.jitter_percent, DEF_JITTER_PCT);
 	/* With an election, another router may take the VIP mid-flow: sloppy lets its IPVS
 	 * pick up a connection from a packet other than the first (a SYN or an INIT). */

@@ -16,6 +16,7 @@ config_new(const char *file)
 	c->file = xstrdup(file ? file : "(config)");
 	c->router.line = 0;
 	c->ipvs.reconcile_interval_ms = MODEL_UNSET;
+	c->ipvs.traffic_interval_ms = MODEL_UNSET;
 	c->ipvs.sloppy_tcp = MODEL_UNSET;
 	c->ipvs.sloppy_sctp = MODEL_UNSET;
 	errlist_init(&c->warnings);

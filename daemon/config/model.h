@@ -304,6 +304,7 @@ struct aws {
 
 struct ipvs_conf {
 	int reconcile_interval_ms;
+	int traffic_interval_ms; /* reading the traffic counters (STATS64), 0 = never */
 	bool flush_on_exit;
 	int sloppy_tcp;		/* bool; default: true when there is an election */
 	int sloppy_sctp;	/* bool; the same */

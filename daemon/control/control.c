@@ -19,6 +19,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "drains.h"
+#include "explain_fmt.h"
 #include "json.h"
 #include "loop.h"
 #include "log.h"
@@ -635,10 +636,31 @@ show_server_row(struct control *ct, struct tbuf *o, struct json *j, const struct
 		json_string(j, "check", e->check);
 		json_string(j, "last_result", e->result);
 		json_int(j, "since_s", since_s);
+		if (e->traffic) {
+			json_obj_begin(j, "traffic");
+			json_uint(j, "active", e->active);
+			json_uint(j, "inactive", e->inactive);
+			json_uint(j, "connections_total", e->conns);
+			json_uint(j, "connections_per_s", e->cps);
+			json_uint(j, "in_packets_per_s", e->inpps);
+			json_uint(j, "out_packets_per_s", e->outpps);
+			json_uint(j, "in_bytes_per_s", e->inbps);
+			json_uint(j, "out_bytes_per_s", e->outbps);
+			json_int(j, "age_ms", e->traffic_age_ms);
+			json_obj_end(j);
+		}
 		json_obj_end(j);
 	} else {
-		tbuf_printf(o, "%-16s %-29s %-6s %-9s %s%s\n", e->pool, a, e->up ? "up" : "down", since,
-		    e->result, drained ? " [drained]" : "");
+		char tr[200] = "";
+
+		if (e->traffic)
+			snprintf(tr, sizeof(tr), " | %u active, %u inactive, %llu conn/s, in %llu pkt/s "
+			    "%llu B/s, out %llu pkt/s %llu B/s", e->active, e->inactive,
+			    (unsigned long long)e->cps, (unsigned long long)e->inpps,
+			    (unsigned long long)e->inbps, (unsigned long long)e->outpps,
+			    (unsigned long long)e->outbps);
+		tbuf_printf(o, "%-16s %-29s %-6s %-9s %s%s%s\n", e->pool, a, e->up ? "up" : "down",
+		    since, e->result, drained ? " [drained]" : "", tr);
 	}
 }
 
@@ -879,6 +901,68 @@ cmd_drain(struct control *ct, bool on, int argc, char **argv, struct tbuf *o, co
 	return CTL_OK;
 }
 
+/* ------------------------------------------------------------ explain */
+
+static enum ctl_code
+cmd_explain(struct control *ct, int argc, char **argv, struct tbuf *o, struct json *j,
+    const char **text)
+{
+	const struct config *c = ct->ops.config(ct->ops.arg);
+	const struct drain_entry *de;
+	struct explain *x;
+	struct sockaddr_x a;
+	size_t i;
+
+	if (argc != 3) {
+		*text = "usage: explain POOL SERVER";
+		return CTL_BAD_REQUEST;
+	}
+	if (config_find_pool(c, argv[1]) == NULL) {
+		*text = "No such pool";
+		return CTL_NOT_FOUND;
+	}
+	if (sockaddr_x_parse(argv[2], true, &a) < 0) {
+		*text = "SERVER must be ADDRESS, ADDRESS:PORT or [IPV6]:PORT";
+		return CTL_BAD_REQUEST;
+	}
+	x = xcalloc(1, sizeof(*x));
+	snprintf(x->pool, sizeof(x->pool), "%s", argv[1]);
+	sockaddr_x_fmt(&a, x->server, sizeof(x->server));
+	if (a.port == 0)
+		sockaddr_x_fmt_addr(&a, x->server, sizeof(x->server));
+	ct->ops.explain(ct->ops.arg, &a, x);
+	if (!x->member.found) {
+		free(x);
+		*text = "No such server in that pool";
+		return CTL_NOT_FOUND;
+	}
+	/* the operator's drain or undrain on record for the address (any port,
+	 * or the one asked about): the newest */
+	de = NULL;
+	for (i = 0; i < ct->drains.n; i++) {
+		const struct drain_entry *e = &ct->drains.v[i];
+
+		if (strcmp(e->pool, x->pool) != 0 || sockaddr_x_cmp_addr(&e->addr, &a) != 0 ||
+		    (a.port != 0 && e->addr.port != 0 && e->addr.port != a.port))
+			continue;
+		if (de == NULL || e->stamp_us > de->stamp_us)
+			de = e;
+	}
+	if (de != NULL) {
+		x->drain.any = true;
+		x->drain.drained = de->drained;
+		snprintf(x->drain.who, sizeof(x->drain.who), "%s", de->who);
+		snprintf(x->drain.router, sizeof(x->drain.router), "%s", de->router);
+		x->drain.when = (time_t)(de->stamp_us / 1000000u);
+	}
+	if (j != NULL)
+		explain_json(x, j);
+	else
+		explain_text(x, o);
+	free(x);
+	return CTL_OK;
+}
+
 /* ------------------------------------------------------------ reload, plan */
 
 /*
@@ -1091,12 +1175,15 @@ handle(void *arg, int argc, char **argv, struct tbuf *out, const char **text)
 		}
 	} else if (strcmp(cmd, "drain") == 0 || strcmp(cmd, "undrain") == 0) {
 		code = cmd_drain(ct, cmd[0] == 'd', argc, argv, out, text);
+	} else if (strcmp(cmd, "explain") == 0) {
+		code = cmd_explain(ct, argc, argv, out, js ? &j : NULL, text);
 	} else if (strcmp(cmd, "reload") == 0 && argc == 1) {
 		code = cmd_reload(ct, out, text);
 	} else if (strcmp(cmd, "plan") == 0 && argc == 1) {
 		code = cmd_plan(ct, js, text);
 	} else {
-		*text = "Unknown command (status, show, drain, undrain, reload, plan, version)";
+		*text = "Unknown command (status, show, explain, drain, undrain, reload, plan, "
+			"version)";
 		code = CTL_BAD_REQUEST;
 	}
 	if (js && j.b.len > 0) {

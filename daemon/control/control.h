@@ -20,6 +20,7 @@
 #include "model.h"
 
 struct tbuf;
+struct explain;
 
 /* The daemon's own record, for status and the metrics. */
 struct control_info {
@@ -41,6 +42,13 @@ struct control_server {
 	bool up;
 	int64_t since_ms;    /* monotonic ms of the last state change, -1: none */
 	char result[200];    /* the last result in words, or why there is none */
+	/* IPVS traffic to this address and port (all managed services), as of the
+	 * last read (ipvs.traffic_interval_ms): valid when `traffic` */
+	bool traffic;
+	unsigned active, inactive;
+	uint64_t conns; /* scheduled in all */
+	uint64_t cps, inpps, outpps, inbps, outbps;
+	int64_t traffic_age_ms;
 };
 
 /* What control asks of the composer.  Every function must be set. */
@@ -79,6 +87,10 @@ struct control_ops {
 	/* A value that changes whenever a section's set of samples does (a
 	 * scrape in progress then starts again, so that none is listed twice). */
 	uint64_t (*metrics_generation)(void *arg);
+	/* ipvs-routerctl explain: fill *x (pool and server set, the rest zero)
+	 * for the member at `addr` (port 0: any), all but x->drain (control's
+	 * own); x->member.found stays false when the pool has no such server. */
+	void (*explain)(void *arg, const struct sockaddr_x *addr, struct explain *x);
 	void *arg;
 };
 

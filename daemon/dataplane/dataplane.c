@@ -44,11 +44,13 @@
 #include <ev.h>
 
 #include "dataplane.h"
+#include "explain.h"
 #include "metrics.h"
 #include "ipvs.h"
 #include "log.h"
 #include "loop.h"
 #include "reconcile.h"
+#include "traffic.h"
 #include "util.h"
 
 #define RETRY_MS	30000 /* IPVS unavailable and no repair timer */
@@ -76,6 +78,17 @@ struct pool_watch {
 	bool failed;	/* one of them failed in this pass: wait for the retry */
 	bool armed;	/* asked for before this pass's plan was made: it is in it */
 };
+
+/* A destination operation sent to the kernel, kept for ipvs-routerctl explain. */
+struct oprec {
+	enum rc_op_type type;
+	enum rc_op_why why;
+	struct rc_svc_conf svc;
+	struct rc_dest dest, old;
+	int err;
+	int64_t at_ms; /* mono: the pass's fold */
+};
+#define OPLOG_MAX 1024 /* the newest destination operations kept */
 
 /* Whether a pool's min_servers guard holds failed servers in. */
 struct guard {
@@ -116,6 +129,9 @@ struct dataplane {
 	struct pool_watch *watch; /* pools whose next apply is reported */
 	size_t nwatch;
 	struct ipvs_counters ctr; /* the handle's, as of the last job (metrics) */
+	struct traffic *traffic;  /* the managed services' traffic counters */
+	struct oprec *oplog;	  /* a ring of OPLOG_MAX, allocated at the first */
+	size_t noplog;		  /* records written so far */
 
 	/* The pass in flight (see the top): at most one. */
 	bool busy;		  /* a pass is in flight */
@@ -178,7 +194,11 @@ static bool ensure_ipvs(struct dataplane *dp);
 static void drop_ipvs(struct dataplane *dp, int err, const char *what);
 static void reconcile(struct dataplane *dp, bool full);
 static size_t pool_members(void *arg, const struct pool *p, struct rc_member **out);
-static bool member_up(struct dataplane *dp, const struct pool *p, const struct sockaddr_x *addr);
+static bool member_up_x(struct dataplane *dp, const struct pool *p, const struct sockaddr_x *addr,
+    bool peek, bool *held);
+static void member_fill(struct dataplane *dp, const struct pool *p, const struct server *s,
+    struct rc_member *m, bool peek, bool *held);
+static void oplog_add(struct dataplane *dp, const struct rc_op *op, int err, int64_t now_ms);
 static int hold_cmp(const void *a, const void *b);
 static void make_holds(struct dataplane *dp, const struct rc_table *desired);
 static void free_holds(struct dataplane *dp);
@@ -218,6 +238,7 @@ dataplane_new(const struct dataplane_hooks *hooks)
 	ev_timer_init(&dp->retry, retry_cb, 0., 0.);
 	dp->retry.data = dp;
 	dp->state_path = xasprintf("%s/" STATE_FILE, state_dir());
+	dp->traffic = traffic_new();
 	(void)state_load(dp);
 	return dp;
 }
@@ -229,6 +250,7 @@ dataplane_apply(struct dataplane *dp, const struct config *old_conf, const struc
 	if (dp == NULL || new_conf == NULL)
 		return;
 	dp->conf = new_conf;
+	traffic_configure(dp->traffic, new_conf->ipvs.traffic_interval_ms, new_conf->metrics.enabled);
 	warn_config(new_conf);
 	dp->dup_warned = false;
 	/* the period may have changed; the next reconcile runs at once anyway */
@@ -349,6 +371,8 @@ dataplane_fini(struct dataplane *dp)
 	free(dp->state_path);
 	free_holds(dp);
 	free_guards(dp);
+	free(dp->oplog);
+	traffic_free(dp->traffic);
 	drift_flush(dp, false);
 	free(dp->drift);
 	for (i = 0; i < dp->nwatch; i++)
@@ -512,22 +536,26 @@ pool_members(void *arg, const struct pool *p, struct rc_member **out)
 	size_t i;
 
 	m = xcalloc(p->nservers ? p->nservers : 1, sizeof(*m));
-	for (i = 0; i < p->nservers; i++) {
-		const struct server *s = &p->servers[i];
-
-		m[i].addr = s->addr;
-		if (m[i].addr.port == 0)
-			m[i].addr.port = (uint16_t)p->port; /* 0: each service's port */
-		m[i].weight = s->weight;
-		m[i].upper_threshold = s->upper_threshold;
-		m[i].lower_threshold = s->lower_threshold;
-		/* drained in the configuration, by ipvs-routerctl, or (an endpoint
-		 * removed from its file) for its drain grace */
-		m[i].drain = s->drain || dp->hooks.drained(dp->hooks.arg, p->name, &m[i].addr);
-		m[i].up = member_up(dp, p, &m[i].addr);
-	}
+	for (i = 0; i < p->nservers; i++)
+		member_fill(dp, p, &p->servers[i], &m[i], false, NULL);
 	*out = m;
 	return p->nservers;
+}
+
+static void
+member_fill(struct dataplane *dp, const struct pool *p, const struct server *s,
+    struct rc_member *m, bool peek, bool *held)
+{
+	m->addr = s->addr;
+	if (m->addr.port == 0)
+		m->addr.port = (uint16_t)p->port; /* 0: each service's port */
+	m->weight = s->weight;
+	m->upper_threshold = s->upper_threshold;
+	m->lower_threshold = s->lower_threshold;
+	/* drained in the configuration, by ipvs-routerctl, or (an endpoint
+	 * removed from its file) for its drain grace */
+	m->drain = s->drain || dp->hooks.drained(dp->hooks.arg, p->name, &m->addr);
+	m->up = member_up_x(dp, p, &m->addr, peek, held);
 }
 
 static int
@@ -545,12 +573,16 @@ hold_cmp(const void *a, const void *b)
  * servers start "down" until `rise` good checks; without the hold a restart
  * would take every adopted server out of rotation for that long.
  */
+/* `peek`: change nothing (explain); *held: up by the hold only. */
 static bool
-member_up(struct dataplane *dp, const struct pool *p, const struct sockaddr_x *addr)
+member_up_x(struct dataplane *dp, const struct pool *p, const struct sockaddr_x *addr, bool peek,
+    bool *held)
 {
 	struct hold key, *h;
 	bool up = dp->hooks.server_up(dp->hooks.arg, p->name, addr);
 
+	if (held != NULL)
+		*held = false;
 	if (dp->nholds == 0)
 		return up;
 	key.pool = p->name;
@@ -559,10 +591,14 @@ member_up(struct dataplane *dp, const struct pool *p, const struct sockaddr_x *a
 	if (h == NULL || h->released)
 		return up;
 	if (up || dp->hooks.server_settled(dp->hooks.arg, p->name, addr)) {
-		h->released = true;
+		if (!peek)
+			h->released = true;
 		return up;
 	}
-	dp->nheld++;
+	if (!peek)
+		dp->nheld++;
+	if (held != NULL)
+		*held = true;
 	return true;
 }
 
@@ -848,6 +884,7 @@ update_owned(struct dataplane *dp, const struct rc_table *desired)
 	free(dp->owned);
 	dp->owned = o;
 	dp->nowned = n;
+	traffic_services(dp->traffic, dp->owned, dp->nowned);
 	state_save(dp, dp->owned, dp->nowned);
 }
 
@@ -1458,12 +1495,15 @@ fold(struct dataplane *dp, const struct rc_plan *plan, const int *err, size_t he
 	bool *ok, debug = log_get_level() >= LOG_DEBUG, none_refused = false;
 	size_t i, failed = 0, mismatch;
 	char buf[600], sum[256];
+	int64_t now_ms = mono_ms();
 
 	ok = xcalloc(plan->n ? plan->n : 1, sizeof(*ok));
 	for (i = 0; i < plan->n; i++) {
 		const struct rc_op *op = &plan->ops[i];
 
 		ok[i] = err[i] == 0;
+		if (err[i] != -EAGAIN && op->type >= RC_ADD_DEST)
+			oplog_add(dp, op, err[i], now_ms);
 		if (ok[i]) {
 			if (debug)
 				log_debug("ipvs: %s", rc_op_fmt(op, buf, sizeof(buf)));
@@ -1679,4 +1719,168 @@ uint64_t
 dataplane_generation(const struct dataplane *dp)
 {
 	return dp != NULL ? dp->applied_gen : 0;
+}
+
+/* ============================================================ explain */
+
+static void
+oplog_add(struct dataplane *dp, const struct rc_op *op, int err, int64_t now_ms)
+{
+	struct oprec *r;
+
+	if (dp->oplog == NULL)
+		dp->oplog = xcalloc(OPLOG_MAX, sizeof(*dp->oplog));
+	r = &dp->oplog[dp->noplog++ % OPLOG_MAX];
+	r->type = op->type;
+	r->why = op->why;
+	r->svc = op->svc;
+	r->dest = op->dest;
+	r->old = op->old;
+	r->err = err;
+	r->at_ms = now_ms;
+}
+
+/* The newest record of destination `addr` of service `svc`, or NULL. */
+static const struct oprec *
+oplog_find(const struct dataplane *dp, const struct rc_svc_conf *svc, const struct sockaddr_x *addr)
+{
+	size_t i, n = dp->noplog < OPLOG_MAX ? dp->noplog : OPLOG_MAX;
+
+	for (i = 0; i < n; i++) {
+		const struct oprec *r = &dp->oplog[(dp->noplog - 1 - i) % OPLOG_MAX];
+
+		if (sockaddr_x_cmp(&r->dest.addr, addr) == 0 && rc_svc_key_cmp(&r->svc, svc) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/* The kernel services of pool p's member `m` on this router, into out->svcs. */
+static void
+explain_svcs(const struct dataplane *dp, const struct pool *p, const struct rc_member *m,
+    int want, int64_t now_ms, struct explain_dataplane *out)
+{
+	const struct config *c = dp->conf;
+	struct rc_table t;
+	size_t i, j, k;
+
+	rc_table_init(&t);
+	for (i = 0; i < c->nvips; i++) {
+		const struct vip *v = &c->vips[i];
+
+		if (!served(c, v))
+			continue;
+		for (j = 0; j < v->nservices; j++)
+			if (v->services[j].pool == p)
+				rc_build_service(&t, v, &v->services[j],
+				    vip_service_addr(v, c->router.name), p, m,
+				    (int[]){ want < 0 ? 0 : want }, 1);
+	}
+	for (i = 0; i < t.n; i++) {
+		const struct rc_svc *want_svc = &t.svcs[i], *have;
+		struct explain_svc *x;
+		const struct oprec *r;
+		struct rc_op op;
+
+		if (want_svc->ndests == 0)
+			continue;
+		if (out->nsvcs == EXPLAIN_SVCS) {
+			out->more_svcs++;
+			continue;
+		}
+		x = &out->svcs[out->nsvcs++];
+		snprintf(x->label, sizeof(x->label), "%s", want_svc->label ? want_svc->label : "");
+		rc_svc_fmt(&want_svc->conf, x->svc, sizeof(x->svc));
+		have = rc_table_find(&dp->applied, &want_svc->conf);
+		for (k = 0; have != NULL && k < have->ndests; k++)
+			if (sockaddr_x_cmp(&have->dests[k].addr, &want_svc->dests[0].addr) == 0) {
+				x->present = true;
+				x->weight = have->dests[k].weight;
+				break;
+			}
+		if (dp->oplog == NULL ||
+		    (r = oplog_find(dp, &want_svc->conf, &want_svc->dests[0].addr)) == NULL)
+			continue;
+		memset(&op, 0, sizeof(op));
+		op.type = r->type;
+		op.why = r->why;
+		op.svc = r->svc;
+		op.dest = r->dest;
+		op.old = r->old;
+		x->changed = true;
+		rc_op_fmt(&op, x->last_op, sizeof(x->last_op));
+		x->last_err = r->err;
+		x->last_ago_ms = now_ms - r->at_ms;
+	}
+	rc_table_clear(&t);
+}
+
+void
+dataplane_explain(struct dataplane *dp, const char *pool, const struct sockaddr_x *addr,
+    struct explain_dataplane *out)
+{
+	const struct config *c;
+	const struct pool *p;
+	struct rc_member *m = NULL;
+	int *w = NULL;
+	bool *held = NULL;
+	size_t i, j, me = SIZE_MAX;
+	int64_t now_ms = mono_ms();
+
+	memset(out, 0, sizeof(*out));
+	out->history_ago_ms = -1;
+	if (dp == NULL || (c = dp->conf) == NULL || (p = config_find_pool(c, pool)) == NULL)
+		return;
+	out->available = dp->h != NULL;
+	out->pending = dp->busy || dp->rerun || dp->retry_ms > 0 || !dp->adopted;
+	out->min_servers = p->min_servers;
+	for (i = 0; i < c->nvips && !out->known; i++)
+		if (served(c, &c->vips[i]))
+			for (j = 0; j < c->vips[i].nservices; j++)
+				if (c->vips[i].services[j].pool == p)
+					out->known = true;
+	/* the members as the next reconcile sees them, without touching the holds */
+	m = xcalloc(p->nservers ? p->nservers : 1, sizeof(*m));
+	w = xcalloc(p->nservers ? p->nservers : 1, sizeof(*w));
+	held = xcalloc(p->nservers ? p->nservers : 1, sizeof(*held));
+	for (i = 0; i < p->nservers; i++) {
+		member_fill(dp, p, &p->servers[i], &m[i], true, &held[i]);
+		if (me == SIZE_MAX && sockaddr_x_cmp_addr(&p->servers[i].addr, addr) == 0 &&
+		    (addr->port == 0 || addr->port == m[i].addr.port || m[i].addr.port == 0))
+			me = i;
+	}
+	out->members = p->nservers;
+	out->kept = rc_pool_weights(m, p->nservers, p->min_servers, p->remove_failed, w, &out->live);
+	if (me == SIZE_MAX)
+		goto out;
+	out->want = w[me];
+	if (!out->known)
+		out->why = EXPLAIN_NOT_SERVED;
+	else if (m[me].drain)
+		out->why = EXPLAIN_DRAINED;
+	else if (held[me])
+		out->why = EXPLAIN_ADOPTED;
+	else if (m[me].up)
+		out->why = m[me].weight > 0 ? EXPLAIN_UP : EXPLAIN_ZERO;
+	else if (w[me] > 0)
+		out->why = EXPLAIN_GUARD;
+	else if (w[me] == RC_WEIGHT_REMOVE)
+		out->why = EXPLAIN_DOWN_REMOVED;
+	else
+		out->why = EXPLAIN_DOWN;
+	if (out->known)
+		explain_svcs(dp, p, &m[me], w[me], now_ms, out);
+	if (dp->noplog > 0)
+		out->history_ago_ms =
+		    now_ms - dp->oplog[dp->noplog < OPLOG_MAX ? 0 : dp->noplog % OPLOG_MAX].at_ms;
+out:
+	free(m);
+	free(w);
+	free(held);
+}
+
+struct traffic *
+dataplane_traffic(struct dataplane *dp)
+{
+	return dp != NULL ? dp->traffic : NULL;
 }

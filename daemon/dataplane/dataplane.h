@@ -100,6 +100,23 @@ void dataplane_pool_dirty(struct dataplane *dp, const char *pool);
  */
 void dataplane_fini(struct dataplane *dp);
 
+/*
+ * ipvs-routerctl explain: the weight the next reconcile gives the member of
+ * pool `pool` at `addr` (port 0: its first entry of that address) and why
+ * (health, drains, the min_servers guard, the adoption hold, asked through
+ * the hooks as a reconcile does but changing nothing), and for each kernel
+ * service of this router that holds it: the weight in the applied view and
+ * the last operation on it (the newest 1,024 destination operations are
+ * kept).
+ */
+struct explain_dataplane;
+void dataplane_explain(struct dataplane *dp, const char *pool, const struct sockaddr_x *addr,
+    struct explain_dataplane *out);
+
+/* The managed services' traffic counters (traffic.h), for the metrics and
+ * show servers; owned by the dataplane. */
+struct traffic *dataplane_traffic(struct dataplane *dp);
+
 struct tbuf;
 /* Prometheus families ipvsr_ipvs_* (operations, errors, per-destination connections). */
 void dataplane_metrics(const struct dataplane *dp, struct tbuf *b);

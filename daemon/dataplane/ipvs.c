@@ -557,28 +557,56 @@ attr_u16(const struct nlattr *a, uint16_t *v)
 	return true;
 }
 
+/* IPVS_*_ATTR_STATS64: a nest of u64 counters (unknown ones skipped). */
+static void
+parse_stats64(const struct nlattr *nest, struct ipvs_stats *st)
+{
+	const struct nlattr *a;
+	uint64_t v;
+	int rem;
+
+	nla_for_each_nested(a, nest, rem)
+	{
+		if (nla_len(a) < 8)
+			continue;
+		memcpy(&v, nla_data(a), 8);
+		switch (nla_type(a)) {
+		case IPVS_STATS_ATTR_CONNS: st->conns = v; break;
+		case IPVS_STATS_ATTR_INPKTS: st->inpkts = v; break;
+		case IPVS_STATS_ATTR_OUTPKTS: st->outpkts = v; break;
+		case IPVS_STATS_ATTR_INBYTES: st->inbytes = v; break;
+		case IPVS_STATS_ATTR_OUTBYTES: st->outbytes = v; break;
+		case IPVS_STATS_ATTR_CPS: st->cps = v; break;
+		case IPVS_STATS_ATTR_INPPS: st->inpps = v; break;
+		case IPVS_STATS_ATTR_OUTPPS: st->outpps = v; break;
+		case IPVS_STATS_ATTR_INBPS: st->inbps = v; break;
+		case IPVS_STATS_ATTR_OUTBPS: st->outbps = v; break;
+		default: break;
+		}
+	}
+}
+
 /*
  * One destination.  The hot path of a resync (10,000 of them per dump):
- * a direct walk over the attributes, skipping the two statistics nests,
+ * a direct walk over the attributes, skipping the two statistics nests
+ * (the 64-bit one read into *st when st is not NULL: traffic dumps only),
  * costs a fraction of nla_parse with a policy for every message.
  */
 static int
-parse_dest(struct nlmsghdr *nlh, void *arg)
+dest_walk(struct nlmsghdr *nlh, int af, struct rc_dest *out, struct ipvs_stats *st)
 {
-	struct rc_svc *s = arg;
 	struct genlmsghdr *g;
 	struct nlattr *top, *a, *addr = NULL;
 	struct rc_dest d;
 	uint32_t u32;
 	uint16_t u16, port = 0;
-	int rem, nrem, af;
+	int rem, nrem;
 	bool have_port = false, found = false;
 
 	if (nlh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
 		return -EBADMSG;
 	g = nlmsg_data(nlh);
 	memset(&d, 0, sizeof(d));
-	af = s->conf.af;
 	nla_for_each_attr(top, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0), rem)
 	{
 		if (nla_type(top) != IPVS_CMD_ATTR_DEST)
@@ -633,6 +661,10 @@ parse_dest(struct nlmsghdr *nlh, void *arg)
 				if (attr_u16(a, &u16))
 					d.tun_flags = u16;
 				break;
+			case IPVS_DEST_ATTR_STATS64:
+				if (st != NULL)
+					parse_stats64(a, st);
+				break;
 			default:
 				break; /* statistics, and what newer kernels add */
 			}
@@ -642,8 +674,118 @@ parse_dest(struct nlmsghdr *nlh, void *arg)
 		return -EBADMSG;
 	addr_from_attr(&d.addr, af, addr);
 	d.addr.port = ntohs(port);
-	rc_svc_add_dest(s, &d);
+	*out = d;
 	return 0;
+}
+
+static int
+parse_dest(struct nlmsghdr *nlh, void *arg)
+{
+	struct rc_svc *s = arg;
+	struct rc_dest d;
+	int r = dest_walk(nlh, s->conf.af, &d, NULL);
+
+	if (r == 0)
+		rc_svc_add_dest(s, &d);
+	return r;
+}
+
+/* ------------------------------------------------------------ traffic */
+
+struct traffic_ctx {
+	struct ipvs_traffic *t;
+	int af;
+	bool found;
+};
+
+static int
+parse_service_stats(struct nlmsghdr *nlh, void *arg)
+{
+	struct traffic_ctx *x = arg;
+	struct nlattr *cmd[IPVS_CMD_ATTR_MAX + 1], *a[IPVS_SVC_ATTR_MAX + 1];
+
+	if (genlmsg_parse(nlh, 0, cmd, IPVS_CMD_ATTR_MAX, (struct nla_policy *)cmd_policy) < 0 ||
+	    cmd[IPVS_CMD_ATTR_SERVICE] == NULL ||
+	    nla_parse_nested(a, IPVS_SVC_ATTR_MAX, cmd[IPVS_CMD_ATTR_SERVICE],
+		(struct nla_policy *)svc_policy) < 0)
+		return -EBADMSG;
+	if (a[IPVS_SVC_ATTR_STATS64] != NULL)
+		parse_stats64(a[IPVS_SVC_ATTR_STATS64], &x->t->svcs[x->t->nsvcs].st);
+	x->found = true;
+	return 0;
+}
+
+static int
+parse_dest_stats(struct nlmsghdr *nlh, void *arg)
+{
+	struct traffic_ctx *x = arg;
+	struct ipvs_traffic *t = x->t;
+	struct ipvs_traffic_dest *d;
+	struct rc_dest rd;
+	struct ipvs_stats st;
+	int r;
+
+	memset(&st, 0, sizeof(st));
+	if ((r = dest_walk(nlh, x->af, &rd, &st)) < 0)
+		return r;
+	if (t->ndests == t->capdests) {
+		t->capdests = t->capdests ? 2 * t->capdests : 64;
+		t->dests = xreallocarray(t->dests, t->capdests, sizeof(*t->dests));
+	}
+	d = &t->dests[t->ndests++];
+	d->svc = t->nsvcs;
+	d->addr = rd.addr;
+	d->active = rd.activeconns;
+	d->inactive = rd.inactconns;
+	d->st = st;
+	return 0;
+}
+
+int
+ipvs_traffic_read(struct ipvs *h, const struct rc_svc_conf *svcs, size_t n,
+    struct ipvs_traffic *out)
+{
+	struct traffic_ctx x = { out, 0, false };
+	size_t i;
+	int r;
+
+	ipvs_traffic_clear(out);
+	out->svcs = xcalloc(n ? n : 1, sizeof(*out->svcs));
+	for (i = 0; i < n; i++) {
+		struct ipvs_traffic_svc *s = &out->svcs[out->nsvcs];
+
+		memset(s, 0, sizeof(*s));
+		s->conf = svcs[i];
+		s->first = out->ndests;
+		x.af = svcs[i].af;
+		x.found = false;
+		r = request(h, IPVS_CMD_GET_SERVICE, 0, &svcs[i], parse_service_stats, &x);
+		if (r == -ESRCH || r == -ENOENT)
+			continue; /* not in the kernel (yet): nothing to count */
+		if (r == 0 && x.found)
+			r = request(h, IPVS_CMD_GET_DEST, NLM_F_DUMP, &svcs[i], parse_dest_stats, &x);
+		if (r == -ESRCH || r == -ENOENT) {
+			out->ndests = s->first;
+			continue; /* deleted between the two requests */
+		}
+		if (r < 0) {
+			ipvs_traffic_clear(out);
+			return r;
+		}
+		s->n = out->ndests - s->first;
+		out->nsvcs++;
+	}
+	return 0;
+}
+
+void
+ipvs_traffic_clear(struct ipvs_traffic *t)
+{
+	if (t == NULL)
+		return;
+	free(t->svcs);
+	free(t->dests);
+	memset(t, 0, sizeof(*t));
 }
 
 static int

@@ -21,6 +21,7 @@
 #define IPVSR_IPVS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "reconcile.h"
 
@@ -54,6 +55,47 @@ int ipvs_info(struct ipvs *h, unsigned *version, unsigned *conn_tab_size);
  * negative errno (`out` is then empty).
  */
 int ipvs_dump(struct ipvs *h, struct rc_table *out);
+
+/*
+ * Traffic counters (IPVS_*_ATTR_STATS64, as `ipvsadm -Ln --stats --exact`
+ * and `--rate` show them): totals since the entry was created, and the
+ * kernel's estimates per second (averaged by its estimator, every 2 s).
+ */
+struct ipvs_stats {
+	uint64_t conns, inpkts, outpkts, inbytes, outbytes;
+	uint64_t cps, inpps, outpps, inbps, outbps;
+};
+
+struct ipvs_traffic_svc {
+	struct rc_svc_conf conf; /* the key asked for */
+	struct ipvs_stats st;
+	size_t first, n;	 /* its destinations: dests[first, first + n) */
+};
+
+struct ipvs_traffic_dest {
+	size_t svc; /* index in svcs */
+	struct sockaddr_x addr;
+	unsigned active, inactive;
+	struct ipvs_stats st;
+};
+
+struct ipvs_traffic {
+	struct ipvs_traffic_svc *svcs;
+	size_t nsvcs;
+	struct ipvs_traffic_dest *dests; /* each service's in the kernel's list order */
+	size_t ndests, capdests;
+};
+
+/*
+ * Read the traffic counters of the services `svcs` (their keys) and of
+ * their destinations into `out` (cleared first): one request per service
+ * and one destination dump per service; a service the kernel does not have
+ * is left out.  Returns 0 or a negative errno (`out` is then empty).
+ */
+int ipvs_traffic_read(struct ipvs *h, const struct rc_svc_conf *svcs, size_t n,
+    struct ipvs_traffic *out);
+/* Free what `t` holds; it is empty and reusable afterwards.  NULL-safe. */
+void ipvs_traffic_clear(struct ipvs_traffic *t);
 
 /*
  * Execute `ops` in order.  err[i] gets 0 or the kernel's negative errno for

@@ -24,6 +24,7 @@
 #include <ev.h>
 
 #include "election_int.h"
+#include "explain.h"
 #include "metrics.h"
 #include "log.h"
 #include "loop.h"
@@ -1157,4 +1158,56 @@ election_last_heard_ms(const struct election_rt *rt, const char *vip_name)
 		if (strcmp(rt->insts[i]->name, vip_name) == 0)
 			return rt->insts[i]->m.last_advert_ms;
 	return -1;
+}
+
+bool
+election_explain(const struct election_rt *rt, const char *vip_name, struct explain_vip *out)
+{
+	const struct inst *in = NULL;
+	const struct elect *m;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; rt != NULL && vip_name != NULL && i < rt->ninsts; i++)
+		if (strcmp(rt->insts[i]->name, vip_name) == 0)
+			in = rt->insts[i];
+	if (in == NULL)
+		return false;
+	m = &in->m;
+	out->election = true;
+	snprintf(out->role, sizeof(out->role), "%s", elect_state_str(m->state));
+	out->base_priority = m->conf.priority;
+	out->priority = m->conf.priority - m->decrement;
+	if (out->priority < 1 && m->conf.priority > 0)
+		out->priority = 1;
+	out->heard_ago_ms = m->last_advert_ms >= 0 ? loop_now_ms() - m->last_advert_ms : -1;
+	out->settling = m->settling;
+	if (m->state == ELECT_BACKUP && m->master.af != 0) {
+		char a[SOCKADDR_X_STRLEN];
+		const char *name = NULL;
+
+		sockaddr_x_fmt_addr(&m->master, a, sizeof(a));
+		for (i = 0; i < in->npeers; i++)
+			if (sockaddr_x_cmp_addr(&in->peers[i].addr, &m->master) == 0)
+				name = in->peers[i].name;
+		if (name != NULL)
+			snprintf(out->master, sizeof(out->master), "%s (%s)", name, a);
+		else
+			snprintf(out->master, sizeof(out->master), "%s", a);
+		out->master_priority = m->master_priority;
+	}
+	if (m->state == ELECT_FAULT) {
+		if (in->link_down)
+			n += snprintf(out->fault + n, sizeof(out->fault) - (size_t)n,
+			    "interface %s down; ", in->v->interface ? in->v->interface : "?");
+		if (m->take_fault && n < (int)sizeof(out->fault))
+			n += snprintf(out->fault + n, sizeof(out->fault) - (size_t)n,
+			    "the VIP's address could not be added; ");
+		if (in->fault && n < (int)sizeof(out->fault))
+			n += snprintf(out->fault + n, sizeof(out->fault) - (size_t)n,
+			    "a tracked pool is below min_servers; ");
+		if (n > 2 && n < (int)sizeof(out->fault))
+			out->fault[n - 2] = '\0';
+	}
+	return true;
 }

@@ -154,4 +154,10 @@ int64_t election_last_heard_ms(const struct election_rt *rt, const char *vip_nam
 /* The state of a VIP's instance; ELECT_INIT when it has none. */
 enum elect_state election_role(const struct election_rt *rt, const char *vip_name);
 
+/* ipvs-routerctl explain: the VIP's role here, our priority (configured and
+ * after tracking), the master we follow (its peer name when it is one) and
+ * when it was last heard, why FAULT.  False: no such instance. */
+struct explain_vip;
+bool election_explain(const struct election_rt *rt, const char *vip_name, struct explain_vip *out);
+
 #endif

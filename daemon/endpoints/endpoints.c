@@ -12,6 +12,7 @@
 #include <ev.h>
 
 #include "endpoints.h"
+#include "explain.h"
 #include "epfile.h"
 #include "log.h"
 #include "loop.h"
@@ -256,11 +257,23 @@ on_reading(void *arg, const char *key, const char *path, int64_t since_us,
 		ev_timer_start(loop_ev(), &e->grace);
 	}
 
-	epset_free(&ep->good);
-	epset_copy(&ep->good, cand);
+	{
+		struct epset next;
+		time_t wall = time(NULL);
+
+		/* each endpoint keeps the time it was first listed (explain) */
+		epset_copy(&next, cand);
+		for (i = 0; i < next.n; i++) {
+			const struct endpoint *was = epset_find(&ep->good, &next.v[i].addr);
+
+			next.v[i].since = was != NULL && was->since > 0 ? was->since : wall;
+		}
+		epset_free(&ep->good);
+		ep->good = next;
+		ep->updated = wall;
+	}
 	ep->have_good = true;
 	ep->updates++;
-	ep->updated = time(NULL);
 	FREE_AND_NULL(ep->refusal);
 	if (since_us > 0) {
 		/* timed until the dataplane applies it (endpoints_applied); readings
@@ -565,4 +578,32 @@ endpoints_metrics(const struct endpoints *e, struct tbuf *b)
 	for (i = 0; i < e->n; i++)
 		metrics_hist_render(b, "ipvsr_endpoints_apply_seconds",
 		    (const char *[]){ "pool", e->v[i].pool, NULL }, &e->v[i].applied);
+}
+
+void
+endpoints_explain(const struct endpoints *e, const char *pool, const struct sockaddr_x *addr,
+    struct explain_member *out)
+{
+	const struct ep_pool *ep = NULL;
+	const struct endpoint *en;
+	int64_t now = mono_ms();
+	size_t i;
+
+	out->grace_left_ms = -1;
+	for (i = 0; e != NULL && i < e->n; i++)
+		if (strcmp(e->v[i].pool, pool) == 0)
+			ep = &e->v[i];
+	if (ep == NULL)
+		return;
+	snprintf(out->src, sizeof(out->src), "%s", ep->path);
+	out->file_updated = ep->updated;
+	if (ep->refusal != NULL)
+		snprintf(out->file_refused, sizeof(out->file_refused), "%s", ep->refusal);
+	if ((en = epset_find(&ep->good, addr)) != NULL) {
+		out->listed_since = en->since;
+		return;
+	}
+	for (i = 0; i < ep->ndrains; i++)
+		if (sockaddr_x_cmp(&ep->drains[i].addr, addr) == 0)
+			out->grace_left_ms = ep->drains[i].until_ms > now ? ep->drains[i].until_ms - now : 0;
 }

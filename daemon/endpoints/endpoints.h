@@ -67,6 +67,17 @@ void endpoints_apply(struct endpoints *e, const struct config *old_conf, struct 
  */
 void endpoints_applied(struct endpoints *e, const char *pool, size_t nops, int64_t ack_us);
 
+/*
+ * ipvs-routerctl explain, for an endpoint of pool `pool` (addr as the file
+ * lists it, port 0 = the pool's port): the file, its last accepted reading,
+ * why the last reading was refused, when the endpoint was first listed, or
+ * how long it still drains after its removal.  Leaves *out as it is (but
+ * grace_left_ms -1) when the pool has no file.
+ */
+struct explain_member;
+void endpoints_explain(const struct endpoints *e, const char *pool, const struct sockaddr_x *addr,
+    struct explain_member *out);
+
 /* Stop following and free `e`; NULL-safe. */
 void endpoints_stop(struct endpoints *e);
 

@@ -21,6 +21,7 @@
 #define IPVSR_EPFILE_PARSE_H
 
 #include <stdbool.h>
+#include <time.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -33,6 +34,7 @@ struct endpoint {
 	int weight;		/* -1 = the pool's weight */
 	bool drain;
 	int line;		/* where it was read (first occurrence) */
+	time_t since;		/* endpoints.c: first listed (wall clock); 0 from the parser */
 };
 
 struct epset {
