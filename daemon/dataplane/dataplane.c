@@ -29,15 +29,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
 
 #include <arpa/inet.h>
 
@@ -1155,23 +1152,9 @@ static void
 job_work(void *arg)
 {
 	struct dp_job *j = arg;
-	const struct sched_param sp = {0};
-	pid_t tid = (pid_t)syscall(SYS_gettid);
-	int nice;
 
-	/*
-	 * The loop must win the CPU over this thread: on a busy or single-CPU
-	 * machine a kernel IO step that takes the CPU for hundreds of
-	 * milliseconds would otherwise delay the adverts by a scheduler slice
-	 * each time the loop wakes.  A real-time policy (inherited) would let
-	 * it hold the CPU outright: ordinary policy, 5 nice levels below the
-	 * loop (a third of its weight).  Lowering needs no privilege.
-	 */
-	(void)pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
-	errno = 0;
-	nice = getpriority(PRIO_PROCESS, (id_t)tid);
-	if (errno == 0)
-		(void)setpriority(PRIO_PROCESS, (id_t)tid, nice + 5 > 19 ? 19 : nice + 5);
+	/* the loop must win the CPU over this thread (loop.h, thread_below_loop) */
+	thread_below_loop();
 
 	if (j->dump)
 		j->r = ipvs_dump(j->h, &j->fresh);

@@ -58,7 +58,6 @@ static bool editor_eq(const void *ctx, uintptr_t v, const void *key);
 static long editor_find(const struct dest_editor *e, const struct sockaddr_x *key);
 static void editor_add(struct dest_editor *e, const struct rc_dest *d);
 static void editor_close(struct dest_editor *e);
-static const char *proto_name(int protocol);
 static char *dest_attrs_fmt(
     const struct rc_svc_conf *svc, const struct rc_dest *d, char *buf, size_t len);
 
@@ -800,8 +799,8 @@ rc_table_apply(struct rc_table *t, const struct rc_op *ops, size_t n, const bool
 
 /* ============================================================ text */
 
-static const char *
-proto_name(int protocol)
+const char *
+rc_proto_str(int protocol)
 {
 	switch (protocol) {
 	case IPPROTO_TCP:
@@ -840,7 +839,7 @@ rc_svc_fmt(const struct rc_svc_conf *s, char *buf, size_t len)
 	if (s->fwmark != 0)
 		snprintf(buf, len, "fwmark %u%s", s->fwmark, s->af == AF_INET6 ? " ipv6" : "");
 	else
-		snprintf(buf, len, "%s %s", proto_name(s->protocol),
+		snprintf(buf, len, "%s %s", rc_proto_str(s->protocol),
 		    sockaddr_x_fmt(&s->addr, a, sizeof(a)));
 	return buf;
 }

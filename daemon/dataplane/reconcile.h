@@ -358,6 +358,8 @@ char *rc_op_fmt(const struct rc_op *op, char *buf, size_t len);
 const char *rc_op_type_str(enum rc_op_type t);
 /* "1 add dest, 2 edit dest" */
 char *rc_plan_summary(const struct rc_plan *p, char *buf, size_t len);
+/* "tcp", "udp", "sctp", "proto?" */
+const char *rc_proto_str(int protocol);
 /* "dr", "tun", "nat", "fwd5" */
 const char *rc_fwd_str(int fwd);
 

@@ -3,16 +3,11 @@
  * traffic.c - the managed services' traffic counters, read off the loop
  * (traffic.h).
  */
-#include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
 
 #include <netinet/in.h>
 
@@ -168,17 +163,9 @@ static void
 work(void *arg)
 {
 	struct tjob *j = arg;
-	const struct sched_param sp = { 0 };
-	pid_t tid = (pid_t)syscall(SYS_gettid);
 	size_t i;
-	int nice;
 
-	/* below the loop, as the dataplane's kernel IO (dataplane.c job_work) */
-	(void)pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
-	errno = 0;
-	nice = getpriority(PRIO_PROCESS, (id_t)tid);
-	if (errno == 0)
-		(void)setpriority(PRIO_PROCESS, (id_t)tid, nice + 5 > 19 ? 19 : nice + 5);
+	thread_below_loop(); /* as the dataplane's kernel IO */
 
 	j->r = ipvs_traffic_read(j->h, j->keys, j->nkeys, &j->out);
 	if (j->r == 0 && j->out.ndests > 0) {
@@ -313,18 +300,7 @@ traffic_generation(const struct traffic *t)
 static const char *
 svc_proto_str(const struct rc_svc_conf *c)
 {
-	if (c->fwmark)
-		return "fwmark";
-	switch (c->protocol) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_SCTP:
-		return "sctp";
-	default:
-		return "other";
-	}
+	return c->fwmark ? "fwmark" : rc_proto_str(c->protocol);
 }
 
 static void

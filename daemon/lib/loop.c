@@ -10,6 +10,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include <ev.h>
 
@@ -411,4 +416,18 @@ loop_work(void (*work)(void *arg), void (*done)(void *arg, bool cancelled), void
 	lo.jobs = j;
 	pthread_mutex_unlock(&jobs_mu);
 	return 0;
+}
+
+void
+thread_below_loop(void)
+{
+	const struct sched_param sp = { 0 };
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	int nice;
+
+	(void)pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno == 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)tid, nice + 5 > 19 ? 19 : nice + 5);
 }

@@ -86,6 +86,17 @@ int64_t loop_wake_us(void);
  */
 int loop_work(void (*work)(void *arg), void (*done)(void *arg, bool cancelled), void *arg);
 
+/*
+ * For a loop_work() job that may hold the CPU for long (kernel IO over a
+ * large table): the loop must win the CPU over the calling thread.  On a
+ * busy or single-CPU machine such a step would otherwise delay the loop's
+ * work (adverts) by a scheduler slice each time the loop wakes.  A
+ * real-time policy (inherited) would let it hold the CPU outright: this
+ * sets the ordinary policy, 5 nice levels below the loop (a third of its
+ * weight).  Lowering needs no privilege.  Call it on the job's thread.
+ */
+void thread_below_loop(void);
+
 /* The libev loop, for edges that embed watchers; NULL before loop_init(). */
 struct ev_loop *loop_ev(void);
 
