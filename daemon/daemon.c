@@ -79,6 +79,7 @@ static const char *ctl_role(void *arg, const char *vip);
 static void ctl_pool_count(void *arg, const char *pool, unsigned *up, unsigned *total);
 static size_t ctl_server_count(void *arg);
 static bool ctl_server(void *arg, size_t i, struct control_server *out);
+static void ctl_server_traffic(void *arg, struct control_server *out);
 static int ctl_reload(void *arg, void (*done)(void *ctx, int r), void *ctx);
 static void ctl_drains_changed(void *arg, bool local);
 static const char *ctl_drains_share_off(void *arg);
@@ -528,7 +529,7 @@ daemon_start(struct daemon *d)
 		const struct cloud_hooks cl = { cloud_is_master, cloud_last_heard, d };
 		const struct endpoints_hooks eh = { ep_running, ep_changed, d };
 		const struct control_ops co = { ctl_config, ctl_info, ctl_role, ctl_pool_count,
-			ctl_server_count, ctl_server, ctl_reload, ctl_drains_changed,
+			ctl_server_count, ctl_server, ctl_server_traffic, ctl_reload, ctl_drains_changed,
 			ctl_drains_share_off, ctl_status_more, ctl_metrics, 3 + TRAFFIC_FAMILIES, ctl_metrics_section, ctl_metrics_generation,
 			ctl_explain, d };
 
@@ -1082,7 +1083,7 @@ ctl_server_count(void *arg)
 static bool
 ctl_server(void *arg, size_t i, struct control_server *out)
 {
-	struct daemon *d = arg;
+	const struct daemon *d = arg;
 	const struct health *h;
 	struct checks_entry e;
 
@@ -1104,21 +1105,6 @@ ctl_server(void *arg, size_t i, struct control_server *out)
 
 		snprintf(out->result + n, sizeof(out->result) - n, "; probes held back: %s",
 		    h->local_err > 0 ? strerror(h->local_err) : "local error");
-	}
-	{
-		struct traffic_sum ts;
-
-		traffic_dest(dataplane_traffic(d->dataplane), &e.dest, &ts);
-		out->traffic = ts.known;
-		out->traffic_age_ms = ts.age_ms;
-		out->active = ts.active;
-		out->inactive = ts.inactive;
-		out->conns = ts.conns;
-		out->cps = ts.cps;
-		out->inpps = ts.inpps;
-		out->outpps = ts.outpps;
-		out->inbps = ts.inbps;
-		out->outbps = ts.outbps;
 	}
 	return true;
 }
@@ -1292,4 +1278,24 @@ ctl_explain(void *arg, const struct sockaddr_x *addr, struct explain *x)
 		if (c->election.present)
 			(void)election_explain(d->election, v->name, ev);
 	}
+}
+
+/* show servers only: the IPVS traffic to a server (asking starts the reads). */
+static void
+ctl_server_traffic(void *arg, struct control_server *out)
+{
+	struct daemon *d = arg;
+	struct traffic_sum ts;
+
+	traffic_dest(dataplane_traffic(d->dataplane), &out->dest, &ts);
+	out->traffic = ts.known;
+	out->traffic_age_ms = ts.age_ms;
+	out->active = ts.active;
+	out->inactive = ts.inactive;
+	out->conns = ts.conns;
+	out->cps = ts.cps;
+	out->inpps = ts.inpps;
+	out->outpps = ts.outpps;
+	out->inbps = ts.inbps;
+	out->outbps = ts.outbps;
 }

@@ -747,6 +747,7 @@ show_slice(void *arg)
 	for (; i < end; i++) {
 		if (!ct->ops.server(ct->ops.arg, i, &e))
 			continue;
+		ct->ops.server_traffic(ct->ops.arg, &e);
 		show_server_row(ct, &s->o, s->json ? &s->j : NULL, &e, now);
 		any = true;
 	}

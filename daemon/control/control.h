@@ -43,7 +43,8 @@ struct control_server {
 	int64_t since_ms;    /* monotonic ms of the last state change, -1: none */
 	char result[200];    /* the last result in words, or why there is none */
 	/* IPVS traffic to this address and port (all managed services), as of the
-	 * last read (ipvs.traffic_interval_ms): valid when `traffic` */
+	 * last read (ipvs.traffic_interval_ms), set by server_traffic: valid when
+	 * `traffic` */
 	bool traffic;
 	unsigned active, inactive;
 	uint64_t conns; /* scheduled in all */
@@ -61,6 +62,9 @@ struct control_ops {
 	/* The servers, in (pool, address, port) order; false past the end. */
 	size_t (*server_count)(void *arg);
 	bool (*server)(void *arg, size_t i, struct control_server *out);
+	/* Add the IPVS traffic figures to a server `server` filled (show servers
+	 * only: asking starts the reads when the metrics are off). */
+	void (*server_traffic)(void *arg, struct control_server *out);
 	/* Re-read the configuration (ipvs-routerctl reload), off the loop:
 	 * done(ctx, r) gets the result later (r 0 or -errno); a negative return
 	 * means it could not start (done was called). */
