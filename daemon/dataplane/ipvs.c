@@ -74,6 +74,7 @@ static ssize_t recv_buf(struct ipvs *h);
 static int request(
     struct ipvs *h, int cmd, int flags, const struct rc_svc_conf *svc, msg_cb cb, void *arg);
 static int transact(struct ipvs *h, struct nl_msg *m, int flags, msg_cb cb, void *arg);
+static int transact_fenced(struct ipvs *h, struct nl_msg *m);
 static int parse_service(struct nlmsghdr *nlh, void *arg);
 static int parse_dest(struct nlmsghdr *nlh, void *arg);
 static bool attr_u32(const struct nlattr *a, uint32_t *v);
@@ -483,6 +484,69 @@ transact(struct ipvs *h, struct nl_msg *m, int flags, msg_cb cb, void *arg)
 	}
 }
 
+/*
+ * Send m (sequence number h->seq; freed here), then a fence: IPVS_CMD_GET_INFO with
+ * the next number.  The kernel handles a socket's requests in order, so the fence's
+ * ACK comes after m's answer - or, when m's handler returned -EINTR, after nothing:
+ * netlink_rcv_skb() sends no answer at all for -EINTR, even to NLM_F_ACK.  IPVS_CMD_
+ * DEL_DAEMON does that when it stops a sync thread that had not run yet (kthread_stop
+ * gives the thread's -EINTR back; the thread is gone all the same): a plain wait for
+ * the ACK would last the receive timeout (30 s) on the daemon's loop.  Returns m's
+ * answer (0 or a negative errno), or 1 when the kernel gave none (the -EINTR case).
+ * Pinned by tests/integration/ipvs-syncd (ipvsr-ipvs syncd-flip).
+ */
+static int
+transact_fenced(struct ipvs *h, struct nl_msg *m)
+{
+	struct nlmsghdr *nlh;
+	struct nl_msg *fence;
+	uint32_t seq = h->seq, fseq;
+	ssize_t n;
+	int r, len, answer = 1;
+
+	nlh = nlmsg_hdr(m);
+	nlh->nlmsg_flags |= NLM_F_REQUEST;
+	r = send_buf(h, nlh, nlh->nlmsg_len);
+	nlmsg_free(m);
+	if (r < 0)
+		return r;
+	fence = nlmsg_alloc();
+	if (fence == NULL)
+		return -ENOMEM;
+	fseq = ++h->seq;
+	if (genlmsg_put(fence, NL_AUTO_PORT, fseq, h->family, 0, NLM_F_ACK, IPVS_CMD_GET_INFO,
+		IPVS_GENL_VERSION) == NULL) {
+		nlmsg_free(fence);
+		return -EMSGSIZE;
+	}
+	nlh = nlmsg_hdr(fence);
+	nlh->nlmsg_flags |= NLM_F_REQUEST;
+	r = send_buf(h, nlh, nlh->nlmsg_len);
+	nlmsg_free(fence);
+	if (r < 0)
+		return r;
+	for (;;) {
+		n = recv_buf(h);
+		if (n < 0)
+			return (int)n;
+		len = (int)n;
+		for (nlh = (struct nlmsghdr *)h->rbuf; NLMSG_OK(nlh, (unsigned)len);
+		     nlh = NLMSG_NEXT(nlh, len)) {
+			struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    (nlh->nlmsg_seq != seq && nlh->nlmsg_seq != fseq))
+				continue; /* the fence's info answer, or a late one */
+			if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				return -EBADMSG;
+			if (nlh->nlmsg_seq == seq)
+				answer = e->error;
+			else
+				return answer; /* the fence: m's answer came first, or none will */
+		}
+	}
+}
+
 static void
 addr_from_attr(struct sockaddr_x *sa, int af, const struct nlattr *a)
 {
@@ -860,7 +924,7 @@ syncd_request(struct ipvs *h, int cmd, const struct ipvs_syncd *d, bool full)
 			goto toobig;
 	}
 	nla_nest_end(m, nest);
-	return transact(h, m, 0, NULL, NULL);
+	return transact_fenced(h, m);
 toobig:
 	nlmsg_free(m);
 	return -EMSGSIZE;
@@ -869,9 +933,12 @@ toobig:
 int
 ipvs_syncd_start(struct ipvs *h, const struct ipvs_syncd *d)
 {
+	int r;
+
 	if (d->state != IPVS_SYNCD_MASTER && d->state != IPVS_SYNCD_BACKUP)
 		return -EINVAL;
-	return syncd_request(h, IPVS_CMD_NEW_DAEMON, d, true);
+	r = syncd_request(h, IPVS_CMD_NEW_DAEMON, d, true);
+	return r == 1 ? -EINTR : r; /* no answer: the kernel's -EINTR */
 }
 
 int

@@ -136,7 +136,11 @@ struct ipvs_syncd {
 /* Start a daemon: 0, -EEXIST when one of that state runs, or a negative errno. */
 int ipvs_syncd_start(struct ipvs *h, const struct ipvs_syncd *d);
 
-/* Stop the daemon of `state`: 0, -ESRCH when none runs, or a negative errno. */
+/*
+ * Stop the daemon of `state`: 0; 1 when stopped but the kernel sent no answer (a thread
+ * stopped before it first ran: the kernel's -EINTR, which netlink does not answer; see
+ * transact_fenced in ipvs.c); -ESRCH when none runs, or a negative errno.
+ */
 int ipvs_syncd_stop(struct ipvs *h, int state);
 
 /* The daemons running (at most `max`, 2 exist) into out; *n gets their number. */

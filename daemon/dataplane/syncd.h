@@ -3,7 +3,9 @@
  * syncd.h - the kernel's IPVS connection sync daemon, switched with a VIP's role
  * (election.sync_daemon; keepalived's lvs_sync_daemon).  Edge module: ipvs.h's
  * daemon requests on a generic netlink handle of its own, on the loop's thread
- * (a start or a stop is one request the kernel answers in microseconds).
+ * (a start or a stop is one request the kernel handles in well under a millisecond;
+ * a stop of a thread that had not run yet gets no answer at all, which ipvs.c's
+ * fenced request turns into an immediate "stopped" rather than a 30 s wait).
  *
  * On the master of the VIP the kernel runs the master daemon: it sends the state
  * of every connection of this network namespace to the multicast group.  On every

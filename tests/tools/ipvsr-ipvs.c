@@ -19,6 +19,14 @@
  *                                   (port 8848, ttl 1), with no check of its own:
  *                                   prints "started" or the kernel's error
  *   ipvsr-ipvs syncd-list           the running sync daemons, one per line
+ *   ipvsr-ipvs syncd-stop master|backup
+ *                                   IPVS_CMD_DEL_DAEMON: prints "stopped" or the error
+ *   ipvsr-ipvs syncd-flip N IFNAME SYNCID GROUP
+ *                                   N times what ipvs-router does when a VIP becomes
+ *                                   master and at once backup again: stop backup, start
+ *                                   master, stop master, start backup, back to back;
+ *                                   prints the slowest request of each kind (ms)
+ *                                   and how many stops the kernel did not answer
  *
  * Exit status: 0, 1 when an operation failed, 2 on usage or config errors.
  */
@@ -27,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -39,6 +48,8 @@ static size_t members_all_up(void *arg, const struct pool *p, struct rc_member *
 static int cmd_dump(struct ipvs *h);
 static int cmd_sync(struct ipvs *h, const struct config *c, int mode, bool sched_first);
 static int cmd_syncd(struct ipvs *h, char **args);
+static int cmd_syncd_stop(struct ipvs *h, const char *state);
+static int cmd_syncd_flip(struct ipvs *h, char **args);
 static void usage(void) __attribute__((noreturn));
 
 enum { MODE_SYNC, MODE_PLAN, MODE_FLUSH };
@@ -47,7 +58,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: ipvsr-ipvs info | dump | {sync|plan|flush} [-s] [-n ROUTER] CONFIG\n"
-	    "       ipvsr-ipvs syncd-start master|backup IFNAME SYNCID GROUP | syncd-list\n");
+	    "       ipvsr-ipvs syncd-start master|backup IFNAME SYNCID GROUP | syncd-list\n"
+	    "       ipvsr-ipvs syncd-stop master|backup | syncd-flip N IFNAME SYNCID GROUP\n");
 	exit(2);
 }
 
@@ -208,6 +220,82 @@ cmd_syncd(struct ipvs *h, char **args)
 	return 0;
 }
 
+/* syncd-stop STATE */
+static int
+cmd_syncd_stop(struct ipvs *h, const char *state)
+{
+	int r = ipvs_syncd_stop(h, strcmp(state, "master") == 0 ? IPVS_SYNCD_MASTER :
+	    IPVS_SYNCD_BACKUP);
+
+	if (r < 0) {
+		printf("refused: %s (errno %d)\n", strerror(-r), -r);
+		return 1;
+	}
+	printf(r == 1 ? "stopped (unanswered)\n" : "stopped\n");
+	return 0;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* syncd-flip N IFNAME SYNCID GROUP: the backup daemon runs before and after */
+static int
+cmd_syncd_flip(struct ipvs *h, char **args)
+{
+	static const char *const what[4] = {"stop-backup", "start-master", "stop-master",
+	    "start-backup"};
+	struct ipvs_syncd d;
+	double worst[4] = {0}, total = 0, t0, dt;
+	long n = strtol(args[0], NULL, 10), i, unanswered = 0;
+	int k, r;
+
+	if (n < 1 || n > 10000)
+		usage();
+	memset(&d, 0, sizeof(d));
+	snprintf(d.ifname, sizeof(d.ifname), "%s", args[1]);
+	d.syncid = (unsigned)strtoul(args[2], NULL, 10);
+	d.port = 8848;
+	d.ttl = 1;
+	if (sockaddr_x_parse(args[3], false, &d.group) < 0)
+		usage();
+	d.state = IPVS_SYNCD_BACKUP;
+	if ((r = ipvs_syncd_start(h, &d)) < 0 && r != -EEXIST) {
+		printf("refused: start-backup: %s (errno %d)\n", strerror(-r), -r);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < 4; k++) {
+			t0 = now_ms();
+			if (k == 0 || k == 2) {
+				r = ipvs_syncd_stop(h, k == 0 ? IPVS_SYNCD_BACKUP : IPVS_SYNCD_MASTER);
+			} else {
+				d.state = k == 1 ? IPVS_SYNCD_MASTER : IPVS_SYNCD_BACKUP;
+				r = ipvs_syncd_start(h, &d);
+			}
+			dt = now_ms() - t0;
+			total += dt;
+			unanswered += r == 1;
+			if (dt > worst[k])
+				worst[k] = dt;
+			if (r < 0) {
+				printf("refused: round %ld %s: %s (errno %d)\n", i + 1, what[k],
+				    strerror(-r), -r);
+				return 1;
+			}
+		}
+	}
+	printf("flipped %ld times in %.1f ms, %ld stops unanswered; slowest: stop-backup %.1f "
+	    "start-master %.1f stop-master %.1f start-backup %.1f ms\n", n, total, unanswered,
+	    worst[0], worst[1], worst[2], worst[3]);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -242,7 +330,10 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "dump") == 0 || strcmp(cmd, "info") == 0 ||
 	    strcmp(cmd, "syncd-list") == 0)
 		mode = -1;
-	else if (strcmp(cmd, "syncd-start") == 0 && argc == 6)
+	else if ((strcmp(cmd, "syncd-start") == 0 || strcmp(cmd, "syncd-flip") == 0) &&
+	    argc == 6)
+		mode = -1;
+	else if (strcmp(cmd, "syncd-stop") == 0 && argc == 3)
 		mode = -1;
 	else
 		usage();
@@ -274,6 +365,10 @@ main(int argc, char **argv)
 		r = cmd_dump(h);
 	} else if (strcmp(cmd, "syncd-start") == 0 || strcmp(cmd, "syncd-list") == 0) {
 		r = cmd_syncd(h, argv + 2);
+	} else if (strcmp(cmd, "syncd-stop") == 0) {
+		r = cmd_syncd_stop(h, argv[2]);
+	} else if (strcmp(cmd, "syncd-flip") == 0) {
+		r = cmd_syncd_flip(h, argv + 2);
 	} else {
 		r = cmd_sync(h, c, mode, sched_first);
 	}
