@@ -37,6 +37,7 @@ enum daemon_exit {
 	DAEMON_EXIT_CONFIG = 1,	 /* configuration invalid or unreadable */
 	DAEMON_EXIT_USAGE = 2,	 /* bad command line */
 	DAEMON_EXIT_STARTUP = 3, /* pidfile, fork, loop, ... */
+	DAEMON_EXIT_DOCTOR = 4,	 /* doctor: at least one check failed */
 };
 
 struct daemon_opts {

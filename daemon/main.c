@@ -16,11 +16,16 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cloud_doctor.h"
 #include "conf.h"
 #include "daemon.h"
+#include "doctor.h"
 #include "election.h"
 #include "endpoints.h"
+#include "ipvs.h"
+#include "json.h"
 #include "log.h"
+#include "loop.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -70,6 +75,7 @@ usage(FILE *f)
 	    "usage: " PROGNAME " [-Fld] [-f FILE] [-n NAME] [-p PIDFILE]\n"
 	    "       " PROGNAME " -t [--config-only] [-f FILE] [-n NAME]\n"
 	    "       " PROGNAME " --dump-config [-f FILE] [-n NAME]\n"
+	    "       " PROGNAME " doctor [-f FILE] [-n NAME] [--json] [--timeout MS]\n"
 	    "\n"
 	    "IPVS load-balancer router: health checks, VRRPv3 election, cloud failover.\n"
 	    "\n"
@@ -79,6 +85,10 @@ usage(FILE *f)
 	    "                       key and endpoint files it names), print every error, exit\n"
 	    "      --config-only    with -t: check the file alone (off the router, e.g. in CI)\n"
 	    "      --dump-config    check the configuration and print it in canonical form\n"
+	    "  doctor               check this host against the configuration, read-only: the\n"
+	    "                       kernel, every direct-routing backend (a TCP SYN to the VIP\n"
+	    "                       sent to its MAC), the election's key and peers; one line\n"
+	    "                       per check, with the fix for each failure (" PROGNAME "(8))\n"
 	    "  -F, --foreground     do not detach; log to stderr (use this under systemd)\n"
 	    "  -l, --log-stderr     log to stderr instead of syslog even when detached\n"
 	    "  -d, --debug          log debug messages too\n"
@@ -93,7 +103,8 @@ usage(FILE *f)
 	    "  0  success\n"
 	    "  1  configuration invalid or unreadable\n"
 	    "  2  usage error\n"
-	    "  3  start-up failure (pidfile in use, cannot detach, event loop, ...)\n");
+	    "  3  start-up failure (pidfile in use, cannot detach, event loop, ...)\n"
+	    "  4  doctor: at least one check failed\n");
 }
 
 /*
@@ -169,6 +180,149 @@ check_config(const char *path, const char *router_name, bool dump, bool config_o
 	return status;
 }
 
+/* doctor_ops: the IPVS version through the dataplane's netlink handle */
+static int
+doctor_ipvs_info(unsigned *version, unsigned *conn_tab, char *why, size_t whylen)
+{
+	struct ipvs *h;
+	int r;
+
+	if ((r = ipvs_open(&h, why, whylen)) < 0)
+		return r;
+	r = ipvs_info(h, version, conn_tab);
+	if (r < 0)
+		snprintf(why, whylen, "IPVS_CMD_GET_INFO: %s", strerror(-r));
+	ipvs_close(h);
+	return r;
+}
+
+/* cloud_doctor's findings into the doctor's report, under "aws" */
+static void
+doctor_aws_add(void *arg, enum cloud_doctor_status st, const char *fix, const char *what)
+{
+	static const enum doctor_status map[] = {DOCTOR_OK, DOCTOR_WARN, DOCTOR_FAIL,
+	    DOCTOR_UNKNOWN};
+
+	doctor_add(arg, (unsigned)st < 4 ? map[st] : DOCTOR_UNKNOWN, "aws", fix, "%s", what);
+}
+
+/* doctor_ops: the AWS client runs on the loop, for as long as the checks take */
+static void
+doctor_aws_check(const struct config *c, int timeout_ms, struct doctor_report *r)
+{
+	int e = loop_init();
+
+	if (e < 0) {
+		doctor_add(r, DOCTOR_UNKNOWN, "aws", NULL, "not checked: no event loop (%s)",
+		    strerror(-e));
+		return;
+	}
+	cloud_doctor(c, timeout_ms, doctor_aws_add, r);
+	loop_fini();
+}
+
+/*
+ * ipvs-router doctor [-f FILE] [-n NAME] [--json] [--timeout MS]: the configuration
+ * as -t reads it, then doctor_run; 0 with no failed check, 4 with one, 1 when the
+ * configuration is invalid, 2 on usage.
+ */
+static int
+doctor_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'f'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct doctor_ops ops = {doctor_ipvs_info, election_check_key, doctor_aws_check};
+	struct doctor_opts dopts = {.timeout_ms = 1000};
+	const char *path = DEFAULT_CONFIG, *name = NULL;
+	struct doctor_report rep;
+	struct config *c = NULL;
+	struct errlist el;
+	struct tbuf out;
+	struct json j;
+	long long v;
+	bool json = false;
+	int ch, r;
+	size_t i;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "f:n:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'T':
+			if (parse_int(optarg, 10, 60000, &v) < 0) {
+				fprintf(stderr, PROGNAME " doctor: --timeout %s: not 10..60000 (ms)\n",
+				    optarg);
+				return DAEMON_EXIT_USAGE;
+			}
+			dopts.timeout_ms = (int)v;
+			break;
+		case 'h':
+			usage(stdout);
+			return DAEMON_EXIT_OK;
+		default:
+			usage(stderr);
+			return DAEMON_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, PROGNAME " doctor: unexpected argument '%s'\n", argv[optind]);
+		return DAEMON_EXIT_USAGE;
+	}
+	if (name != NULL && !name_valid(name)) {
+		fprintf(stderr, PROGNAME " doctor: -n %s: not a valid router name\n", name);
+		return DAEMON_EXIT_USAGE;
+	}
+	log_init(PROGNAME, true, LOG_WARNING, LOG_DAEMON);
+	errlist_init(&el);
+	r = conf_read(path, name, &c, &el);
+	for (i = 0; i < el.n; i++)
+		fprintf(stderr, "%s\n", el.msgs[i]);
+	if (r < 0 && el.n == 0)
+		fprintf(stderr, "%s: %s\n", path, strerror(-r));
+	errlist_clear(&el);
+	if (r < 0) {
+		fprintf(stderr, PROGNAME " doctor: the configuration is invalid: nothing checked\n");
+		config_free(c);
+		return DAEMON_EXIT_CONFIG;
+	}
+	doctor_report_init(&rep);
+	doctor_add(&rep, DOCTOR_OK, "config", NULL, "%s: valid (router %s, %zu vip%s, %zu pool%s)",
+	    path, c->router.name ? c->router.name : "?", c->nvips, c->nvips == 1 ? "" : "s",
+	    c->npools, c->npools == 1 ? "" : "s");
+	doctor_run(c, &ops, &dopts, &rep);
+	if (json) {
+		json_init(&j);
+		doctor_json(&rep, &j);
+		printf("%s\n", json_str(&j));
+		json_free(&j);
+	} else {
+		tbuf_init(&out);
+		doctor_text(&rep, &out);
+		fputs(out.s != NULL ? out.s : "", stdout);
+		tbuf_free(&out);
+	}
+	r = doctor_count(&rep, DOCTOR_FAIL) > 0 ? DAEMON_EXIT_DOCTOR : DAEMON_EXIT_OK;
+	doctor_report_free(&rep);
+	config_free(c);
+	if (fflush(stdout) == EOF)
+		return DAEMON_EXIT_STARTUP;
+	return r;
+}
+
 /*
  * The http(s) health checks keep a connection per server between probes
  * (check.reuse_connection): a router with thousands of servers needs more
@@ -200,6 +354,8 @@ main(int argc, char **argv)
 	int ch, r;
 
 	fds_sanitise();
+	if (argc >= 2 && strcmp(argv[1], "doctor") == 0)
+		return doctor_main(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "f:n:tFldp:h", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':

@@ -50,6 +50,16 @@ static const char *const P_ENI[] = {
     "DescribeNetworkInterfacesResponse", "networkInterfaceSet", "item", NULL};
 static const char *const P_ENI_IP[] = {"DescribeNetworkInterfacesResponse", "networkInterfaceSet",
     "item", "privateIpAddressesSet", "item", NULL};
+static const char *const P_ENI_SG[] = {"DescribeNetworkInterfacesResponse", "networkInterfaceSet",
+    "item", "groupSet", "item", NULL};
+static const char *const P_SG[] = {"DescribeSecurityGroupsResponse", "securityGroupInfo", "item",
+    NULL};
+static const char *const P_SG_PERM[] = {"DescribeSecurityGroupsResponse", "securityGroupInfo",
+    "item", "ipPermissions", "item", NULL};
+static const char *const P_SG_RANGE[] = {"DescribeSecurityGroupsResponse", "securityGroupInfo",
+    "item", "ipPermissions", "item", "ipRanges", "item", NULL};
+static const char *const P_SG_SRC[] = {"DescribeSecurityGroupsResponse", "securityGroupInfo",
+    "item", "ipPermissions", "item", "groups", "item", NULL};
 
 static void
 axml_fail(struct px *x, int err, const char *why)
@@ -175,6 +185,20 @@ on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
 		}
 		r->nenis++;
 		r->enis[r->nenis - 1].source_dest_check = -1;
+	} else if (at(x, x->depth, P_SG)) {
+		if (r->nsgs == AWS_XML_MAX_GROUPS) {
+			axml_fail(x, -E2BIG, "too many security groups");
+			return;
+		}
+		r->nsgs++;
+	} else if (at(x, x->depth, P_SG_PERM)) {
+		struct aws_ec2_sg *g = &r->sgs[r->nsgs - 1];
+
+		if (g->nperms == AWS_XML_MAX_PERMS) {
+			axml_fail(x, -E2BIG, "too many rules in a security group");
+			return;
+		}
+		g->nperms++;
 	}
 }
 
@@ -239,6 +263,37 @@ on_end(void *arg, const XML_Char *name)
 		} else if (strcmp(leaf, "sourceDestCheck") == 0) {
 			trimmed(x, &s, &n);
 			e->source_dest_check = n == 4 && memcmp(s, "true", 4) == 0 ? 1 : 0;
+		}
+	} else if (x->depth == 6 && at(x, 5, P_ENI_SG) && strcmp(leaf, "groupId") == 0) {
+		e = &r->enis[r->nenis - 1];
+		if (e->ngroups == AWS_XML_MAX_GROUPS) {
+			axml_fail(x, -E2BIG, "too many security groups");
+		} else {
+			set_field(x, e->groups[e->ngroups], sizeof(e->groups[0]));
+			e->ngroups++;
+		}
+	} else if (x->depth == 4 && at(x, 3, P_SG) && strcmp(leaf, "groupId") == 0) {
+		set_field(x, r->sgs[r->nsgs - 1].id, sizeof(r->sgs[0].id));
+	} else if (x->depth == 6 && at(x, 5, P_SG_PERM) && strcmp(leaf, "ipProtocol") == 0) {
+		struct aws_ec2_sg *g = &r->sgs[r->nsgs - 1];
+
+		set_field(x, g->perms[g->nperms - 1].proto, sizeof(g->perms[0].proto));
+	} else if (x->depth == 8 && (at(x, 7, P_SG_RANGE) || at(x, 7, P_SG_SRC))) {
+		struct aws_ec2_sg *g = &r->sgs[r->nsgs - 1];
+		struct aws_ec2_perm *pm = &g->perms[g->nperms - 1];
+		bool range = at(x, 7, P_SG_RANGE);
+		size_t *k = range ? &pm->ncidrs : &pm->ngroups;
+
+		if (range ? strcmp(leaf, "cidrIp") != 0 : strcmp(leaf, "groupId") != 0) {
+			/* another field of the range / source group: not needed */
+		} else if (*k == AWS_XML_MAX_CIDRS) {
+			axml_fail(x, -E2BIG, "too many sources in a rule");
+		} else {
+			if (range)
+				set_field(x, pm->cidrs[*k], sizeof(pm->cidrs[0]));
+			else
+				set_field(x, pm->groups[*k], sizeof(pm->groups[0]));
+			(*k)++;
 		}
 	} else if (x->depth == 6 && at(x, 5, P_ENI_IP) && strcmp(leaf, "privateIpAddress") == 0) {
 		e = &r->enis[r->nenis - 1];

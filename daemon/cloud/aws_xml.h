@@ -16,7 +16,11 @@
  *   DescribeAddressesResponse/addressesSet/item/{allocationId, associationId,
  *       networkInterfaceId, privateIpAddress, publicIp, instanceId}
  *   DescribeNetworkInterfacesResponse/networkInterfaceSet/item/
- *       {networkInterfaceId, sourceDestCheck, privateIpAddressesSet/item/privateIpAddress}
+ *       {networkInterfaceId, sourceDestCheck, privateIpAddressesSet/item/privateIpAddress,
+ *        groupSet/item/groupId}
+ *   DescribeSecurityGroupsResponse/securityGroupInfo/item/{groupId,
+ *       ipPermissions/item/{ipProtocol, ipRanges/item/cidrIp, groups/item/groupId}}
+ *       (ingress rules only: ipPermissionsEgress is skipped)
  *   <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>
  *   (and <ErrorResponse><Error>... of the other Query services)
  */
@@ -30,6 +34,9 @@
 #define AWS_XML_MAX_ADDRS 16
 #define AWS_XML_MAX_ENIS  8
 #define AWS_XML_MAX_IPS	  16
+#define AWS_XML_MAX_GROUPS 8  /* security groups of an ENI, groups in an answer */
+#define AWS_XML_MAX_PERMS  16 /* ingress rules of a group */
+#define AWS_XML_MAX_CIDRS  8  /* ranges, and source groups, of a rule */
 #define AWS_XML_ID	  64 /* id fields, NUL included */
 #define AWS_XML_IP	  46
 
@@ -47,6 +54,23 @@ struct aws_ec2_eni {
 	char private_ips[AWS_XML_MAX_IPS][AWS_XML_IP];
 	size_t nips;
 	int source_dest_check; /* -1 not given, 0, 1 */
+	char groups[AWS_XML_MAX_GROUPS][AWS_XML_ID]; /* its security groups */
+	size_t ngroups;
+};
+
+/* One ingress rule of a security group. */
+struct aws_ec2_perm {
+	char proto[16];				/* "112", "-1" (all), "tcp", ... */
+	char cidrs[AWS_XML_MAX_CIDRS][AWS_XML_IP + 4]; /* "10.0.0.0/16" */
+	size_t ncidrs;
+	char groups[AWS_XML_MAX_CIDRS][AWS_XML_ID];	/* source groups */
+	size_t ngroups;
+};
+
+struct aws_ec2_sg {
+	char id[AWS_XML_ID];
+	struct aws_ec2_perm perms[AWS_XML_MAX_PERMS];
+	size_t nperms;
 };
 
 struct aws_ec2_reply {
@@ -61,6 +85,8 @@ struct aws_ec2_reply {
 	size_t naddrs;
 	struct aws_ec2_eni enis[AWS_XML_MAX_ENIS];
 	size_t nenis;
+	struct aws_ec2_sg sgs[AWS_XML_MAX_GROUPS]; /* DescribeSecurityGroups */
+	size_t nsgs;
 };
 
 /*

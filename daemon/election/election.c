@@ -33,6 +33,7 @@
 #define ELECTION_NICE (-10) /* see sched_raise_priority() */
 
 static int key_read(const char *path, struct elect_key *out);
+static int key_load(const char *path, struct elect_key *out, char *why, size_t whylen);
 static void key_free(struct elect_key *k);
 
 static void sched_raise_priority(void);
@@ -70,27 +71,39 @@ static void inst_garp_cb(void *arg);
 static int
 key_read(const char *path, struct elect_key *out)
 {
+	char why[512];
+	int r = key_load(path, out, why, sizeof(why));
+
+	if (r < 0)
+		log_warnx("%s", why);
+	return r;
+}
+
+/* key_read without the log: the problem in why (one line, with its fix). */
+static int
+key_load(const char *path, struct elect_key *out, char *why, size_t whylen)
+{
 	uint8_t buf[ELECT_KEY_MAX + 3];
 	struct stat st;
 	size_t n = 0;
 	ssize_t r;
-	int fd, err;
+	int fd;
 
 	out->bytes = NULL;
 	out->len = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		err = -errno;
-		log_warnc(err, "election.auth_key_file %s: cannot open", path);
+		snprintf(why, whylen, "election.auth_key_file %s: cannot open: %s", path,
+		    strerror(errno));
 		return -EINVAL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_warnx("election.auth_key_file %s: not a regular file", path);
+		snprintf(why, whylen, "election.auth_key_file %s: not a regular file", path);
 		goto fail;
 	}
 	if (st.st_mode & (S_IROTH | S_IWOTH)) {
-		log_warnx("election.auth_key_file %s: is world-%s (mode %04o): the key would "
-			  "be no secret; chmod o-rw %s",
+		snprintf(why, whylen, "election.auth_key_file %s: is world-%s (mode %04o): the key "
+		    "would be no secret; chmod o-rw %s",
 		    path, st.st_mode & S_IROTH ? "readable" : "writable",
 		    (unsigned)(st.st_mode & 07777), path);
 		goto fail;
@@ -100,7 +113,8 @@ key_read(const char *path, struct elect_key *out)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			log_warn("election.auth_key_file %s: cannot read", path);
+			snprintf(why, whylen, "election.auth_key_file %s: cannot read: %s", path,
+			    strerror(errno));
 			goto fail;
 		}
 		if (r == 0 || (n += (size_t)r) == sizeof(buf))
@@ -113,8 +127,8 @@ key_read(const char *path, struct elect_key *out)
 			n--;
 	}
 	if (n < ELECT_KEY_MIN || n > ELECT_KEY_MAX) {
-		log_warnx("election.auth_key_file %s: the key must be %d to %d bytes, not %s%zu "
-			  "(e.g. openssl rand -out %s 32)",
+		snprintf(why, whylen, "election.auth_key_file %s: the key must be %d to %d bytes, "
+		    "not %s%zu (e.g. openssl rand -out %s 32)",
 		    path, ELECT_KEY_MIN, ELECT_KEY_MAX, n > ELECT_KEY_MAX ? "more than " : "",
 		    n > ELECT_KEY_MAX ? (size_t)ELECT_KEY_MAX : n, path);
 		explicit_bzero(buf, sizeof(buf));
@@ -144,13 +158,24 @@ key_free(struct elect_key *k)
 int
 election_check(const struct config *c)
 {
+	char why[512];
+	int r = election_check_key(c, why, sizeof(why));
+
+	if (r < 0)
+		log_warnx("%s", why);
+	return r;
+}
+
+int
+election_check_key(const struct config *c, char *why, size_t whylen)
+{
 	struct elect_key k;
 	int r;
 
 	if (!c->election.present || c->election.auth != AUTH_HMAC ||
 	    c->election.auth_key_file == NULL)
 		return 0;
-	r = key_read(c->election.auth_key_file, &k);
+	r = key_load(c->election.auth_key_file, &k, why, whylen);
 	key_free(&k);
 	return r;
 }

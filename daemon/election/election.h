@@ -51,6 +51,9 @@ struct tbuf;
  */
 int election_check(const struct config *c);
 
+/* election_check without the log: the problem (one line, with its fix) in why. */
+int election_check_key(const struct config *c, char *why, size_t whylen);
+
 /* An election with no instances and nothing open.  Pair: election_stop. */
 struct election_rt *election_new(void);
 

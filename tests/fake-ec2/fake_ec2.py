@@ -10,7 +10,8 @@ EC2 (HTTPS): POST / with a form body.  Every request's SigV4 signature is checke
 sigv4check (botocore), independently of the daemon's signer; then the call runs on a
 state model: instances, ENIs (subnet, private IPs, source/dest check) and Elastic IPs
 with their associations.  Actions: AssociateAddress, DescribeAddresses,
-AssignPrivateIpAddresses, DescribeNetworkInterfaces, ModifyNetworkInterfaceAttribute;
+AssignPrivateIpAddresses, DescribeNetworkInterfaces, ModifyNetworkInterfaceAttribute,
+DescribeSecurityGroups (ingress rules only);
 DryRun=true answers DryRunOperation (412) or UnauthorizedOperation (403).
 
 IMDSv2 (HTTP): PUT /latest/api/token (TTL 1..21600, X-Forwarded-For refused), then
@@ -25,17 +26,22 @@ Admin (HTTP, JSON):
   POST /_fake/faults      {"rules": [{"action": "AssociateAddress"|"*", "kind": K,
                            "count": N, "seconds": S}], "latency_ms": L,
                            "clock_offset_s": O, "stale_s": S, "creds_ttl_s": T,
-                           "deny": ["AssociateAddress", ...], "imds_put_hang": bool}
+                           "deny": ["AssociateAddress", ...], "imds_put_hang": bool,
+                           "imds_hop_limit": N}
                           kinds: throttle (503 RequestLimitExceeded), error500 (500
                           InternalError), unavailable (503 Unavailable), html502 (a
                           proxy's page), hang (no answer for S seconds, then close),
                           reset (close at once), slow (answer after S seconds),
                           error (an EC2 error: "status", "code", "message"; with
                           "date": false no Date header, e.g. a RequestExpired
-                          whose clock cannot be learnt)
+                          whose clock cannot be learnt); imds_hop_limit N sends the
+                          token PUT's answer with IP TTL N (EC2's PUT response hop limit)
   POST /_fake/reset       faults off, request log kept
   POST /_fake/expire_creds  every minted credential expires now (the IMDS mints new)
   POST /_fake/associate   {"allocation_id", "eni", "private_ip"}: someone else moves it
+  POST /_fake/security_groups  {"sg-...": [{"proto": "112", "cidrs": [...], "groups": [...]}]}:
+                          the groups' ingress rules (the fixture's "security_groups"; an
+                          interface lists its groups in "groups")
 
 Faults count down per matching request; rules are tried in order.  A rule matches real
 calls only, or with "dry_run": true DryRun calls only; "client": ADDR limits a rule to
@@ -58,7 +64,7 @@ import sigv4check
 
 NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 ACTIONS = {"AssociateAddress", "DescribeAddresses", "AssignPrivateIpAddresses",
-           "DescribeNetworkInterfaces", "ModifyNetworkInterfaceAttribute"}
+           "DescribeNetworkInterfaces", "ModifyNetworkInterfaceAttribute", "DescribeSecurityGroups"}
 LOCK = threading.RLock()
 
 
@@ -83,7 +89,10 @@ class State:
             for itf in inst["interfaces"]:
                 self.enis[itf["eni"]] = {"subnet": itf["subnet"], "ips": list(itf["private_ips"]),
                                          "instance": inst["instance_id"], "sdc": True,
-                                         "mac": itf["mac"].lower()}
+                                         "mac": itf["mac"].lower(),
+                                         "groups": list(itf.get("groups", []))}
+        # group id -> ingress rules [{"proto": "112"|"-1"|"tcp", "cidrs": [...], "groups": [...]}]
+        self.security_groups = dict(fixture.get("security_groups", {}))
         self.addresses = {}
         for a in fixture["addresses"]:
             self.addresses[a["allocation_id"]] = {"public_ip": a["public_ip"], "assoc": None,
@@ -102,6 +111,7 @@ class State:
         self.creds_ttl_s = 6 * 3600
         self.deny = set(fixture.get("deny", []))
         self.imds_put_hang = False
+        self.imds_hop_limit = 0     # >0: the token PUT's answer leaves with this IP TTL
 
     def now(self):
         return time.time() + self.clock_offset_s
@@ -293,8 +303,32 @@ def act_describe_enis(p, client):
         items.append(f"<item><networkInterfaceId>{eid}</networkInterfaceId><subnetId>{e['subnet']}</subnetId>"
                      f"<sourceDestCheck>{'true' if e['sdc'] else 'false'}</sourceDestCheck>"
                      f"<privateIpAddress>{e['ips'][0]}</privateIpAddress>"
-                     f"<privateIpAddressesSet>{ips}</privateIpAddressesSet></item>")
+                     f"<privateIpAddressesSet>{ips}</privateIpAddressesSet>"
+                     "<groupSet>" + "".join(f"<item><groupId>{g}</groupId><groupName>{g}</groupName></item>"
+                                            for g in e["groups"]) + "</groupSet></item>")
     return "<networkInterfaceSet>" + "".join(items) + "</networkInterfaceSet>"
+
+
+def act_describe_sgs(p, client):
+    ids = numbered(p, "GroupId")
+    for g in ids:
+        if g not in STATE.security_groups:
+            raise ApiError(400, "InvalidGroup.NotFound", f"The security group '{g}' does not exist")
+    items = []
+    for gid, rules in STATE.security_groups.items():
+        if ids and gid not in ids:
+            continue
+        perms = "".join(
+            f"<item><ipProtocol>{r['proto']}</ipProtocol>"
+            "<groups>" + "".join(f"<item><userId>123456789012</userId><groupId>{g}</groupId></item>"
+                                 for g in r.get("groups", [])) + "</groups>"
+            "<ipRanges>" + "".join(f"<item><cidrIp>{c}</cidrIp></item>" for c in r.get("cidrs", [])) +
+            "</ipRanges><ipv6Ranges/><prefixListIds/></item>" for r in rules)
+        items.append(f"<item><ownerId>123456789012</ownerId><groupId>{gid}</groupId><groupName>{gid}</groupName>"
+                     f"<ipPermissions>{perms}</ipPermissions><ipPermissionsEgress><item><ipProtocol>-1</ipProtocol>"
+                     "<groups/><ipRanges><item><cidrIp>0.0.0.0/0</cidrIp></item></ipRanges></item>"
+                     "</ipPermissionsEgress></item>")
+    return "<securityGroupInfo>" + "".join(items) + "</securityGroupInfo>"
 
 
 def act_modify_eni(p, client):
@@ -310,7 +344,7 @@ def act_modify_eni(p, client):
 
 HANDLERS = {"AssociateAddress": act_associate, "DescribeAddresses": act_describe_addresses,
             "AssignPrivateIpAddresses": act_assign, "DescribeNetworkInterfaces": act_describe_enis,
-            "ModifyNetworkInterfaceAttribute": act_modify_eni}
+            "ModifyNetworkInterfaceAttribute": act_modify_eni, "DescribeSecurityGroups": act_describe_sgs}
 
 
 # ----------------------------------------------------------------- servers
@@ -468,6 +502,11 @@ class ImdsHandler(Quiet):
         tok = secrets.token_urlsafe(40)
         with LOCK:
             STATE.tokens[tok] = (self.client_address[0], time.time() + ttl)
+            hop = STATE.imds_hop_limit
+        if hop:
+            # as EC2's HttpPutResponseHopLimit: the answer's IP TTL (the connection
+            # itself was accepted with the default one)
+            self.connection.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, hop)
         self.send(200, tok, "text/plain", [("X-aws-ec2-metadata-token-ttl-seconds", str(ttl))])
 
     def do_GET(self):
@@ -541,14 +580,17 @@ class AdminHandler(Quiet):
         with LOCK:
             if self.path == "/_fake/faults":
                 STATE.rules.extend(req.get("rules", []))
-                for k in ("latency_ms", "clock_offset_s", "stale_s", "creds_ttl_s", "imds_put_hang"):
+                for k in ("latency_ms", "clock_offset_s", "stale_s", "creds_ttl_s", "imds_put_hang",
+                          "imds_hop_limit"):
                     if k in req:
                         setattr(STATE, k, req[k])
                 if "deny" in req:
                     STATE.deny = set(req["deny"])
             elif self.path == "/_fake/reset":
                 STATE.rules, STATE.latency_ms, STATE.clock_offset_s, STATE.stale_s = [], 0, 0, 0
-                STATE.deny, STATE.imds_put_hang = set(), False
+                STATE.deny, STATE.imds_put_hang, STATE.imds_hop_limit = set(), False, 0
+            elif self.path == "/_fake/security_groups":
+                STATE.security_groups = dict(req)
             elif self.path == "/_fake/expire_creds":
                 for k in STATE.keys.values():
                     if k.token:

@@ -18,7 +18,8 @@
 # subnet and AZ (eu-west-1a, b, c), private IPs 10.0.N.10 (primary) and 10.0.N.50 (the
 # EIP's target, eip.private_ip), role ipvsr-router; AWS_ONE_SUBNET=1 puts every ENI in
 # subnet-01 (where private IPs can move).  The Elastic IP: $AWS_ALLOC, public $AWS_EIP,
-# unassociated at start.
+# unassociated at start.  AWS_SECURITY_GROUPS (JSON: {"sg-..": [rules]}, see fake_ec2.py)
+# gives every ENI those groups.
 
 AWS_BIN=$top_builddir/ipvs-router
 AWS_PY=/usr/bin/python3
@@ -40,8 +41,9 @@ aws_instance() { printf 'i-%017d' "${1#r}"; }
 # aws_lab ROUTER...: build the two switches, the routers, certificates, the fixture,
 # and start the fake (log: $LAB_DIR/fake.log).
 aws_lab() {
-    local r n mac json='' sep='' azs=(x a b c d e f)
+    local r n mac json='' sep='' azs=(x a b c d e f) groups
     AWS_ROUTERS=("$@")
+    groups=$("$AWS_PY" -c 'import json,sys; print(json.dumps(list(json.loads(sys.argv[1]))))' "${AWS_SECURITY_GROUPS:-{\}}")
     lab_switch sw
     lab_switch cloud
     lab_host aws; lab_link aws cloud $AWS_EP/24
@@ -54,13 +56,14 @@ aws_lab() {
         json+="$sep\"198.51.100.1$n\": {\"instance_id\": \"$(aws_instance "$r")\", \"az\": \"eu-west-1${azs[n]}\","
         json+=" \"role\": \"ipvsr-router\", \"interfaces\": [{\"mac\": \"$mac\", \"eni\": \"$(aws_eni "$r")\","
         json+=" \"subnet\": \"subnet-0$( [[ -n ${AWS_ONE_SUBNET:-} ]] && echo 1 || echo "$n")\","
-        json+=" \"private_ips\": [\"10.0.$n.10\", \"10.0.$n.50\"], \"device\": 0}]}"
+        json+=" \"private_ips\": [\"10.0.$n.10\", \"10.0.$n.50\"], \"device\": 0, \"groups\": $groups}]}"
         sep=', '
     done
     cat >"$LAB_DIR/fixture.json" <<EOF
 {"region": "eu-west-1",
  "instances": {$json},
  "addresses": [{"allocation_id": "$AWS_ALLOC", "public_ip": "$AWS_EIP"}],
+ "security_groups": ${AWS_SECURITY_GROUPS:-{\}},
  "static_keys": {"AKIDSTATICEXAMPLE": "static/secret+key"}}
 EOF
     "$top_srcdir/tests/backend/mkcerts.sh" "$LAB_DIR/certs" ec2.fake.test $AWS_EP >/dev/null

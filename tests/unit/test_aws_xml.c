@@ -145,6 +145,59 @@ test_describe_enis(void **state)
 	free(r);
 }
 
+/* An ENI's groups, and DescribeSecurityGroups' ingress rules (the egress ones skipped),
+ * as the EC2 API documents the shapes (groupSet; ipPermissions/ipRanges/groups). */
+static void
+test_security_groups(void **state)
+{
+	static const char eni[] =
+	    "<DescribeNetworkInterfacesResponse " NS "><networkInterfaceSet><item>"
+	    "<networkInterfaceId>eni-0aaa</networkInterfaceId>"
+	    "<groupSet><item><groupId>sg-01</groupId><groupName>routers</groupName></item>"
+	    "<item><groupId>sg-02</groupId><groupName>ssh</groupName></item></groupSet>"
+	    "</item></networkInterfaceSet></DescribeNetworkInterfacesResponse>";
+	static const char sgs[] =
+	    "<DescribeSecurityGroupsResponse " NS "><requestId>r</requestId>"
+	    "<securityGroupInfo><item><ownerId>1</ownerId><groupId>sg-01</groupId>"
+	    "<groupName>routers</groupName>"
+	    "<ipPermissions>"
+	    "<item><ipProtocol>112</ipProtocol>"
+	    "<groups><item><userId>1</userId><groupId>sg-01</groupId></item></groups>"
+	    "<ipRanges><item><cidrIp>10.0.0.0/16</cidrIp><description>vpc</description></item>"
+	    "<item><cidrIp>192.0.2.12/32</cidrIp></item></ipRanges>"
+	    "<ipv6Ranges/></item>"
+	    "<item><ipProtocol>tcp</ipProtocol><fromPort>443</fromPort><toPort>443</toPort>"
+	    "<ipRanges><item><cidrIp>0.0.0.0/0</cidrIp></item></ipRanges></item>"
+	    "</ipPermissions>"
+	    "<ipPermissionsEgress><item><ipProtocol>-1</ipProtocol>"
+	    "<ipRanges><item><cidrIp>0.0.0.0/0</cidrIp></item></ipRanges></item>"
+	    "</ipPermissionsEgress></item>"
+	    "<item><groupId>sg-02</groupId><ipPermissions/></item>"
+	    "</securityGroupInfo></DescribeSecurityGroupsResponse>";
+	struct aws_ec2_reply *r = malloc(sizeof(*r));
+
+	(void)state;
+	assert_int_equal(parse(eni, r, NULL, 0), 0);
+	assert_int_equal(r->enis[0].ngroups, 2);
+	assert_string_equal(r->enis[0].groups[0], "sg-01");
+	assert_string_equal(r->enis[0].groups[1], "sg-02");
+	assert_int_equal(parse(sgs, r, NULL, 0), 0);
+	assert_int_equal(r->nsgs, 2);
+	assert_string_equal(r->sgs[0].id, "sg-01");
+	assert_int_equal(r->sgs[0].nperms, 2); /* the egress rule is not among them */
+	assert_string_equal(r->sgs[0].perms[0].proto, "112");
+	assert_int_equal(r->sgs[0].perms[0].ncidrs, 2);
+	assert_string_equal(r->sgs[0].perms[0].cidrs[0], "10.0.0.0/16");
+	assert_string_equal(r->sgs[0].perms[0].cidrs[1], "192.0.2.12/32");
+	assert_int_equal(r->sgs[0].perms[0].ngroups, 1);
+	assert_string_equal(r->sgs[0].perms[0].groups[0], "sg-01");
+	assert_string_equal(r->sgs[0].perms[1].proto, "tcp");
+	assert_int_equal(r->sgs[0].perms[1].ngroups, 0);
+	assert_string_equal(r->sgs[1].id, "sg-02");
+	assert_int_equal(r->sgs[1].nperms, 0);
+	free(r);
+}
+
 struct err_case {
 	const char *body;
 	const char *code;
@@ -292,6 +345,7 @@ main(void)
 		cmocka_unit_test(test_associate),
 		cmocka_unit_test(test_describe_addresses),
 		cmocka_unit_test(test_describe_enis),
+		cmocka_unit_test(test_security_groups),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_long_text),
 		cmocka_unit_test(test_hostile),
