@@ -270,7 +270,7 @@ doctor_dr_server(const struct vip *v, const struct service *s, const struct pool
 		    s->fwmark ? "fwmark" : proto_str(s->protocol));
 		return;
 	}
-	if ((e = dp_dsr_syn(rt.oif, &rt.src, &v->addr, port, b->mac, o->timeout_ms, &ans,
+	if ((e = dp_dsr_syn(rt.oif, &rt.src, &v->addr, port, b->mac, NULL, o->timeout_ms, &ans,
 		 &rtt)) < 0) {
 		doctor_add(r, DOCTOR_UNKNOWN, area, NULL, "DSR probe: cannot send (%s)",
 		    strerror(-e));
@@ -293,6 +293,75 @@ doctor_dr_server(const struct vip *v, const struct service *s, const struct pool
 		    "DSR probe: a SYN to %s:%d sent to its MAC %s got no answer within %d ms: the "
 		    "backend does not accept packets for the VIP (no VIP on its loopback?)", va, port,
 		    mac, o->timeout_ms);
+	}
+}
+
+/* One tunnel server: routable, then the probe: a SYN to the VIP inside IP-in-IP to it. */
+static void
+doctor_tun_server(const struct vip *v, const struct service *s, const struct pool *p,
+    const struct server *sv, const struct doctor_opts *o, struct doctor_report *r)
+{
+	char area[160], a[SOCKADDR_X_STRLEN], va[SOCKADDR_X_STRLEN], hop[SOCKADDR_X_STRLEN],
+	    fix[480];
+	const struct sockaddr_x *nh;
+	struct dp_route rt;
+	enum dp_syn_answer ans;
+	uint8_t macs[1][6];
+	size_t n;
+	int port = sv->addr.port ? sv->addr.port : p->port ? p->port : s->port, rtt, e;
+
+	snprintf(area, sizeof(area), "pool %s server %s", p->name,
+	    sockaddr_x_fmt_addr(&sv->addr, a, sizeof(a)));
+	sockaddr_x_fmt_addr(&v->addr, va, sizeof(va));
+	e = dp_route_get(&sv->addr, &rt);
+	if (e < 0 || rt.type != RTN_UNICAST) {
+		doctor_add(r, DOCTOR_FAIL, area, "add a route to the backend",
+		    "tun: no route to it (%s)", e < 0 ? strerror(-e) :
+		    rt.type == RTN_LOCAL ? "it is this router's own address" : "not a unicast route");
+		return;
+	}
+	doctor_add(r, DOCTOR_OK, area, NULL, "tun: routable via %s%s", rt.ifname,
+	    rt.has_gw ? " (through a gateway)" : "");
+	if (s->tun_type != TUN_IPIP || sv->addr.af != AF_INET || v->addr.af != AF_INET ||
+	    s->protocol != PROTO_TCP || s->fwmark != 0) {
+		doctor_add(r, DOCTOR_UNKNOWN, area, NULL,
+		    "tunnel probe: made for IPv4 IP-in-IP TCP services only");
+		return;
+	}
+	nh = rt.has_gw ? &rt.gw : &sv->addr;
+	sockaddr_x_fmt_addr(nh, hop, sizeof(hop));
+	if ((e = dp_arp(rt.oif, &rt.src, nh, o->timeout_ms, macs, 1, &n)) < 0 || n == 0) {
+		doctor_add(r, e < 0 ? DOCTOR_UNKNOWN : DOCTOR_FAIL, area,
+		    e < 0 ? NULL : "check the next hop (ip neigh; ping it)",
+		    "tunnel probe: the next hop %s does not answer ARP on %s%s", hop, rt.ifname,
+		    e < 0 ? " (cannot ask)" : "");
+		return;
+	}
+	if ((e = dp_dsr_syn(rt.oif, &rt.src, &v->addr, port, macs[0], &sv->addr, o->timeout_ms,
+		 &ans, &rtt)) < 0) {
+		doctor_add(r, DOCTOR_UNKNOWN, area, NULL, "tunnel probe: cannot send (%s)",
+		    strerror(-e));
+		return;
+	}
+	if (ans == DP_SYN_SYNACK) {
+		doctor_add(r, DOCTOR_OK, area, NULL,
+		    "tunnel probe: a SYN to %s:%d inside IP-in-IP to %s got a SYN-ACK from the VIP "
+		    "in %d ms", va, port, a, rtt);
+	} else if (ans == DP_SYN_RST) {
+		snprintf(fix, sizeof(fix), "on the backend: make the service listen on %s:%d (or on "
+		    "0.0.0.0:%d)", va, port, port);
+		doctor_add(r, DOCTOR_FAIL, area, fix,
+		    "tunnel probe: the backend has the VIP %s but refused port %d (RST)", va, port);
+	} else {
+		snprintf(fix, sizeof(fix), "on the backend: modprobe ipip; ip link set tunl0 up; "
+		    "ip addr add %s/32 dev tunl0; sysctl -w net.ipv4.conf.tunl0.rp_filter=0 "
+		    "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.all.arp_ignore=1 "
+		    "net.ipv4.conf.all.arp_announce=2 (and in /etc/sysctl.d/)", va);
+		doctor_add(r, DOCTOR_FAIL, area, fix,
+		    "tunnel probe: a SYN to %s:%d inside IP-in-IP to %s got no answer within %d ms: "
+		    "the backend does not decapsulate it or drops it (no tunl0 up with the VIP, or "
+		    "rp_filter on tunl0: the inner source is routed by another interface)", va, port,
+		    a, o->timeout_ms);
 	}
 }
 
@@ -347,6 +416,10 @@ doctor_pools(const struct config *c, const struct doctor_opts *o, struct doctor_
 						bs[x] = b;
 					}
 					any_dr = true;
+					continue;
+				}
+				if (s->method == FWD_TUN) {
+					doctor_tun_server(v, s, p, sv, o, r);
 					continue;
 				}
 				e = dp_route_get(&sv->addr, &rt);

@@ -364,14 +364,18 @@ tcp_csum(const struct in_addr *s, const struct in_addr *d, const void *seg, size
 
 int
 dp_dsr_syn(int ifindex, const struct sockaddr_x *src, const struct sockaddr_x *vip, int port,
-    const uint8_t mac[6], int timeout_ms, enum dp_syn_answer *answer, int *rtt_ms)
+    const uint8_t mac[6], const struct sockaddr_x *tun_dst, int timeout_ms,
+    enum dp_syn_answer *answer, int *rtt_ms)
 {
 	struct {
+		struct iphdr outer; /* only with tun_dst */
 		struct iphdr ip;
 		struct tcphdr tcp;
 	} __attribute__((packed)) pkt;
 	uint8_t in[1600];
 	struct sockaddr_ll to = {0}, from;
+	const void *send_from;
+	size_t send_len;
 	int64_t t0, deadline;
 	uint16_t sport;
 	uint32_t isn;
@@ -379,18 +383,21 @@ dp_dsr_syn(int ifindex, const struct sockaddr_x *src, const struct sockaddr_x *v
 
 	*answer = DP_SYN_NONE;
 	*rtt_ms = -1;
-	if (src->af != AF_INET || vip->af != AF_INET)
+	if (src->af != AF_INET || vip->af != AF_INET || (tun_dst && tun_dst->af != AF_INET))
 		return -EAFNOSUPPORT;
 	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
 	if (fd < 0)
 		return -errno;
 	to.sll_family = AF_PACKET;
 	to.sll_protocol = htons(ETH_P_IP);
-	to.sll_ifindex = ifindex;
+	/* the answer comes straight from the backend: through a tunnel, maybe by
+	 * another interface than the one the probe left by */
+	to.sll_ifindex = tun_dst != NULL ? 0 : ifindex;
 	if (bind(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
 		r = -errno;
 		goto out;
 	}
+	to.sll_ifindex = ifindex;
 	to.sll_halen = 6;
 	memcpy(to.sll_addr, mac, 6);
 	sport = (uint16_t)(40000 + (mono_us() ^ (uint64_t)getpid()) % 20000);
@@ -398,7 +405,7 @@ dp_dsr_syn(int ifindex, const struct sockaddr_x *src, const struct sockaddr_x *v
 	memset(&pkt, 0, sizeof(pkt));
 	pkt.ip.version = 4;
 	pkt.ip.ihl = 5;
-	pkt.ip.tot_len = htons(sizeof(pkt));
+	pkt.ip.tot_len = htons(sizeof(pkt.ip) + sizeof(pkt.tcp));
 	pkt.ip.id = htons((uint16_t)isn);
 	pkt.ip.frag_off = htons(IP_DF);
 	pkt.ip.ttl = 64;
@@ -413,9 +420,26 @@ dp_dsr_syn(int ifindex, const struct sockaddr_x *src, const struct sockaddr_x *v
 	pkt.tcp.syn = 1;
 	pkt.tcp.window = htons(1024);
 	pkt.tcp.check = tcp_csum(&src->a.v4, &vip->a.v4, &pkt.tcp, sizeof(pkt.tcp));
+	if (tun_dst != NULL) { /* IP-in-IP, as IPVS's tunnel mode sends it */
+		pkt.outer.version = 4;
+		pkt.outer.ihl = 5;
+		pkt.outer.tot_len = htons(sizeof(pkt));
+		pkt.outer.id = htons((uint16_t)(isn >> 16));
+		pkt.outer.frag_off = htons(IP_DF);
+		pkt.outer.ttl = 64;
+		pkt.outer.protocol = IPPROTO_IPIP;
+		memcpy(&pkt.outer.saddr, &src->a.v4, 4);
+		memcpy(&pkt.outer.daddr, &tun_dst->a.v4, 4);
+		pkt.outer.check = htons(inet_csum(&pkt.outer, sizeof(pkt.outer)));
+		send_from = &pkt;
+		send_len = sizeof(pkt);
+	} else {
+		send_from = &pkt.ip;
+		send_len = sizeof(pkt) - sizeof(pkt.outer);
+	}
 	t0 = mono_ms();
 	deadline = t0 + timeout_ms;
-	if (sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+	if (sendto(fd, send_from, send_len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
 		r = -errno;
 		goto out;
 	}

@@ -59,10 +59,13 @@ enum dp_syn_answer {
 /*
  * The DSR probe: one TCP SYN to vip:port from src, sent in an Ethernet frame to
  * `mac` on ifindex (as IPVS's direct routing does), and the answer from vip:port
- * within timeout_ms.  0 with *answer (and *rtt_ms), or a negative errno.
+ * within timeout_ms.  With tun_dst, the SYN goes inside an IP-in-IP packet to
+ * tun_dst (IPVS's tunnel mode; mac is then the next hop's), and the answer is
+ * awaited on every interface.  0 with *answer (and *rtt_ms), or a negative errno.
  */
 int dp_dsr_syn(int ifindex, const struct sockaddr_x *src, const struct sockaddr_x *vip,
-    int port, const uint8_t mac[6], int timeout_ms, enum dp_syn_answer *answer, int *rtt_ms);
+    int port, const uint8_t mac[6], const struct sockaddr_x *tun_dst, int timeout_ms,
+    enum dp_syn_answer *answer, int *rtt_ms);
 
 /* ICMP echo to dst: 0 answered (*rtt_ms), -ETIMEDOUT, or a negative errno. */
 int dp_ping(const struct sockaddr_x *dst, int timeout_ms, int *rtt_ms);
