@@ -75,6 +75,8 @@ static int request(
     struct ipvs *h, int cmd, int flags, const struct rc_svc_conf *svc, msg_cb cb, void *arg);
 static int transact(struct ipvs *h, struct nl_msg *m, int flags, msg_cb cb, void *arg);
 static int transact_fenced(struct ipvs *h, struct nl_msg *m);
+static int send_msg(struct ipvs *h, struct nl_msg *m);
+static int recv_answers(struct ipvs *h, uint32_t seq, uint32_t fseq, msg_cb cb, void *arg);
 static int parse_service(struct nlmsghdr *nlh, void *arg);
 static int parse_dest(struct nlmsghdr *nlh, void *arg);
 static bool attr_u32(const struct nlattr *a, uint32_t *v);
@@ -439,23 +441,18 @@ request(struct ipvs *h, int cmd, int flags, const struct rc_svc_conf *svc, msg_c
 	return transact(h, m, flags, cb, arg);
 }
 
-/* Send m (built with sequence number h->seq; freed here) and read its answers. */
+/*
+ * Read the answers to request `seq`: cb(arg) for each message of the family, until
+ * its NLMSG_DONE or NLMSG_ERROR (the ACK: 0).  With a fence (fseq != 0, a request
+ * sent after it), until the fence's ACK instead: the answer to seq, or 1 when the
+ * kernel gave none before the fence's (see transact_fenced).
+ */
 static int
-transact(struct ipvs *h, struct nl_msg *m, int flags, msg_cb cb, void *arg)
+recv_answers(struct ipvs *h, uint32_t seq, uint32_t fseq, msg_cb cb, void *arg)
 {
 	struct nlmsghdr *nlh;
-	uint32_t seq = h->seq;
 	ssize_t n;
-	int r, len;
-
-	nlh = nlmsg_hdr(m);
-	nlh->nlmsg_flags |= NLM_F_REQUEST;
-	r = send_buf(h, nlh, nlh->nlmsg_len);
-	nlmsg_free(m);
-	if (r < 0)
-		return r;
-	if (flags & NLM_F_DUMP)
-		h->ctr.dumps++;
+	int r, len, answer = 1;
 
 	for (;;) {
 		n = recv_buf(h);
@@ -464,16 +461,23 @@ transact(struct ipvs *h, struct nl_msg *m, int flags, msg_cb cb, void *arg)
 		len = (int)n;
 		for (nlh = (struct nlmsghdr *)h->rbuf; NLMSG_OK(nlh, (unsigned)len);
 		     nlh = NLMSG_NEXT(nlh, len)) {
+			struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+			if (fseq != 0 && nlh->nlmsg_seq == fseq) {
+				if (nlh->nlmsg_type == NLMSG_ERROR)
+					return answer; /* m's answer came first, or none will */
+				continue;	       /* the fence's own answer */
+			}
 			if (nlh->nlmsg_seq != seq)
 				continue; /* a late answer to something earlier */
-			if (nlh->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nlh);
-
-				if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
+				if (nlh->nlmsg_type == NLMSG_ERROR &&
+				    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
 					return -EBADMSG;
-				return e->error; /* 0: the ACK */
+				answer = nlh->nlmsg_type == NLMSG_DONE ? 0 : e->error; /* 0: the ACK */
+				if (fseq == 0)
+					return answer;
+				continue;
 			}
 			if (nlh->nlmsg_type == h->family && cb != NULL) {
 				r = cb(nlh, arg);
@@ -482,6 +486,33 @@ transact(struct ipvs *h, struct nl_msg *m, int flags, msg_cb cb, void *arg)
 			}
 		}
 	}
+}
+
+/* Send one request (freed here). */
+static int
+send_msg(struct ipvs *h, struct nl_msg *m)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(m);
+	int r;
+
+	nlh->nlmsg_flags |= NLM_F_REQUEST;
+	r = send_buf(h, nlh, nlh->nlmsg_len);
+	nlmsg_free(m);
+	return r;
+}
+
+/* Send m (built with sequence number h->seq; freed here) and read its answers. */
+static int
+transact(struct ipvs *h, struct nl_msg *m, int flags, msg_cb cb, void *arg)
+{
+	uint32_t seq = h->seq;
+	int r;
+
+	if ((r = send_msg(h, m)) < 0)
+		return r;
+	if (flags & NLM_F_DUMP)
+		h->ctr.dumps++;
+	return recv_answers(h, seq, 0, cb, arg);
 }
 
 /*
@@ -498,17 +529,11 @@ transact(struct ipvs *h, struct nl_msg *m, int flags, msg_cb cb, void *arg)
 static int
 transact_fenced(struct ipvs *h, struct nl_msg *m)
 {
-	struct nlmsghdr *nlh;
 	struct nl_msg *fence;
 	uint32_t seq = h->seq, fseq;
-	ssize_t n;
-	int r, len, answer = 1;
+	int r;
 
-	nlh = nlmsg_hdr(m);
-	nlh->nlmsg_flags |= NLM_F_REQUEST;
-	r = send_buf(h, nlh, nlh->nlmsg_len);
-	nlmsg_free(m);
-	if (r < 0)
+	if ((r = send_msg(h, m)) < 0)
 		return r;
 	fence = nlmsg_alloc();
 	if (fence == NULL)
@@ -519,32 +544,9 @@ transact_fenced(struct ipvs *h, struct nl_msg *m)
 		nlmsg_free(fence);
 		return -EMSGSIZE;
 	}
-	nlh = nlmsg_hdr(fence);
-	nlh->nlmsg_flags |= NLM_F_REQUEST;
-	r = send_buf(h, nlh, nlh->nlmsg_len);
-	nlmsg_free(fence);
-	if (r < 0)
+	if ((r = send_msg(h, fence)) < 0)
 		return r;
-	for (;;) {
-		n = recv_buf(h);
-		if (n < 0)
-			return (int)n;
-		len = (int)n;
-		for (nlh = (struct nlmsghdr *)h->rbuf; NLMSG_OK(nlh, (unsigned)len);
-		     nlh = NLMSG_NEXT(nlh, len)) {
-			struct nlmsgerr *e = NLMSG_DATA(nlh);
-
-			if (nlh->nlmsg_type != NLMSG_ERROR ||
-			    (nlh->nlmsg_seq != seq && nlh->nlmsg_seq != fseq))
-				continue; /* the fence's info answer, or a late one */
-			if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-				return -EBADMSG;
-			if (nlh->nlmsg_seq == seq)
-				answer = e->error;
-			else
-				return answer; /* the fence: m's answer came first, or none will */
-		}
-	}
+	return recv_answers(h, seq, fseq, NULL, NULL);
 }
 
 static void

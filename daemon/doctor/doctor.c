@@ -208,92 +208,124 @@ mac_eq(const uint8_t a[6], const uint8_t b[6])
 	return memcmp(a, b, 6) == 0;
 }
 
+/* What a probe of one server is about: its findings' area, the VIP, the port. */
+struct probe_of {
+	char area[160];
+	char va[SOCKADDR_X_STRLEN];
+	int port;
+};
+
+static void
+probe_of_init(struct probe_of *po, const struct vip *v, const struct service *s,
+    const struct pool *p, const struct server *sv)
+{
+	char a[SOCKADDR_X_STRLEN];
+
+	snprintf(po->area, sizeof(po->area), "pool %s server %s", p->name,
+	    sockaddr_x_fmt_addr(&sv->addr, a, sizeof(a)));
+	sockaddr_x_fmt_addr(&v->addr, po->va, sizeof(po->va));
+	po->port = sv->addr.port ? sv->addr.port : p->port ? p->port : s->port;
+}
+
+/*
+ * The SYN's answer as a finding.  probe names it ("DSR probe"), how says how the SYN
+ * went ("sent to its MAC ..."); silence gets silent_fix and silent_why.
+ */
+static void
+report_syn(struct doctor_report *r, const struct probe_of *po, const char *probe,
+    const char *how, enum dp_syn_answer ans, int rtt, int timeout_ms, const char *silent_fix,
+    const char *silent_why)
+{
+	char fix[160];
+
+	if (ans == DP_SYN_SYNACK) {
+		doctor_add(r, DOCTOR_OK, po->area, NULL,
+		    "%s: a SYN to %s:%d %s got a SYN-ACK from the VIP in %d ms", probe, po->va,
+		    po->port, how, rtt);
+	} else if (ans == DP_SYN_RST) {
+		snprintf(fix, sizeof(fix), "on the backend: make the service listen on %s:%d (or on "
+		    "0.0.0.0:%d)", po->va, po->port, po->port);
+		doctor_add(r, DOCTOR_FAIL, po->area, fix,
+		    "%s: the backend has the VIP %s but refused port %d (RST)", probe, po->va,
+		    po->port);
+	} else {
+		doctor_add(r, DOCTOR_FAIL, po->area, silent_fix,
+		    "%s: a SYN to %s:%d %s got no answer within %d ms: %s", probe, po->va, po->port,
+		    how, timeout_ms, silent_why);
+	}
+}
+
 /* One DR server of pool p behind service s of vip v: on-link, its MAC, the DSR probe. */
 static void
 doctor_dr_server(const struct vip *v, const struct service *s, const struct pool *p,
     struct backend *b, const struct doctor_opts *o, struct doctor_report *r)
 {
-	char area[160], a[SOCKADDR_X_STRLEN], va[SOCKADDR_X_STRLEN], gw[SOCKADDR_X_STRLEN],
-	    fix[320], mac[24];
+	char gw[SOCKADDR_X_STRLEN], fix[320], how[64], mac[24];
 	const struct server *sv = b->sv;
+	struct probe_of po;
 	struct dp_route rt;
 	enum dp_syn_answer ans;
 	uint8_t macs[1][6];
 	size_t n;
-	int port = sv->addr.port ? sv->addr.port : p->port ? p->port : s->port, rtt, e;
+	int rtt, e;
 
-	snprintf(area, sizeof(area), "pool %s server %s", p->name,
-	    sockaddr_x_fmt_addr(&sv->addr, a, sizeof(a)));
-	sockaddr_x_fmt_addr(&v->addr, va, sizeof(va));
+	probe_of_init(&po, v, s, p, sv);
 	if ((e = dp_route_get(&sv->addr, &rt)) < 0) {
-		doctor_add(r, e == -ENETUNREACH ? DOCTOR_FAIL : DOCTOR_UNKNOWN, area,
+		doctor_add(r, e == -ENETUNREACH ? DOCTOR_FAIL : DOCTOR_UNKNOWN, po.area,
 		    e == -ENETUNREACH ? "add a route to the backend on the VIP's segment" : NULL,
 		    "no route to it: %s", strerror(-e));
 		return;
 	}
 	if (rt.type == RTN_LOCAL) {
-		doctor_add(r, DOCTOR_FAIL, area, "a direct-routing backend must be another host",
+		doctor_add(r, DOCTOR_FAIL, po.area, "a direct-routing backend must be another host",
 		    "the address is this router's own");
 		return;
 	}
 	if (rt.has_gw) {
 		snprintf(fix, sizeof(fix), "put the backend on %s's segment, or use method = \"tun\" "
 		    "for it (direct routing rewrites only the MAC address)", rt.ifname);
-		doctor_add(r, DOCTOR_FAIL, area, fix,
+		doctor_add(r, DOCTOR_FAIL, po.area, fix,
 		    "not on-link: the route to it goes through %s on %s, and direct routing needs "
 		    "the same L2 segment", sockaddr_x_fmt_addr(&rt.gw, gw, sizeof(gw)), rt.ifname);
 		return;
 	}
-	doctor_add(r, DOCTOR_OK, area, NULL, "on-link on %s (direct routing can reach it)",
+	doctor_add(r, DOCTOR_OK, po.area, NULL, "on-link on %s (direct routing can reach it)",
 	    rt.ifname);
 	if (sv->addr.af != AF_INET || v->addr.af != AF_INET) {
-		doctor_add(r, DOCTOR_UNKNOWN, area, NULL,
+		doctor_add(r, DOCTOR_UNKNOWN, po.area, NULL,
 		    "DSR probe: not made for IPv6 (this version probes IPv4 only)");
 		return;
 	}
 	if ((e = dp_arp(rt.oif, &rt.src, &sv->addr, o->timeout_ms, macs, 1, &n)) < 0) {
-		doctor_add(r, DOCTOR_UNKNOWN, area, NULL, "ARP: cannot ask (%s)", strerror(-e));
+		doctor_add(r, DOCTOR_UNKNOWN, po.area, NULL, "ARP: cannot ask (%s)", strerror(-e));
 		return;
 	}
 	if (n == 0) {
-		doctor_add(r, DOCTOR_FAIL, area,
+		doctor_add(r, DOCTOR_FAIL, po.area,
 		    "check that the backend is up and on this segment (ip neigh; ping it)",
 		    "no ARP answer on %s within %d ms", rt.ifname, o->timeout_ms);
 		return;
 	}
 	memcpy(b->mac, macs[0], 6);
 	b->has_mac = true;
-	dp_mac_fmt(b->mac, mac, sizeof(mac));
 	if (s->protocol != PROTO_TCP || s->fwmark != 0) {
-		doctor_add(r, DOCTOR_UNKNOWN, area, NULL,
+		doctor_add(r, DOCTOR_UNKNOWN, po.area, NULL,
 		    "DSR probe: not made for a %s service (the probe is a TCP SYN)",
 		    s->fwmark ? "fwmark" : proto_str(s->protocol));
 		return;
 	}
-	if ((e = dp_dsr_syn(rt.oif, &rt.src, &v->addr, port, b->mac, NULL, o->timeout_ms, &ans,
+	if ((e = dp_dsr_syn(rt.oif, &rt.src, &v->addr, po.port, b->mac, NULL, o->timeout_ms, &ans,
 		 &rtt)) < 0) {
-		doctor_add(r, DOCTOR_UNKNOWN, area, NULL, "DSR probe: cannot send (%s)",
+		doctor_add(r, DOCTOR_UNKNOWN, po.area, NULL, "DSR probe: cannot send (%s)",
 		    strerror(-e));
 		return;
 	}
-	if (ans == DP_SYN_SYNACK) {
-		doctor_add(r, DOCTOR_OK, area, NULL,
-		    "DSR probe: a SYN to %s:%d sent to its MAC %s got a SYN-ACK from the VIP in %d ms",
-		    va, port, mac, rtt);
-	} else if (ans == DP_SYN_RST) {
-		snprintf(fix, sizeof(fix), "on the backend: make the service listen on %s:%d (or on "
-		    "0.0.0.0:%d)", va, port, port);
-		doctor_add(r, DOCTOR_FAIL, area, fix,
-		    "DSR probe: the backend has the VIP %s but refused port %d (RST)", va, port);
-	} else {
-		snprintf(fix, sizeof(fix), "on the backend: ip addr add %s/32 dev lo; "
-		    "sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 "
-		    "(and in /etc/sysctl.d/)", va);
-		doctor_add(r, DOCTOR_FAIL, area, fix,
-		    "DSR probe: a SYN to %s:%d sent to its MAC %s got no answer within %d ms: the "
-		    "backend does not accept packets for the VIP (no VIP on its loopback?)", va, port,
-		    mac, o->timeout_ms);
-	}
+	snprintf(how, sizeof(how), "sent to its MAC %s", dp_mac_fmt(b->mac, mac, sizeof(mac)));
+	snprintf(fix, sizeof(fix), "on the backend: ip addr add %s/32 dev lo; sysctl -w "
+	    "net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 (and in "
+	    "/etc/sysctl.d/)", po.va);
+	report_syn(r, &po, "DSR probe", how, ans, rtt, o->timeout_ms, fix,
+	    "the backend does not accept packets for the VIP (no VIP on its loopback?)");
 }
 
 /* One tunnel server: routable, then the probe: a SYN to the VIP inside IP-in-IP to it. */
@@ -301,68 +333,55 @@ static void
 doctor_tun_server(const struct vip *v, const struct service *s, const struct pool *p,
     const struct server *sv, const struct doctor_opts *o, struct doctor_report *r)
 {
-	char area[160], a[SOCKADDR_X_STRLEN], va[SOCKADDR_X_STRLEN], hop[SOCKADDR_X_STRLEN],
-	    fix[480];
+	char a[SOCKADDR_X_STRLEN], hop[SOCKADDR_X_STRLEN], fix[480], how[80];
 	const struct sockaddr_x *nh;
+	struct probe_of po;
 	struct dp_route rt;
 	enum dp_syn_answer ans;
 	uint8_t macs[1][6];
 	size_t n;
-	int port = sv->addr.port ? sv->addr.port : p->port ? p->port : s->port, rtt, e;
+	int rtt, e;
 
-	snprintf(area, sizeof(area), "pool %s server %s", p->name,
-	    sockaddr_x_fmt_addr(&sv->addr, a, sizeof(a)));
-	sockaddr_x_fmt_addr(&v->addr, va, sizeof(va));
+	probe_of_init(&po, v, s, p, sv);
 	e = dp_route_get(&sv->addr, &rt);
 	if (e < 0 || rt.type != RTN_UNICAST) {
-		doctor_add(r, DOCTOR_FAIL, area, "add a route to the backend",
+		doctor_add(r, DOCTOR_FAIL, po.area, "add a route to the backend",
 		    "tun: no route to it (%s)", e < 0 ? strerror(-e) :
 		    rt.type == RTN_LOCAL ? "it is this router's own address" : "not a unicast route");
 		return;
 	}
-	doctor_add(r, DOCTOR_OK, area, NULL, "tun: routable via %s%s", rt.ifname,
+	doctor_add(r, DOCTOR_OK, po.area, NULL, "tun: routable via %s%s", rt.ifname,
 	    rt.has_gw ? " (through a gateway)" : "");
 	if (s->tun_type != TUN_IPIP || sv->addr.af != AF_INET || v->addr.af != AF_INET ||
 	    s->protocol != PROTO_TCP || s->fwmark != 0) {
-		doctor_add(r, DOCTOR_UNKNOWN, area, NULL,
+		doctor_add(r, DOCTOR_UNKNOWN, po.area, NULL,
 		    "tunnel probe: made for IPv4 IP-in-IP TCP services only");
 		return;
 	}
 	nh = rt.has_gw ? &rt.gw : &sv->addr;
 	sockaddr_x_fmt_addr(nh, hop, sizeof(hop));
 	if ((e = dp_arp(rt.oif, &rt.src, nh, o->timeout_ms, macs, 1, &n)) < 0 || n == 0) {
-		doctor_add(r, e < 0 ? DOCTOR_UNKNOWN : DOCTOR_FAIL, area,
+		doctor_add(r, e < 0 ? DOCTOR_UNKNOWN : DOCTOR_FAIL, po.area,
 		    e < 0 ? NULL : "check the next hop (ip neigh; ping it)",
 		    "tunnel probe: the next hop %s does not answer ARP on %s%s", hop, rt.ifname,
 		    e < 0 ? " (cannot ask)" : "");
 		return;
 	}
-	if ((e = dp_dsr_syn(rt.oif, &rt.src, &v->addr, port, macs[0], &sv->addr, o->timeout_ms,
-		 &ans, &rtt)) < 0) {
-		doctor_add(r, DOCTOR_UNKNOWN, area, NULL, "tunnel probe: cannot send (%s)",
+	if ((e = dp_dsr_syn(rt.oif, &rt.src, &v->addr, po.port, macs[0], &sv->addr,
+		 o->timeout_ms, &ans, &rtt)) < 0) {
+		doctor_add(r, DOCTOR_UNKNOWN, po.area, NULL, "tunnel probe: cannot send (%s)",
 		    strerror(-e));
 		return;
 	}
-	if (ans == DP_SYN_SYNACK) {
-		doctor_add(r, DOCTOR_OK, area, NULL,
-		    "tunnel probe: a SYN to %s:%d inside IP-in-IP to %s got a SYN-ACK from the VIP "
-		    "in %d ms", va, port, a, rtt);
-	} else if (ans == DP_SYN_RST) {
-		snprintf(fix, sizeof(fix), "on the backend: make the service listen on %s:%d (or on "
-		    "0.0.0.0:%d)", va, port, port);
-		doctor_add(r, DOCTOR_FAIL, area, fix,
-		    "tunnel probe: the backend has the VIP %s but refused port %d (RST)", va, port);
-	} else {
-		snprintf(fix, sizeof(fix), "on the backend: modprobe ipip; ip link set tunl0 up; "
-		    "ip addr add %s/32 dev tunl0; sysctl -w net.ipv4.conf.tunl0.rp_filter=0 "
-		    "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.all.arp_ignore=1 "
-		    "net.ipv4.conf.all.arp_announce=2 (and in /etc/sysctl.d/)", va);
-		doctor_add(r, DOCTOR_FAIL, area, fix,
-		    "tunnel probe: a SYN to %s:%d inside IP-in-IP to %s got no answer within %d ms: "
-		    "the backend does not decapsulate it or drops it (no tunl0 up with the VIP, or "
-		    "rp_filter on tunl0: the inner source is routed by another interface)", va, port,
-		    a, o->timeout_ms);
-	}
+	snprintf(how, sizeof(how), "inside IP-in-IP to %s",
+	    sockaddr_x_fmt_addr(&sv->addr, a, sizeof(a)));
+	snprintf(fix, sizeof(fix), "on the backend: modprobe ipip; ip link set tunl0 up; "
+	    "ip addr add %s/32 dev tunl0; sysctl -w net.ipv4.conf.tunl0.rp_filter=0 "
+	    "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.all.arp_ignore=1 "
+	    "net.ipv4.conf.all.arp_announce=2 (and in /etc/sysctl.d/)", po.va);
+	report_syn(r, &po, "tunnel probe", how, ans, rtt, o->timeout_ms, fix,
+	    "the backend does not decapsulate it or drops it (no tunl0 up with the VIP, or "
+	    "rp_filter on tunl0: the inner source is routed by another interface)");
 }
 
 static void

@@ -362,6 +362,24 @@ tcp_csum(const struct in_addr *s, const struct in_addr *d, const void *seg, size
 	return htons(c);
 }
 
+/* An IPv4 header without options, DF set, TTL 64, its checksum filled in. */
+static void
+ip4_header(struct iphdr *ip, size_t total, uint16_t id, int proto, const struct in_addr *s,
+    const struct in_addr *d)
+{
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons((uint16_t)total);
+	ip->id = htons(id);
+	ip->frag_off = htons(IP_DF);
+	ip->ttl = 64;
+	ip->protocol = (uint8_t)proto;
+	memcpy(&ip->saddr, s, 4);
+	memcpy(&ip->daddr, d, 4);
+	ip->check = 0;
+	ip->check = htons(inet_csum(ip, sizeof(*ip)));
+}
+
 int
 dp_dsr_syn(int ifindex, const struct sockaddr_x *src, const struct sockaddr_x *vip, int port,
     const uint8_t mac[6], const struct sockaddr_x *tun_dst, int timeout_ms,
@@ -371,7 +389,7 @@ dp_dsr_syn(int ifindex, const struct sockaddr_x *src, const struct sockaddr_x *v
 		struct iphdr outer; /* only with tun_dst */
 		struct iphdr ip;
 		struct tcphdr tcp;
-	} __attribute__((packed)) pkt;
+	} pkt; /* 20-byte headers, 4-byte aligned: no padding (asserted below) */
 	uint8_t in[1600];
 	struct sockaddr_ll to = {0}, from;
 	const void *send_from;
@@ -381,6 +399,7 @@ dp_dsr_syn(int ifindex, const struct sockaddr_x *src, const struct sockaddr_x *v
 	uint32_t isn;
 	int fd, r;
 
+	_Static_assert(sizeof(pkt) == 60, "no padding between the headers");
 	*answer = DP_SYN_NONE;
 	*rtt_ms = -1;
 	if (src->af != AF_INET || vip->af != AF_INET || (tun_dst && tun_dst->af != AF_INET))
@@ -403,16 +422,8 @@ dp_dsr_syn(int ifindex, const struct sockaddr_x *src, const struct sockaddr_x *v
 	sport = (uint16_t)(40000 + (mono_us() ^ (uint64_t)getpid()) % 20000);
 	isn = (uint32_t)mono_us() * 2654435761u;
 	memset(&pkt, 0, sizeof(pkt));
-	pkt.ip.version = 4;
-	pkt.ip.ihl = 5;
-	pkt.ip.tot_len = htons(sizeof(pkt.ip) + sizeof(pkt.tcp));
-	pkt.ip.id = htons((uint16_t)isn);
-	pkt.ip.frag_off = htons(IP_DF);
-	pkt.ip.ttl = 64;
-	pkt.ip.protocol = IPPROTO_TCP;
-	memcpy(&pkt.ip.saddr, &src->a.v4, 4);
-	memcpy(&pkt.ip.daddr, &vip->a.v4, 4);
-	pkt.ip.check = htons(inet_csum(&pkt.ip, sizeof(pkt.ip)));
+	ip4_header(&pkt.ip, sizeof(pkt.ip) + sizeof(pkt.tcp), (uint16_t)isn, IPPROTO_TCP,
+	    &src->a.v4, &vip->a.v4);
 	pkt.tcp.source = htons(sport);
 	pkt.tcp.dest = htons((uint16_t)port);
 	pkt.tcp.seq = htonl(isn);
@@ -421,16 +432,8 @@ dp_dsr_syn(int ifindex, const struct sockaddr_x *src, const struct sockaddr_x *v
 	pkt.tcp.window = htons(1024);
 	pkt.tcp.check = tcp_csum(&src->a.v4, &vip->a.v4, &pkt.tcp, sizeof(pkt.tcp));
 	if (tun_dst != NULL) { /* IP-in-IP, as IPVS's tunnel mode sends it */
-		pkt.outer.version = 4;
-		pkt.outer.ihl = 5;
-		pkt.outer.tot_len = htons(sizeof(pkt));
-		pkt.outer.id = htons((uint16_t)(isn >> 16));
-		pkt.outer.frag_off = htons(IP_DF);
-		pkt.outer.ttl = 64;
-		pkt.outer.protocol = IPPROTO_IPIP;
-		memcpy(&pkt.outer.saddr, &src->a.v4, 4);
-		memcpy(&pkt.outer.daddr, &tun_dst->a.v4, 4);
-		pkt.outer.check = htons(inet_csum(&pkt.outer, sizeof(pkt.outer)));
+		ip4_header(&pkt.outer, sizeof(pkt), (uint16_t)(isn >> 16), IPPROTO_IPIP,
+		    &src->a.v4, &tun_dst->a.v4);
 		send_from = &pkt;
 		send_len = sizeof(pkt);
 	} else {

@@ -181,6 +181,19 @@ out:
 	return r;
 }
 
+/* IFNAME SYNCID GROUP into d, as ipvs-router sends them (port 8848, ttl 1) */
+static void
+syncd_args(char **args, struct ipvs_syncd *d)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->ifname, sizeof(d->ifname), "%s", args[0]);
+	d->syncid = (unsigned)strtoul(args[1], NULL, 10);
+	d->port = 8848;
+	d->ttl = 1;
+	if (sockaddr_x_parse(args[2], false, &d->group) < 0)
+		usage();
+}
+
 /* syncd-start STATE IFNAME SYNCID GROUP (args), or syncd-list (args[0] NULL) */
 static int
 cmd_syncd(struct ipvs *h, char **args)
@@ -203,14 +216,8 @@ cmd_syncd(struct ipvs *h, char **args)
 			    l[i].ttl);
 		return 0;
 	}
-	memset(&d, 0, sizeof(d));
+	syncd_args(args + 1, &d);
 	d.state = strcmp(args[0], "master") == 0 ? IPVS_SYNCD_MASTER : IPVS_SYNCD_BACKUP;
-	snprintf(d.ifname, sizeof(d.ifname), "%s", args[1]);
-	d.syncid = (unsigned)strtoul(args[2], NULL, 10);
-	d.port = 8848;
-	d.ttl = 1;
-	if (sockaddr_x_parse(args[3], false, &d.group) < 0)
-		usage();
 	r = ipvs_syncd_start(h, &d);
 	if (r < 0) {
 		printf("refused: %s (errno %d)\n", strerror(-r), -r);
@@ -257,13 +264,7 @@ cmd_syncd_flip(struct ipvs *h, char **args)
 
 	if (n < 1 || n > 10000)
 		usage();
-	memset(&d, 0, sizeof(d));
-	snprintf(d.ifname, sizeof(d.ifname), "%s", args[1]);
-	d.syncid = (unsigned)strtoul(args[2], NULL, 10);
-	d.port = 8848;
-	d.ttl = 1;
-	if (sockaddr_x_parse(args[3], false, &d.group) < 0)
-		usage();
+	syncd_args(args + 1, &d);
 	d.state = IPVS_SYNCD_BACKUP;
 	if ((r = ipvs_syncd_start(h, &d)) < 0 && r != -EEXIST) {
 		printf("refused: start-backup: %s (errno %d)\n", strerror(-r), -r);
