@@ -24,6 +24,10 @@ struct cv_vip {
 	int preempt;		/* -1: keepalived's default (preempt) */
 	int preempt_delay_ms;
 	char iface[32];
+	char eip[64];		/* from a notify script running "aws ec2 associate-address" */
+	bool unmanaged;		/* no vrrp_instance held the address */
+	bool own_vrid;		/* not the instance's first address: a vrid of its own */
+	const struct kad_node *node;	/* where it came from (an instance, a virtual_server) */
 	struct tbuf head;	/* comments before the VIP */
 	struct tbuf services;
 	bool from_instance;
@@ -31,6 +35,9 @@ struct cv_vip {
 
 struct cv {
 	const struct kad_doc *doc;
+	const struct kad_io *io;
+	char notify[512];	/* election.notify.command, one word per argument */
+	const struct kad_node *notify_node;
 	struct errlist *notes;
 	struct cv_vip vips[CV_VIPS_MAX];
 	size_t nvips;
@@ -49,6 +56,7 @@ struct cv {
 
 static void cv_note(struct cv *cv, const struct kad_node *n, struct tbuf *where,
     const char *fmt, ...) PRINTF_LIKE(4, 5);
+static void cv_notify(struct cv *cv, const struct kad_node *in, struct cv_vip *v);
 
 /* The node's text as it stood: "word arg arg" (a block gets " { ... }"). */
 static void
@@ -184,6 +192,78 @@ vip_new(struct cv *cv, const char *name, const char *addr)
 	return v;
 }
 
+/* ------------------------------------------------------------ notify */
+
+/* "eipalloc-..." after --allocation-id in text, into out; true when found. */
+static bool
+eip_in(const char *text, char *out, size_t len)
+{
+	const char *p = strstr(text, "associate-address"), *a;
+	size_t n;
+
+	if (p == NULL || (a = strstr(p, "--allocation-id")) == NULL)
+		return false;
+	a += strlen("--allocation-id");
+	while (*a == ' ' || *a == '=' || *a == '\t' || *a == '"' || *a == '\'')
+		a++;
+	n = strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789-");
+	if (n < 10 || strncmp(a, "eipalloc-", 9) != 0 || n >= len)
+		return false;
+	memcpy(out, a, n);
+	out[n] = '\0';
+	return true;
+}
+
+/*
+ * The instance's notify commands.  "notify SCRIPT" (every state) becomes
+ * election.notify; a notify_master that runs the AWS CLI to move an Elastic IP (in
+ * its own words, or in the script it names) becomes the VIP's eip stanza: ipvs-router
+ * moves it itself.  The rest are noted.
+ */
+static void
+cv_notify(struct cv *cv, const struct kad_node *in, struct cv_vip *v)
+{
+	struct tbuf *where = v != NULL ? &v->head : &cv->top;
+	size_t i;
+
+	for (i = 0; i < in->nkids; i++) {
+		const struct kad_node *k = &in->kids[i];
+		char *script = NULL, word[256];
+		bool aws;
+
+		if (strncmp(k->word, "notify", 6) != 0 || k->nargs == 0)
+			continue;
+		snprintf(word, sizeof(word), "%s", k->args[0]);
+		word[strcspn(word, " \t")] = '\0';
+		aws = v != NULL && strcmp(k->word, "notify_master") == 0 && eip_in(k->args[0], v->eip,
+		    sizeof(v->eip));
+		if (!aws && v != NULL && strcmp(k->word, "notify_master") == 0 && cv->io != NULL &&
+		    cv->io->load(cv->io->arg, word, &script) == 0) {
+			aws = eip_in(script, v->eip, sizeof(v->eip));
+			free(script);
+		}
+		if (aws) {
+			tbuf_printf(where, "# keepalived's notify_master (%s) moved the Elastic IP %s "
+			    "with the AWS CLI; ipvs-router moves it itself on becoming master "
+			    "(IMDSv2 credentials, SigV4, retries, a read-back): the eip stanza below. "
+			    "The role needs ec2:AssociateAddress and ec2:DescribeAddresses; check "
+			    "with ipvs-router doctor\n", word, v->eip);
+			errlist_add(cv->notes, k->file, k->line, NULL, "%s: converted into vip %s's "
+			    "eip stanza (%s)", k->word, v->name, v->eip);
+		} else if (strcmp(k->word, "notify") == 0 && cv->notify[0] == '\0') {
+			snprintf(cv->notify, sizeof(cv->notify), "%s", k->args[0]);
+			cv->notify_node = k;
+		} else if (strcmp(k->word, "notify") == 0) {
+			cv_note(cv, k, where, "one notify command for every VIP here: the first "
+			    "instance's is kept");
+		} else {
+			cv_note(cv, k, where, "ipvs-router runs one command on every change, with the "
+			    "VIP's name and its new state (MASTER, BACKUP, FAULT, STOP) appended: "
+			    "election.notify; a wrapper can dispatch on the state");
+		}
+	}
+}
+
 /* ------------------------------------------------------------ vrrp_instance */
 
 static void
@@ -245,6 +325,11 @@ cv_instance(struct cv *cv, const struct kad_node *in)
 		    strcmp(k->word, "nopreempt") == 0 || strcmp(k->word, "preempt_delay") == 0 ||
 		    strcmp(k->word, "garp_master_delay") == 0 || strcmp(k->word, "version") == 0) {
 			continue; /* below, or nothing to say */
+		} else if (strncmp(k->word, "notify", 6) == 0 && k->nargs > 0) {
+			continue; /* cv_notify, below */
+		} else if (strcmp(k->word, "track_script") == 0) {
+			cv_note(cv, k, &notes, "no tracking scripts here: a VIP follows its pools' "
+			    "health (on_pool_failure) and its interface");
 		} else if (strcmp(k->word, "track_interface") == 0) {
 			cv_note(cv, k, &notes, "election.track_interface = true watches each VIP's own "
 			    "interface only");
@@ -264,6 +349,7 @@ cv_instance(struct cv *cv, const struct kad_node *in)
 		if ((v = vip_new(cv, in->nargs > 0 ? in->args[0] : "vip", addr)) == NULL)
 			break;
 		v->from_instance = true;
+		v->node = in;
 		v->prio = prio;
 		v->preempt = kad_find(in, "nopreempt") != NULL ? 0 : -1;
 		v->preempt_delay_ms = seconds_ms(kad_arg(in, "preempt_delay"));
@@ -273,9 +359,7 @@ cv_instance(struct cv *cv, const struct kad_node *in)
 			v->vrid = vrid;
 		} else {
 			v->vrid = free_vrid(cv, vrid);
-			tbuf_printf(&v->head, "# keepalived moved %s with the other addresses of %s "
-			    "(vrid %d); here each VIP has an election of its own: vrid %d\n", addr,
-			    in->nargs > 0 ? in->args[0] : "?", vrid, v->vrid);
+			v->own_vrid = true;
 		}
 		if (v->vrid > 0)
 			cv->vrid_used[v->vrid] = true;
@@ -292,6 +376,7 @@ cv_instance(struct cv *cv, const struct kad_node *in)
 	if (nv == 0 && notes.len > 0)
 		tbuf_puts(&cv->top, notes.s);
 	tbuf_free(&notes);
+	cv_notify(cv, in, nv > 0 ? &cv->vips[cv->nvips - nv] : NULL);
 }
 
 /* ------------------------------------------------------------ checks */
@@ -443,6 +528,32 @@ cv_server_block(struct cv *cv, const struct kad_node *vs, const char *pool, int 
 		if (!check_done) {
 			cv_check(cv, rs, interval, &check, &head);
 			check_done = true;
+		} else {
+			struct tbuf other, junk;
+			struct errlist quiet;
+
+			tbuf_init(&other);
+			tbuf_init(&junk);
+			errlist_init(&quiet);
+			{
+				struct errlist *keep = cv->notes;
+				bool exec = cv->exec;
+
+				cv->notes = &quiet;
+				cv_check(cv, rs, interval, &other, &junk);
+				cv->notes = keep;
+				cv->exec = exec;
+			}
+			if (strcmp(other.s, check.s) != 0) {
+				tbuf_printf(&head, "# keepalived: real_server %s's check differs from "
+				    "the first server's; one check per pool here (the first's): %s\n", a,
+				    other.s);
+				errlist_add(cv->notes, rs->file, rs->line, NULL, "real_server %s: its "
+				    "check is not kept: one check per pool (the first server's)", a);
+			}
+			tbuf_free(&other);
+			tbuf_free(&junk);
+			errlist_clear(&quiet);
 		}
 	}
 	if (!check_done)
@@ -488,6 +599,10 @@ cv_virtual_server(struct cv *cv, const struct kad_node *vs, const char *ip, int 
 	} else if ((v = vip_of_addr(cv, addr)) == NULL) {
 		if ((v = vip_new(cv, addr, addr)) == NULL)
 			return;
+		v->unmanaged = true;
+		tbuf_printf(&v->head, "# no vrrp_instance holds %s in keepalived.conf: keepalived "
+		    "did not move the address, so neither does this (manage_address = false)\n",
+		    addr);
 		for (k = 0; v->name[k] != '\0'; k++)
 			if (v->name[k] == ':')
 				v->name[k] = '-';
@@ -495,8 +610,8 @@ cv_virtual_server(struct cv *cv, const struct kad_node *vs, const char *ip, int 
 			v->vrid = free_vrid(cv, 1);
 			if (v->vrid > 0)
 				cv->vrid_used[v->vrid] = true;
-			tbuf_printf(&v->head, "# no vrrp_instance holds %s in keepalived.conf: an "
-			    "election of its own here (vrid %d)\n", addr, v->vrid);
+			tbuf_printf(&v->head, "# its services follow an election of their own here "
+			    "(vrid %d)\n", v->vrid);
 		}
 	}
 	if (method == NULL) {
@@ -505,6 +620,9 @@ cv_virtual_server(struct cv *cv, const struct kad_node *vs, const char *ip, int 
 	}
 	if (fwmark != 0)
 		snprintf(pool, sizeof(pool), "%s-fwmark%u", v->name, fwmark);
+	else if (proto != NULL && strcmp(proto, "TCP") != 0)
+		snprintf(pool, sizeof(pool), "%s-%d-%s", v->name, port,
+		    strcmp(proto, "UDP") == 0 ? "udp" : "sctp");
 	else
 		snprintf(pool, sizeof(pool), "%s-%d", v->name, port);
 	for (i = 0; i < vs->nkids; i++) {
@@ -543,6 +661,23 @@ put_vip(struct cv *cv, const struct cv_vip *v, struct tbuf *out)
 
 	if (v->head.len)
 		tbuf_puts(out, v->head.s);
+	if (v->services.len == 0) { /* a bare floating address: a VIP here has services */
+		tbuf_printf(out, "# keepalived: %s moved by vrrp_instance %s (not converted: a VIP "
+		    "here carries IPVS services; move a bare address such as a gateway with "
+		    "election.notify, as conf/onprem-l2.conf does)\n", v->addr,
+		    v->node != NULL && v->node->nargs > 0 ? v->node->args[0] : "?");
+		if (v->node != NULL)
+			errlist_add(cv->notes, v->node->file, v->node->line, NULL, "%s: address %s not "
+			    "converted: it has no virtual_server (a VIP here carries IPVS services)",
+			    v->node->word, v->addr);
+		return;
+	}
+	if (v->own_vrid)
+		tbuf_printf(out, "# keepalived moved %s with the other addresses of %s (vrid %s); "
+		    "here each VIP has an election of its own: vrid %d\n", v->addr,
+		    v->node->nargs > 0 ? v->node->args[0] : "?",
+		    kad_arg(v->node, "virtual_router_id") ? kad_arg(v->node, "virtual_router_id") : "?",
+		    v->vrid);
 	tbuf_printf(out, "  { name = \"%s\"; address = \"%s\";", v->name, v->addr);
 	if (cv->election && v->vrid > 0) {
 		tbuf_printf(out, " vrid = %d;\n    priority = { %s = %d;", v->vrid, cv->self, v->prio);
@@ -557,6 +692,11 @@ put_vip(struct cv *cv, const struct cv_vip *v, struct tbuf *out)
 		tbuf_puts(out, "\n    preempt = false;");
 	if (v->preempt_delay_ms > 0)
 		tbuf_printf(out, "\n    preempt_delay_ms = %d;", v->preempt_delay_ms);
+	if (v->eip[0] != '\0')
+		tbuf_printf(out, "\n    manage_address = false;   # the Elastic IP maps to the "
+		    "instance; no address to add\n    eip = { allocation_id = \"%s\"; };", v->eip);
+	else if (v->unmanaged)
+		tbuf_puts(out, "\n    manage_address = false;");
 	if (v->services.len) {
 		tbuf_puts(out, "\n    services = (\n");
 		tbuf_puts(out, v->services.s);
@@ -573,15 +713,21 @@ trim_trailing_commas(char *s)
 	char *p, *q;
 
 	for (p = s; (p = strchr(p, ',')) != NULL; p++) {
-		for (q = p + 1; *q == ' ' || *q == '\n' || *q == '\t'; q++)
-			;
-		if (*q == ')' || *q == ']') /* a comment line in between is not skipped: none */
+		for (q = p + 1;;) { /* blanks and whole comment lines */
+			while (*q == ' ' || *q == '\n' || *q == '\t')
+				q++;
+			if (*q != '#' || q[-1] != '\n')
+				break;
+			q += strcspn(q, "\n");
+		}
+		if (*q == ')' || *q == ']')
 			*p = ' ';
 	}
 }
 
 void
-kad_convert(const struct kad_doc *doc, struct tbuf *out, struct errlist *notes)
+kad_convert(const struct kad_doc *doc, const struct kad_io *io, struct tbuf *out,
+    struct errlist *notes)
 {
 	struct cv *cv = xcalloc(1, sizeof(*cv));
 	const struct kad_node *root = &doc->root, *gd = kad_find(root, "global_defs");
@@ -589,6 +735,7 @@ kad_convert(const struct kad_doc *doc, struct tbuf *out, struct errlist *notes)
 	size_t i, p;
 
 	cv->doc = doc;
+	cv->io = io;
 	cv->notes = notes;
 	cv->advert_ms = -1;
 	tbuf_init(&cv->top);
@@ -648,7 +795,9 @@ kad_convert(const struct kad_doc *doc, struct tbuf *out, struct errlist *notes)
 		    strcmp(n->word, "virtual_server_group") != 0) {
 			cv_note(cv, n, &cv->top, strcmp(n->word, "vrrp_sync_group") == 0 ?
 			    "each VIP has its own election here; with the same priorities they move "
-			    "together" : "no equivalent");
+			    "together" : strcmp(n->word, "vrrp_script") == 0 ? "no tracking scripts "
+			    "here: a VIP follows its pools' health (on_pool_failure) and its interface" :
+			    "no equivalent");
 		}
 	}
 
@@ -660,11 +809,30 @@ kad_convert(const struct kad_doc *doc, struct tbuf *out, struct errlist *notes)
 	    cv->iface[0] ? " interface = \"" : "", cv->iface, cv->iface[0] ? "\";" : "");
 	if (cv->exec)
 		tbuf_puts(out, "checks = { allow_exec = true; };   # MISC_CHECK scripts\n");
+	for (i = 0; i < cv->nvips && cv->vips[i].eip[0] == '\0'; i++)
+		;
+	if (i < cv->nvips)
+		tbuf_puts(out, "aws = { disable_source_dest_check = true; };   # the region, the "
+		    "ENI and the credentials come from IMDSv2\n");
 	if (cv->election) {
 		tbuf_puts(out, "election = {\n    auth = \"none\";   # plain VRRPv3, as keepalived "
 		    "speaks it: the two can run side by side\n");
 		if (cv->advert_ms > 0)
 			tbuf_printf(out, "    advert_interval_ms = %d;\n", cv->advert_ms);
+		if (cv->notify[0] != '\0') {
+			char *copy = xstrdup(cv->notify), *w, *save = NULL;
+			const char *sep = "";
+
+			tbuf_puts(out, "    # keepalived called it with TYPE NAME STATE PRIORITY; "
+			    "ipvs-router appends the VIP's name and its state\n    notify = { command = [");
+			for (w = strtok_r(copy, " \t", &save); w != NULL;
+			     w = strtok_r(NULL, " \t", &save)) {
+				tbuf_printf(out, "%s \"%s\"", sep, w);
+				sep = ",";
+			}
+			tbuf_puts(out, " ]; };\n");
+			free(copy);
+		}
 		tbuf_printf(out, "    peers = ( { name = \"%s\"; address = \"%s\"; }", cv->self,
 		    cv->self_addr);
 		for (p = 0; p < cv->npeers; p++)

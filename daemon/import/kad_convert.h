@@ -13,7 +13,12 @@
 #include "kad.h"
 #include "util.h"
 
-/* Convert doc (this router's keepalived.conf) into out; notes into el. */
-void kad_convert(const struct kad_doc *doc, struct tbuf *out, struct errlist *notes);
+/*
+ * Convert doc (this router's keepalived.conf) into out; notes into el.  io (may be
+ * NULL) reads the notify scripts it names, to recognise the AWS CLI moving an
+ * Elastic IP there (that becomes the VIP's eip stanza).
+ */
+void kad_convert(const struct kad_doc *doc, const struct kad_io *io, struct tbuf *out,
+    struct errlist *notes);
 
 #endif
