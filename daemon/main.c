@@ -79,6 +79,7 @@ usage(FILE *f)
 	    "       " PROGNAME " -t [--config-only] [-f FILE] [-n NAME]\n"
 	    "       " PROGNAME " --dump-config [-f FILE] [-n NAME]\n"
 	    "       " PROGNAME " doctor [-f FILE] [-n NAME] [--json] [--timeout MS]\n"
+	    "       " PROGNAME " import keepalived FILE\n"
 	    "\n"
 	    "IPVS load-balancer router: health checks, VRRPv3 election, cloud failover.\n"
 	    "\n"
@@ -92,6 +93,9 @@ usage(FILE *f)
 	    "                       kernel, every direct-routing backend (a TCP SYN to the VIP\n"
 	    "                       sent to its MAC), the election's key and peers; one line\n"
 	    "                       per check, with the fix for each failure (" PROGNAME "(8))\n"
+	    "  import keepalived FILE\n"
+	    "                       print FILE (a keepalived.conf) as an ipvs-router configuration;\n"
+	    "                       what it cannot convert stays as comments, listed on stderr\n"
 	    "  -F, --foreground     do not detach; log to stderr (use this under systemd)\n"
 	    "  -l, --log-stderr     log to stderr instead of syslog even when detached\n"
 	    "  -d, --debug          log debug messages too\n"
@@ -388,7 +392,7 @@ import_main(int argc, char **argv)
 	}
 	errlist_init(&notes);
 	tbuf_init(&out);
-	kad_convert(&doc, &out, &notes);
+	kad_convert(&doc, &io, &out, &notes);
 	fputs(out.s != NULL ? out.s : "", stdout);
 	for (i = 0; i < notes.n; i++)
 		fprintf(stderr, "%s\n", notes.msgs[i]);

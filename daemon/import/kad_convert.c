@@ -674,7 +674,9 @@ put_vip(struct cv *cv, const struct cv_vip *v, struct tbuf *out)
 	}
 	if (v->own_vrid)
 		tbuf_printf(out, "# keepalived moved %s with the other addresses of %s (vrid %s); "
-		    "here each VIP has an election of its own: vrid %d\n", v->addr,
+		    "here each VIP has an election of its own: vrid %d (side by side with "
+		    "keepalived, give it an instance of its own with that vrid first, or the address "
+		    "has a master on each side)\n", v->addr,
 		    v->node->nargs > 0 ? v->node->args[0] : "?",
 		    kad_arg(v->node, "virtual_router_id") ? kad_arg(v->node, "virtual_router_id") : "?",
 		    v->vrid);
@@ -744,12 +746,18 @@ kad_convert(const struct kad_doc *doc, const struct kad_io *io, struct tbuf *out
 	name_of(gd != NULL && kad_arg(gd, "router_id") ? kad_arg(gd, "router_id") : "lb1",
 	    cv->self, sizeof(cv->self));
 	for (i = 0; gd != NULL && i < gd->nkids; i++)
-		if (strcmp(gd->kids[i].word, "router_id") != 0)
+		if (strcmp(gd->kids[i].word, "router_id") != 0 &&
+		    strcmp(gd->kids[i].word, "vrrp_version") != 0)
 			cv_note(cv, &gd->kids[i], &cv->top, "no equivalent");
 	for (i = 0; i < root->nkids; i++)
 		if (strcmp(root->kids[i].word, "vrrp_instance") == 0)
 			cv_instance(cv, &root->kids[i]);
 	cv->election = cv->self_addr[0] != '\0' && cv->npeers > 0;
+	if (cv->election && (gd == NULL || kad_arg(gd, "vrrp_version") == NULL ||
+				strcmp(kad_arg(gd, "vrrp_version"), "3") != 0))
+		tbuf_puts(&cv->top, "# side by side with keepalived during the migration: ipvs-router "
+		    "speaks VRRPv3 only; keepalived's default is VRRPv2: set vrrp_version 3 in its "
+		    "global_defs first\n");
 	if (!cv->election && cv->nvips > 0)
 		tbuf_puts(&cv->top, "# keepalived elects a master with multicast VRRP here (no "
 		    "unicast_src_ip / unicast_peer): ipvs-router sends its adverts unicast to the "
