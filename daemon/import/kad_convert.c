@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kad_convert.h"
+#include "model.h"
 #include "util.h"
 
 #define CV_VIPS_MAX 256
@@ -101,6 +102,23 @@ name_of(const char *s, char *out, size_t len)
 	out[i] = '\0';
 	if (i == 0)
 		snprintf(out, len, "x");
+}
+
+/* s as the inside of a libconfig string: '"' and '\\' escaped, control characters dropped. */
+static const char *
+q(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 3 < len; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			continue;
+		if (*s == '"' || *s == '\\')
+			buf[o++] = '\\';
+		buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return buf;
 }
 
 /* keepalived's seconds (maybe fractional) as milliseconds; -1 when not a number. */
@@ -408,6 +426,7 @@ cv_check(struct cv *cv, const struct kad_node *rs, int interval_ms, struct tbuf 
 	static const char *const others[] = {"SMTP_CHECK", "DNS_CHECK", "UDP_CHECK", "PING_CHECK",
 	    "BFD_CHECK", "FILE_CHECK", NULL};
 	const struct kad_node *ck;
+	char qb[1024];
 	size_t i, nurl;
 
 	tbuf_puts(o, "check = {");
@@ -420,7 +439,7 @@ cv_check(struct cv *cv, const struct kad_node *rs, int interval_ms, struct tbuf 
 
 		tbuf_printf(o, " type = \"%s\";", ssl ? "https" : "http");
 		if (url != NULL && kad_arg(url, "path") != NULL)
-			tbuf_printf(o, " path = \"%s\";", kad_arg(url, "path"));
+			tbuf_printf(o, " path = \"%s\";", q(kad_arg(url, "path"), qb, sizeof(qb)));
 		if (url != NULL && int_of(kad_arg(url, "status_code"), 100, 599) > 0)
 			tbuf_printf(o, " expect = [ %d ];", int_of(kad_arg(url, "status_code"), 100, 599));
 		if (url != NULL && kad_find(url, "digest") != NULL)
@@ -442,7 +461,7 @@ cv_check(struct cv *cv, const struct kad_node *rs, int interval_ms, struct tbuf 
 
 		tbuf_puts(o, " type = \"exec\"; command = [");
 		for (w = strtok_r(copy, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
-			tbuf_printf(o, "%s \"%s\"", sep, w);
+			tbuf_printf(o, "%s \"%s\"", sep, q(w, qb, sizeof(qb)));
 			sep = ",";
 		}
 		tbuf_puts(o, " ];");
@@ -578,7 +597,7 @@ cv_virtual_server(struct cv *cv, const struct kad_node *vs, const char *ip, int 
 {
 	static const char *const known[] = {"delay_loop", "lb_algo", "lvs_sched", "lb_kind",
 	    "lvs_method", "persistence_timeout", "protocol", "real_server", NULL};
-	char addr[SOCKADDR_X_STRLEN], pool[96];
+	char addr[SOCKADDR_X_STRLEN], pool[96], qb[128];
 	const char *algo = kad_arg(vs, "lb_algo") ? kad_arg(vs, "lb_algo") : kad_arg(vs, "lvs_sched");
 	const char *kind = kad_arg(vs, "lb_kind") ? kad_arg(vs, "lb_kind") : kad_arg(vs, "lvs_method");
 	const char *method = method_of(kind), *proto = kad_arg(vs, "protocol");
@@ -600,6 +619,7 @@ cv_virtual_server(struct cv *cv, const struct kad_node *vs, const char *ip, int 
 		if ((v = vip_new(cv, addr, addr)) == NULL)
 			return;
 		v->unmanaged = true;
+		v->prio = cv->nvips > 1 && cv->vips[0].prio > 0 ? cv->vips[0].prio : 100;
 		tbuf_printf(&v->head, "# no vrrp_instance holds %s in keepalived.conf: keepalived "
 		    "did not move the address, so neither does this (manage_address = false)\n",
 		    addr);
@@ -625,6 +645,16 @@ cv_virtual_server(struct cv *cv, const struct kad_node *vs, const char *ip, int 
 		    strcmp(proto, "UDP") == 0 ? "udp" : "sctp");
 	else
 		snprintf(pool, sizeof(pool), "%s-%d", v->name, port);
+	if (cv->pools.s != NULL) { /* the same address, port and protocol twice */
+		char key[120];
+
+		snprintf(key, sizeof(key), "{ name = \"%s\";", pool);
+		if (strstr(cv->pools.s, key) != NULL) {
+			cv_note(cv, vs, &v->services, "the same address, port and protocol as an "
+			    "earlier virtual_server: the first is kept");
+			return;
+		}
+	}
 	for (i = 0; i < vs->nkids; i++) {
 		const struct kad_node *k2 = &vs->kids[i];
 		bool ok = false;
@@ -634,6 +664,10 @@ cv_virtual_server(struct cv *cv, const struct kad_node *vs, const char *ip, int 
 		if (!ok)
 			cv_note(cv, k2, &v->services, "no equivalent");
 	}
+	if (algo != NULL && !scheduler_known(algo))
+		cv_note(cv, kad_find(vs, "lb_algo") ? kad_find(vs, "lb_algo") : kad_find(vs,
+		    "lvs_sched"), &v->services, "not a scheduler IPVS has: the default (mh with an "
+		    "election, wlc without)");
 	if (fwmark != 0)
 		tbuf_printf(&v->services, "      { fwmark = %u;", fwmark);
 	else
@@ -642,8 +676,8 @@ cv_virtual_server(struct cv *cv, const struct kad_node *vs, const char *ip, int 
 		tbuf_printf(&v->services, " protocol = \"%s\";", strcmp(proto, "UDP") == 0 ? "udp" :
 		    "sctp");
 	tbuf_printf(&v->services, " pool = \"%s\";", pool);
-	if (algo != NULL)
-		tbuf_printf(&v->services, " scheduler = \"%s\";", algo);
+	if (algo != NULL && scheduler_known(algo))
+		tbuf_printf(&v->services, " scheduler = \"%s\";", q(algo, qb, sizeof(qb)));
 	if (strcmp(method, "dr") != 0)
 		tbuf_printf(&v->services, " method = \"%s\";", method);
 	if (persist > 0)
@@ -657,6 +691,7 @@ cv_virtual_server(struct cv *cv, const struct kad_node *vs, const char *ip, int 
 static void
 put_vip(struct cv *cv, const struct cv_vip *v, struct tbuf *out)
 {
+	char qb[128];
 	size_t p;
 
 	if (v->head.len)
@@ -689,7 +724,7 @@ put_vip(struct cv *cv, const struct cv_vip *v, struct tbuf *out)
 		tbuf_puts(out, " };   # the peers' priorities: set them from their keepalived.conf");
 	}
 	if (v->iface[0] != '\0' && strcmp(v->iface, cv->iface) != 0)
-		tbuf_printf(out, "\n    interface = \"%s\";", v->iface);
+		tbuf_printf(out, "\n    interface = \"%s\";", q(v->iface, qb, sizeof(qb)));
 	if (v->preempt == 0)
 		tbuf_puts(out, "\n    preempt = false;");
 	if (v->preempt_delay_ms > 0)
@@ -733,6 +768,7 @@ kad_convert(const struct kad_doc *doc, const struct kad_io *io, struct tbuf *out
 {
 	struct cv *cv = xcalloc(1, sizeof(*cv));
 	const struct kad_node *root = &doc->root, *gd = kad_find(root, "global_defs");
+	char qb[1024];
 	struct tbuf vips;
 	size_t i, p;
 
@@ -814,7 +850,8 @@ kad_convert(const struct kad_doc *doc, const struct kad_io *io, struct tbuf *out
 	if (cv->top.len)
 		tbuf_puts(out, cv->top.s);
 	tbuf_printf(out, "router = { name = \"%s\";%s%s%s };\n", cv->self,
-	    cv->iface[0] ? " interface = \"" : "", cv->iface, cv->iface[0] ? "\";" : "");
+	    cv->iface[0] ? " interface = \"" : "", q(cv->iface, qb, sizeof(qb)),
+	    cv->iface[0] ? "\";" : "");
 	if (cv->exec)
 		tbuf_puts(out, "checks = { allow_exec = true; };   # MISC_CHECK scripts\n");
 	for (i = 0; i < cv->nvips && cv->vips[i].eip[0] == '\0'; i++)
@@ -835,7 +872,7 @@ kad_convert(const struct kad_doc *doc, const struct kad_io *io, struct tbuf *out
 			    "ipvs-router appends the VIP's name and its state\n    notify = { command = [");
 			for (w = strtok_r(copy, " \t", &save); w != NULL;
 			     w = strtok_r(NULL, " \t", &save)) {
-				tbuf_printf(out, "%s \"%s\"", sep, w);
+				tbuf_printf(out, "%s \"%s\"", sep, q(w, qb, sizeof(qb)));
 				sep = ",";
 			}
 			tbuf_puts(out, " ]; };\n");
