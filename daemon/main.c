@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@
 #include "endpoints.h"
 #include "ipvs.h"
 #include "json.h"
+#include "kad.h"
+#include "kad_convert.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
@@ -76,6 +79,7 @@ usage(FILE *f)
 	    "       " PROGNAME " -t [--config-only] [-f FILE] [-n NAME]\n"
 	    "       " PROGNAME " --dump-config [-f FILE] [-n NAME]\n"
 	    "       " PROGNAME " doctor [-f FILE] [-n NAME] [--json] [--timeout MS]\n"
+	    "       " PROGNAME " import keepalived FILE\n"
 	    "\n"
 	    "IPVS load-balancer router: health checks, VRRPv3 election, cloud failover.\n"
 	    "\n"
@@ -89,6 +93,9 @@ usage(FILE *f)
 	    "                       kernel, every direct-routing backend (a TCP SYN to the VIP\n"
 	    "                       sent to its MAC), the election's key and peers; one line\n"
 	    "                       per check, with the fix for each failure (" PROGNAME "(8))\n"
+	    "  import keepalived FILE\n"
+	    "                       print FILE (a keepalived.conf) as an ipvs-router configuration;\n"
+	    "                       what it cannot convert stays as comments, listed on stderr\n"
 	    "  -F, --foreground     do not detach; log to stderr (use this under systemd)\n"
 	    "  -l, --log-stderr     log to stderr instead of syslog even when detached\n"
 	    "  -d, --debug          log debug messages too\n"
@@ -323,6 +330,78 @@ doctor_main(int argc, char **argv)
 	return r;
 }
 
+/* kad_io for the real files */
+static int
+import_load(void *arg, const char *path, char **text)
+{
+	size_t len;
+
+	(void)arg;
+	return file_read_all(path, 4 * 1024 * 1024, text, &len);
+}
+
+static int
+import_glob(void *arg, const char *pattern, char ***paths, size_t *n)
+{
+	glob_t g;
+	size_t i;
+	int r;
+
+	(void)arg;
+	*paths = NULL;
+	*n = 0;
+	r = glob(pattern, 0, NULL, &g);
+	if (r == GLOB_NOMATCH)
+		return 0;
+	if (r != 0)
+		return -EIO;
+	*paths = xcalloc(g.gl_pathc ? g.gl_pathc : 1, sizeof(**paths));
+	for (i = 0; i < g.gl_pathc; i++)
+		(*paths)[i] = xstrdup(g.gl_pathv[i]);
+	*n = g.gl_pathc;
+	globfree(&g);
+	return 0;
+}
+
+/*
+ * ipvs-router import keepalived FILE: the configuration on stdout, what was not
+ * converted on stderr (FILE:LINE each); 0, or 1 when the file cannot be read or parsed.
+ */
+static int
+import_main(int argc, char **argv)
+{
+	const struct kad_io io = {import_load, import_glob, NULL};
+	struct kad_doc doc;
+	struct errlist el, notes;
+	struct tbuf out;
+	size_t i;
+	int r;
+
+	if (argc != 3 || strcmp(argv[1], "keepalived") != 0) {
+		fprintf(stderr, "usage: " PROGNAME " import keepalived FILE\n");
+		return DAEMON_EXIT_USAGE;
+	}
+	errlist_init(&el);
+	r = kad_parse(argv[2], &io, &doc, &el);
+	for (i = 0; i < el.n; i++)
+		fprintf(stderr, "%s\n", el.msgs[i]);
+	errlist_clear(&el);
+	if (r < 0) {
+		kad_doc_free(&doc);
+		return DAEMON_EXIT_CONFIG;
+	}
+	errlist_init(&notes);
+	tbuf_init(&out);
+	kad_convert(&doc, &io, &out, &notes);
+	fputs(out.s != NULL ? out.s : "", stdout);
+	for (i = 0; i < notes.n; i++)
+		fprintf(stderr, "%s\n", notes.msgs[i]);
+	tbuf_free(&out);
+	errlist_clear(&notes);
+	kad_doc_free(&doc);
+	return fflush(stdout) == EOF ? DAEMON_EXIT_STARTUP : DAEMON_EXIT_OK;
+}
+
 /*
  * The http(s) health checks keep a connection per server between probes
  * (check.reuse_connection): a router with thousands of servers needs more
@@ -356,6 +435,8 @@ main(int argc, char **argv)
 	fds_sanitise();
 	if (argc >= 2 && strcmp(argv[1], "doctor") == 0)
 		return doctor_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "import") == 0)
+		return import_main(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "f:n:tFldp:h", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
