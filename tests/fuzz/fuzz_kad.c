@@ -3,7 +3,8 @@
  * libFuzzer target: `ipvs-router import keepalived` - the keepalived.conf parser and
  * the converter.  The input is the main file; "include" finds nothing (the glob
  * answers no file).  Oracle: no crash, no leak, and the converter's text is a
- * NUL-terminated string with balanced parentheses outside comments and strings.
+ * NUL-terminated string with balanced parentheses outside comments and strings
+ * (libconfig's escapes, backslash-quote and backslash-backslash, inside them).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -66,7 +67,9 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 					break;
 				continue;
 			}
-			if (*p == '"')
+			if (str && *p == '\\' && p[1] != '\0')
+				p++; /* an escaped character inside a string */
+			else if (*p == '"')
 				str = !str;
 			else if (!str && *p == '(')
 				depth++;
