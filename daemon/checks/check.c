@@ -243,6 +243,12 @@ check_stats_mut(void)
 	return &stats;
 }
 
+int64_t
+probe_start_us(const struct probe *p)
+{
+	return p->start_us;
+}
+
 int
 probe_elapsed_ms(const struct probe *p)
 {
@@ -502,8 +508,13 @@ probe_finish(struct probe *p, struct health_result *r)
 static void
 local_fault_note(struct probe *p, const struct health_result *r)
 {
-	int64_t now = mono_us();
+	int64_t now;
 
+	if (r->reason != HEALTH_R_LOCAL && !stats.local_fault) {
+		p->local_run = 0; /* the common case: no clock read */
+		return;
+	}
+	now = mono_us();
 	if (r->reason == HEALTH_R_LOCAL) {
 		if (p->local_run < UINT8_MAX)
 			p->local_run++;

@@ -162,7 +162,8 @@ void probe_restart_deadline(struct probe *p);
 /* The counters above, for the types to update. */
 struct check_stats *check_stats_mut(void);
 
-/* Milliseconds since this run started. */
+/* When this run started (mono_us), and milliseconds since. */
+int64_t probe_start_us(const struct probe *p);
 int probe_elapsed_ms(const struct probe *p);
 
 /*
