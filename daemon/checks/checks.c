@@ -803,6 +803,10 @@ settle_report(struct checks *cs, struct cpool *p)
 	if (p->settled == settled)
 		return;
 	p->settled = settled;
+	/* the verdict pool_report held back while the servers were rising: a
+	 * pool whose servers all stayed down had no transition to report it */
+	if (settled == 1)
+		pool_report(cs, p, false);
 	if (cs->hooks.pool_settled != NULL)
 		cs->hooks.pool_settled(cs->hooks.arg, p->name, settled == 1);
 }
