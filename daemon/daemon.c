@@ -73,6 +73,7 @@ static int64_t cloud_last_heard(void *arg, const char *vip);
 static struct config *ep_running(void *arg);
 static void ep_changed(void *arg, const char *pool);
 static void dp_pool_applied(void *arg, const char *pool, size_t nops, int64_t ack_us);
+static void dp_ipvs_state(void *arg, bool available);
 static const struct config *ctl_config(void *arg);
 static void ctl_info(void *arg, struct control_info *out);
 static const char *ctl_role(void *arg, const char *vip);
@@ -91,6 +92,8 @@ static bool ctl_metrics_section(
     void *arg, unsigned section, struct tbuf *out, size_t *pos, size_t budget);
 static uint64_t ctl_metrics_generation(void *arg);
 static void ctl_explain(void *arg, const struct sockaddr_x *addr, struct explain *x);
+static int ctl_bgp(void *arg, const char *vip, char *why, size_t len);
+static int ctl_drain_router(void *arg, int on);
 
 void
 daemon_init(struct daemon *d, const struct daemon_opts *opts)
@@ -525,13 +528,13 @@ daemon_start(struct daemon *d)
 		const struct checks_hooks ch = { checks_changed, checks_pool_health,
 			checks_pool_settled, d };
 		const struct dataplane_hooks dh = { dp_server_up, dp_server_settled, dp_drained,
-			dp_pool_applied, d };
+			dp_pool_applied, dp_ipvs_state, d };
 		const struct cloud_hooks cl = { cloud_is_master, cloud_last_heard, d };
 		const struct endpoints_hooks eh = { ep_running, ep_changed, d };
 		const struct control_ops co = { ctl_config, ctl_info, ctl_role, ctl_pool_count,
 			ctl_server_count, ctl_server, ctl_server_traffic, ctl_reload, ctl_drains_changed,
 			ctl_drains_share_off, ctl_status_more, ctl_metrics, 3 + TRAFFIC_FAMILIES, ctl_metrics_section, ctl_metrics_generation,
-			ctl_explain, d };
+			ctl_explain, ctl_bgp, ctl_drain_router, d };
 
 		d->checks = checks_new(&ch);
 		d->dataplane = dataplane_new(&dh);
@@ -804,6 +807,8 @@ daemon_stop(struct daemon *d)
 	while (d->nsettling > 0)
 		settling_drop(d, d->nsettling - 1);
 	FREE_AND_NULL(d->settling);
+	if (ev_is_active(&d->grace))
+		ev_timer_stop(loop_ev(), &d->grace);
 	loop_fini(); /* drops a pending reload too */
 	detach_abort(d);
 	pidfile_close(d);
@@ -831,10 +836,46 @@ reload_deferred(void *arg)
 }
 
 static void
+grace_over(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l;
+	(void)w;
+	(void)revents;
+	loop_break();
+}
+
+/*
+ * A stop withdraws the BGP VIPs' routes first and goes on serving for
+ * bgp.withdraw_grace_ms, so that the routers upstream move the flows away
+ * before the addresses (and, with flush_on_exit, the IPVS services) go; a
+ * second signal ends the wait.
+ */
+static void
 on_shutdown_signal(int signo, void *arg)
 {
-	log_notice("%s received, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM");
-	loop_break();
+	struct daemon *d = arg;
+	const char *sig = signo == SIGINT ? "SIGINT" : "SIGTERM";
+	int n, grace;
+
+	if (d->stopping) {
+		log_notice("%s received again: stopping now", sig);
+		loop_break();
+		return;
+	}
+	d->stopping = true;
+	log_notice("%s received, shutting down", sig);
+	n = election_withdraw_all(d->election);
+	grace = d->conf != NULL ? d->conf->bgp.withdraw_grace_ms : 0;
+	if (n <= 0 || grace <= 0) {
+		loop_break();
+		return;
+	}
+	if (notify_stopping("withdrawing BGP routes") < 0)
+		log_debug("cannot notify systemd (STOPPING=1)");
+	log_notice("bgp: %d route%s withdrawn; serving %d ms more while the routers upstream "
+		   "move the flows (bgp.withdraw_grace_ms)", n, n == 1 ? "" : "s", grace);
+	ev_timer_init(&d->grace, grace_over, grace / 1000., 0.);
+	ev_timer_start(loop_ev(), &d->grace);
 }
 
 /* ----------------------------------------------------------- wiring
@@ -1023,6 +1064,15 @@ dp_pool_applied(void *arg, const char *pool, size_t nops, int64_t ack_us)
 	}
 }
 
+/* BGP VIPs are announced only where IPVS can serve them. */
+static void
+dp_ipvs_state(void *arg, bool available)
+{
+	struct daemon *d = arg;
+
+	election_ipvs_state(d->election, available);
+}
+
 static const struct config *
 ctl_config(void *arg)
 {
@@ -1175,6 +1225,24 @@ ctl_status_more(void *arg, struct tbuf *out)
 	if (d->conf != NULL && d->conf->election.sync.present)
 		tbuf_printf(out, "\nsync daemon: %s (follows vip %s)\n", syncd_state(d->syncd),
 		    d->conf->election.sync.vip);
+}
+
+static int
+ctl_bgp(void *arg, const char *vip, char *why, size_t len)
+{
+	const struct daemon *d = arg;
+
+	return election_bgp_state(d->election, vip, why, len);
+}
+
+static int
+ctl_drain_router(void *arg, int on)
+{
+	struct daemon *d = arg;
+
+	if (on < 0)
+		return election_router_drained(d->election) ? 1 : 0;
+	return election_drain_router(d->election, on == 1);
 }
 
 static bool

@@ -18,6 +18,7 @@
 #ifndef IPVSR_DAEMON_H
 #define IPVSR_DAEMON_H
 
+#include <ev.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -66,6 +67,8 @@ struct daemon {
 	struct checks *checks;	      /* checks.c: health table and probes */
 	struct dataplane *dataplane;  /* dataplane.c: IPVS table, applied view */
 	struct syncd *syncd;	      /* syncd.c: the kernel's connection sync daemon */
+	bool stopping;		      /* SIGTERM/SIGINT taken: BGP routes withdrawn */
+	ev_timer grace;		      /* then bgp.withdraw_grace_ms of serving */
 	char **settling;	      /* pools settled by health, not yet applied to IPVS */
 	size_t nsettling;
 	struct cloud *cloud;	      /* cloud.c: EIPs / private IPs follow the roles */

@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "doctor.h"
 #include "election.h"
+#include "vip.h"
 #include "endpoints.h"
 #include "ipvs.h"
 #include "json.h"
@@ -80,6 +81,7 @@ usage(FILE *f)
 	    "       " PROGNAME " --dump-config [-f FILE] [-n NAME]\n"
 	    "       " PROGNAME " doctor [-f FILE] [-n NAME] [--json] [--timeout MS]\n"
 	    "       " PROGNAME " import keepalived FILE\n"
+	    "       " PROGNAME " withdraw [-f FILE] [--table N]\n"
 	    "\n"
 	    "IPVS load-balancer router: health checks, VRRPv3 election, cloud failover.\n"
 	    "\n"
@@ -96,6 +98,8 @@ usage(FILE *f)
 	    "  import keepalived FILE\n"
 	    "                       print FILE (a keepalived.conf) as an ipvs-router configuration;\n"
 	    "                       what it cannot convert stays as comments, listed on stderr\n"
+	    "  withdraw             delete the routes of announce = \"bgp\" VIPs from bgp.table\n"
+	    "                       (BIRD then withdraws them); the unit's ExecStopPost\n"
 	    "  -F, --foreground     do not detach; log to stderr (use this under systemd)\n"
 	    "  -l, --log-stderr     log to stderr instead of syslog even when detached\n"
 	    "  -d, --debug          log debug messages too\n"
@@ -104,7 +108,9 @@ usage(FILE *f)
 	    "  -h, --help           print this help and exit\n"
 	    "\n"
 	    "Signals: SIGHUP reloads the configuration (refused, keeping the running one,\n"
-	    "if it has any error); SIGTERM and SIGINT stop the daemon.\n"
+	    "if it has any error); SIGTERM and SIGINT stop the daemon (BGP VIPs are\n"
+	    "withdrawn first, then served for bgp.withdraw_grace_ms; a second signal\n"
+	    "stops at once).\n"
 	    "\n"
 	    "Exit status:\n"
 	    "  0  success\n"
@@ -403,6 +409,82 @@ import_main(int argc, char **argv)
 }
 
 /*
+ * ipvs-router withdraw [-f FILE] [--table N]: delete every route ipvs-router
+ * put in its BGP table (bgp.table of FILE, else N, else the default), so that
+ * BIRD withdraws the VIPs; the unit's ExecStopPost, which also runs after a
+ * crash.  A configuration that cannot be read still withdraws, from the
+ * default table, and says so.  0 done, 1 the configuration was unreadable and
+ * no table was given, 3 the routes could not be deleted.
+ */
+static int
+withdraw_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'f'},
+	    {"table", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *path = DEFAULT_CONFIG;
+	struct config *c = NULL;
+	struct errlist el;
+	long long v, table = 0;
+	int ch, r, rc = DAEMON_EXIT_OK;
+	size_t i;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'T':
+			if (parse_int(optarg, 1, 4294967295LL, &v) < 0 || (v >= 253 && v <= 255)) {
+				fprintf(stderr, PROGNAME " withdraw: --table %s: not a table of "
+				    "ipvs-router's (1..4294967295 but 253-255)\n", optarg);
+				return DAEMON_EXIT_USAGE;
+			}
+			table = v;
+			break;
+		case 'h':
+			usage(stdout);
+			return DAEMON_EXIT_OK;
+		default:
+			usage(stderr);
+			return DAEMON_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, PROGNAME " withdraw: unexpected argument '%s'\n", argv[optind]);
+		return DAEMON_EXIT_USAGE;
+	}
+	log_init(PROGNAME, true, LOG_WARNING, LOG_DAEMON);
+	if (table == 0) {
+		errlist_init(&el);
+		r = conf_read(path, NULL, &c, &el);
+		if (r < 0) {
+			for (i = 0; i < el.n; i++)
+				fprintf(stderr, "%s\n", el.msgs[i]);
+			fprintf(stderr, PROGNAME " withdraw: %s unreadable: withdrawing from the "
+			    "default table %d\n", path, BGP_DEFAULT_TABLE);
+			rc = DAEMON_EXIT_CONFIG;
+			table = BGP_DEFAULT_TABLE;
+		} else {
+			table = c->bgp.table != 0 ? c->bgp.table : BGP_DEFAULT_TABLE;
+		}
+		errlist_clear(&el);
+		config_free(c);
+	}
+	r = vip_route_flush((uint32_t)table);
+	if (r < 0) {
+		fprintf(stderr, PROGNAME " withdraw: table %lld: %s\n", table, strerror(-r));
+		return DAEMON_EXIT_STARTUP;
+	}
+	printf("withdrew %d route%s from table %lld\n", r, r == 1 ? "" : "s", table);
+	return rc;
+}
+
+/*
  * The http(s) health checks keep a connection per server between probes
  * (check.reuse_connection): a router with thousands of servers needs more
  * descriptors than the usual soft limit of 1024.  The hard limit is the
@@ -437,6 +519,8 @@ main(int argc, char **argv)
 		return doctor_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "import") == 0)
 		return import_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "withdraw") == 0)
+		return withdraw_main(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "f:n:tFldp:h", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':

@@ -325,6 +325,7 @@ vip_diff(struct conf_diff *cd, const struct vip *a, const struct vip *b)
 	if (strcmp(a->name, b->name) != 0)
 		det_part(&d, "renamed from %s (election role kept)", a->name);
 	d_addr(&d, &a->addr, &b->addr, "address");
+	D_KW(&d, a, b, announce, "announce", vip_announce_str);
 	if (a->vrid != b->vrid)
 		det_part(&d, "vrid %d -> %d (both advertised for %d s)", a->vrid, b->vrid,
 		    MODEL_VRID_HANDOVER_MS / 1000);
@@ -455,6 +456,16 @@ sections(struct conf_diff *cd, const struct config *x, const struct config *y)
 		D_INT(&d, &x->aws, &y->aws, api_timeout_ms, "api_timeout_ms");
 		D_BOOL(&d, &x->aws, &y->aws, dry_run_check, "dry_run_check");
 		add(cd, CHANGE_CHANGED, xstrdup("aws"), &d);
+	}
+
+	if ((x->bgp.table != 0) != (y->bgp.table != 0)) {
+		add(cd, y->bgp.table != 0 ? CHANGE_NEW : CHANGE_DELETE, xstrdup("bgp"), NULL);
+	} else if (y->bgp.table != 0) {
+		tbuf_init(&d.b);
+		if (x->bgp.table != y->bgp.table)
+			det_part(&d, "table %u -> %u", x->bgp.table, y->bgp.table);
+		D_INT(&d, &x->bgp, &y->bgp, withdraw_grace_ms, "withdraw_grace_ms");
+		add(cd, CHANGE_CHANGED, xstrdup("bgp"), &d);
 	}
 
 	tbuf_init(&d.b);

@@ -285,6 +285,14 @@ dump_top(struct out *o, const struct config *c)
 		fputc('\n', o->f);
 	}
 
+	if (c->bgp.table != 0) { /* validated: set when a VIP is announced by BGP */
+		open_group(o, "bgp");
+		put_int(o, "table", (int64_t)c->bgp.table);
+		put_int(o, "withdraw_grace_ms", c->bgp.withdraw_grace_ms);
+		close_group(o, true);
+		fputc('\n', o->f);
+	}
+
 	open_group(o, "control");
 	put_str(o, "socket", c->control.socket);
 	put_str(o, "group", c->control.group);
@@ -346,6 +354,8 @@ dump_vip(struct out *o, const struct vip *v, bool last)
 	open_elem(o);
 	put_str(o, "name", v->name);
 	put_addr(o, "address", &v->addr);
+	if (v->announce != ANNOUNCE_ELECTION)
+		put_str(o, "announce", vip_announce_str(v->announce));
 	if (v->vrid > 0)
 		put_int(o, "vrid", v->vrid);
 	put_str(o, "interface", v->interface);

@@ -406,6 +406,7 @@ static const struct field vip_fields[] = {
 	FLD(vip, "name", F_STR, name, 0, 0, F_REQUIRED),
 	FLD(vip, "address", F_ADDR, addr, 0, 0, F_REQUIRED),
 	FLD(vip, "vrid", F_INT, vrid, 1, 255, 0),
+	FENUM(vip, "announce", announce, vip_announce_from_str, "election or bgp"),
 	FLD(vip, "interface", F_STR, interface, 0, 0, 0),
 	FOWNER("manage_address"),
 	FFUNC("priority", ld_priority, 0),
@@ -413,7 +414,7 @@ static const struct field vip_fields[] = {
 	FLD(vip, "preempt", F_TBOOL, preempt, 0, 0, 0),
 	FLD(vip, "preempt_delay_ms", F_INT, preempt_delay_ms, 0, MS_MAX, 0),
 	FENUM(vip, "on_pool_failure", on_pool_failure, track_action_from_str,
-	    "fault, lower-priority or ignore"),
+	    "fault, lower-priority, ignore or withdraw"),
 	FLD(vip, "priority_decrement", F_INT, priority_decrement, 1, 254, 0),
 	FFUNC("garp", ld_garp, 0),
 	FFUNC("eip", ld_eip, 0),
@@ -650,6 +651,21 @@ ld_aws(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 	walk_owner_bool(ld, s, path, "dry_run_check", &a->dry_run_check);
 }
 
+static const struct field bgp_fields[] = {
+	FLD(bgp_conf, "table", F_U32, table, 1, 4294967295LL, 0),
+	FLD(bgp_conf, "withdraw_grace_ms", F_INT, withdraw_grace_ms, 0, 600000, 0),
+};
+
+static void
+ld_bgp(struct loader *ld, config_setting_t *s, const char *path, void *obj)
+{
+	struct bgp_conf *b = &((struct config *)obj)->bgp;
+
+	b->present = true;
+	walk_set_loc(ld, s, &b->line, &b->src);
+	WALK_GROUP(ld, s, path, bgp_fields, b);
+}
+
 static void
 ld_control(struct loader *ld, config_setting_t *s, const char *path, void *obj)
 {
@@ -691,6 +707,7 @@ static const struct field top_fields[] = {
 	FFUNC("checks", ld_checks, 0),
 	FFUNC("election", ld_election, 0),
 	FFUNC("aws", ld_aws, 0),
+	FFUNC("bgp", ld_bgp, 0),
 	FFUNC("control", ld_control, 0),
 	FFUNC("metrics", ld_metrics, 0),
 	FFUNC("vips", ld_vips, 0),

@@ -659,6 +659,62 @@ service_qcmp(const void *a, const void *b)
 	return model_service_cmp(a, b);
 }
 
+/*
+ * announce = "bgp": the VIP is not elected but announced by every router whose
+ * pools serve it, as a route BIRD exports; the election's own settings do not
+ * apply, the address goes on lo unless an interface is named.
+ */
+static void
+validate_bgp_vip(struct vctx *v, struct vip *vp, const char *path)
+{
+	char fp[128];
+
+	if (vp->vrid != MODEL_UNSET)
+		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "vrid"),
+		    "an announce = \"bgp\" VIP is not elected: remove its vrid");
+	vp->vrid = 0;
+	if (vp->nprios > 0)
+		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "priority"),
+		    "an announce = \"bgp\" VIP is not elected: every healthy router announces "
+		    "it (remove priority)");
+	if (vp->eip.allocation_id != NULL || vp->move_private_ip)
+		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path,
+		    vp->eip.allocation_id != NULL ? "eip" : "move_private_ip"),
+		    "an announce = \"bgp\" VIP is reached through BGP, not an AWS address "
+		    "(a VPC has no BGP to its instances: use announce = \"election\")");
+	if (vp->on_pool_failure == TRACK_FAULT || vp->on_pool_failure == TRACK_LOWER_PRIORITY)
+		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "on_pool_failure"),
+		    "%s is for elected VIPs; an announce = \"bgp\" VIP takes withdraw (the "
+		    "default) or ignore", track_action_str(vp->on_pool_failure));
+	if (vp->on_pool_failure == TRACK_UNSET)
+		vp->on_pool_failure = TRACK_WITHDRAW;
+	if (vp->interface == NULL)
+		vp->interface = xstrdup("lo");
+	vp->garp.enabled = false; /* routed to, never ARPed for */
+}
+
+/* The bgp section: defaults, and a table the kernel does not reserve. */
+static void
+validate_bgp(struct vctx *v)
+{
+	struct config *c = v->c;
+	struct bgp_conf *b = &c->bgp;
+	size_t i;
+	bool any = false;
+
+	for (i = 0; i < c->nvips; i++)
+		any = any || c->vips[i].announce == ANNOUNCE_BGP;
+	if (!any && !b->present)
+		return;
+	if (b->table == 0)
+		b->table = BGP_DEFAULT_TABLE;
+	if (b->table >= 253 && b->table <= 255)
+		verr(v, b->src, b->line, "bgp.table", "%u is the kernel's own (default, main or "
+		    "local): give ipvs-router a table of its own, e.g. %d", b->table,
+		    BGP_DEFAULT_TABLE);
+	def_int(&b->withdraw_grace_ms, 1000);
+}
+
 static void
 validate_vip(struct vctx *v, struct vip *vp, size_t idx)
 {
@@ -680,7 +736,13 @@ validate_vip(struct vctx *v, struct vip *vp, size_t idx)
 		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "address"), "%s is %s: "
 		    "a VIP needs a unicast host address", sockaddr_x_fmt_addr(&vp->addr, a,
 		    sizeof(a)), why);
-	if (e->present && vp->vrid == MODEL_UNSET)
+	if (vp->announce == ANNOUNCE_BGP)
+		validate_bgp_vip(v, vp, path);
+	else if (vp->on_pool_failure == TRACK_WITHDRAW)
+		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "on_pool_failure"),
+		    "withdraw is for announce = \"bgp\" VIPs; an elected VIP takes fault, "
+		    "lower-priority or ignore");
+	if (e->present && vp->vrid == MODEL_UNSET && vp->announce != ANNOUNCE_BGP)
 		verr(v, vp->src, vp->line, fpath(fp, sizeof(fp), path, "vrid"),
 		    "needed (1..255) for the election");
 	if (vp->vrid == MODEL_UNSET)
@@ -1127,6 +1189,7 @@ conf_validate(struct config *c, const char *router_name, struct errlist *el)
 	}
 	for (i = 0; i < c->nvips; i++)
 		validate_vip(&v, &c->vips[i], i);
+	validate_bgp(&v);
 	validate_vip_set(&v);
 	validate_sync(&v);
 

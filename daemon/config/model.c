@@ -30,6 +30,7 @@ config_new(const char *file)
 	c->election.sync.ttl = MODEL_UNSET;
 	c->aws.verify_interval_ms = MODEL_UNSET;
 	c->aws.api_timeout_ms = MODEL_UNSET;
+	c->bgp.withdraw_grace_ms = MODEL_UNSET;
 	c->control.mode = MODEL_UNSET;
 	return c;
 }
@@ -436,7 +437,9 @@ KW(tun_type, enum tun_type, { "ipip", TUN_IPIP }, { "gue", TUN_GUE }, { "gre", T
 KW(check_type, enum check_type, { "none", CHECK_NONE }, { "tcp", CHECK_TCP },
     { "http", CHECK_HTTP }, { "https", CHECK_HTTPS }, { "exec", CHECK_EXEC })
 KW(track_action, enum pool_failure_action, { "fault", TRACK_FAULT },
-    { "lower-priority", TRACK_LOWER_PRIORITY }, { "ignore", TRACK_IGNORE })
+    { "lower-priority", TRACK_LOWER_PRIORITY }, { "ignore", TRACK_IGNORE },
+    { "withdraw", TRACK_WITHDRAW })
+KW(vip_announce, enum vip_announce, { "election", ANNOUNCE_ELECTION }, { "bgp", ANNOUNCE_BGP })
 KW(init_state, enum server_state_init, { "down", INIT_DOWN }, { "up", INIT_UP })
 KW(auth_mode, enum auth_mode, { "none", AUTH_NONE }, { "hmac-sha256", AUTH_HMAC })
 

@@ -79,6 +79,7 @@ enum pool_failure_action {	/* what a VIP does when a pool is below min_servers *
 	TRACK_FAULT,		/* enter FAULT: give the VIP up */
 	TRACK_LOWER_PRIORITY,	/* advertise priority - priority_decrement */
 	TRACK_IGNORE,
+	TRACK_WITHDRAW,		/* announce = bgp: withdraw the route (the default there) */
 };
 
 enum server_state_init {
@@ -212,9 +213,16 @@ struct eip {
 	size_t nprivate_ips;
 };
 
+/* How a VIP reaches this router: elected among the peers, or announced by BGP. */
+enum vip_announce {
+	ANNOUNCE_ELECTION = 0,	/* VRRP-style election: one router at a time (default) */
+	ANNOUNCE_BGP,		/* every healthy router: a route in bgp.table for BIRD */
+};
+
 struct vip {
 	char *name;
 	struct sockaddr_x addr;	/* port 0 */
+	enum vip_announce announce;
 	int vrid;		/* 1..255 */
 	char *interface;	/* NULL = router.interface */
 	bool manage_address;	/* add/remove the address on the interface */
@@ -302,6 +310,21 @@ struct aws {
 	const char *src;	/* file of `line` (interned in config->srcfiles) */
 };
 
+/*
+ * bgp: announce = "bgp" VIPs are routes in a kernel table of their own that
+ * only ipvs-router writes and BIRD (or any routing daemon) exports.
+ */
+struct bgp_conf {
+	bool present;		/* the section is in the file */
+	uint32_t table;		/* kernel routing table, 1..2^32-1 but 253-255; 0 unset */
+	int withdraw_grace_ms;	/* on shutdown: serve this long after the withdrawal */
+	int line;
+	const char *src;	/* file of `line` (interned in config->srcfiles) */
+};
+
+#define BGP_DEFAULT_TABLE 201
+#define BGP_ROUTE_PROTO 201	/* rtm_protocol of our routes ("ipvsr") */
+
 struct ipvs_conf {
 	int reconcile_interval_ms;
 	int traffic_interval_ms; /* reading the traffic counters (STATS64), 0 = never */
@@ -352,6 +375,7 @@ struct config {
 	struct checks_conf checks;
 	struct election election;
 	struct aws aws;
+	struct bgp_conf bgp;
 	struct control_conf control;
 	struct metrics_conf metrics;
 	struct vip *vips;
@@ -413,6 +437,8 @@ int tun_type_from_str(const char *s);
 const char *check_type_str(enum check_type t);
 int check_type_from_str(const char *s);
 const char *track_action_str(enum pool_failure_action a);
+const char *vip_announce_str(enum vip_announce a);
+int vip_announce_from_str(const char *s);
 int track_action_from_str(const char *s);
 const char *init_state_str(enum server_state_init s);
 int init_state_from_str(const char *s);

@@ -62,6 +62,7 @@ static void		fmt_time(time_t, char *, size_t);
 static void		drains_load(struct control *);
 static void		drains_text(struct control *, struct tbuf *);
 static void		drains_json(struct control *, struct json *);
+static void		caller_text(char *, size_t);
 
 static const char *
 role_str(struct control *ct, const char *vip)
@@ -69,6 +70,68 @@ role_str(struct control *ct, const char *vip)
 	const char *r = ct->ops.role(ct->ops.arg, vip);
 
 	return r != NULL ? r : "INIT";
+}
+
+/* A BGP VIP's state: 1 announced, 0 withdrawn (why), -1 an elected VIP. */
+static int
+bgp_of(struct control *ct, const struct vip *v, char *why, size_t len)
+{
+	why[0] = '\0';
+	if (v->announce != ANNOUNCE_BGP)
+		return -1;
+	return ct->ops.bgp(ct->ops.arg, v->name, why, len);
+}
+
+/* status: the BGP VIPs, announced or not and why. */
+static void
+bgp_text(struct control *ct, struct tbuf *o)
+{
+	const struct config *c = ct->ops.config(ct->ops.arg);
+	char why[200];
+	size_t i;
+
+	if (c->bgp.table == 0)
+		return;
+	tbuf_printf(o, "\nbgp: routes in table %u%s\n", c->bgp.table,
+	    ct->ops.drain_router(ct->ops.arg, -1) == 1 ?
+		"; router drained (ipvs-routerctl undrain-router)" : "");
+	for (i = 0; i < c->nvips; i++)
+		if (bgp_of(ct, &c->vips[i], why, sizeof(why)) >= 0)
+			tbuf_printf(o, "  %-20s %s\n", c->vips[i].name, why);
+}
+
+static void
+bgp_json(struct control *ct, const struct vip *v, struct json *j)
+{
+	char why[200];
+	int r = bgp_of(ct, v, why, sizeof(why));
+
+	json_string(j, "announce", vip_announce_str(v->announce));
+	if (r < 0)
+		return;
+	json_bool(j, "announced", r == 1);
+	json_string(j, "bgp", why);
+}
+
+static enum ctl_code
+cmd_drain_router(struct control *ct, bool on, struct tbuf *o, const char **text)
+{
+	char who[DRAINS_WHO_MAX];
+	int n = ct->ops.drain_router(ct->ops.arg, on ? 1 : 0);
+
+	caller_text(who, sizeof(who));
+	if (n <= 0) {
+		*text = "this router has no announce = \"bgp\" VIP (drain-router withdraws "
+			"those; elected VIPs move with the election)";
+		return CTL_BAD_REQUEST;
+	}
+	log_notice("control: router %s by %s: %d BGP VIP%s %s", on ? "drained" : "undrained",
+	    who, n, n == 1 ? "" : "s", on ? "withdrawn, established flows kept" :
+	    "announced again as health allows");
+	tbuf_printf(o, "%s: %d BGP VIP%s %s\n", on ? "drained" : "undrained", n, n == 1 ? "" : "s",
+	    on ? "withdrawn; addresses and IPVS stay, established flows carry on" :
+	    "announced again where their pools are healthy");
+	return CTL_OK;
 }
 
 /* ------------------------------------------------------------ life cycle */
@@ -378,12 +441,16 @@ status_text(struct control *ct, struct tbuf *o)
 
 		if (c->election.present)
 			snprintf(prio, sizeof(prio), "%d", vip_priority(v, c->router.name));
+		if (v->announce == ANNOUNCE_BGP)
+			snprintf(prio, sizeof(prio), "-");
 		tbuf_printf(o, "%-20s %-24s %-7s %4s  %u\n", v->name,
 		    sockaddr_x_fmt_addr(vip_service_addr(v, c->router.name), a, sizeof(a)),
-		    role_str(ct, v->name), prio, vip_service_count(v));
+		    v->announce == ANNOUNCE_BGP ? "BGP" : role_str(ct, v->name), prio,
+		    vip_service_count(v));
 	}
 	tbuf_puts(o, "\nPOOL                 UP/TOTAL  MIN  CHECK\n");
 	pools_table(ct, o);
+	bgp_text(ct, o);
 	drains_text(ct, o);
 	ct->ops.status_more(ct->ops.arg, o);
 }
@@ -498,6 +565,7 @@ status_json(struct control *ct, struct json *j)
 		json_string(j, "role", role_str(ct, v->name));
 		json_int(j, "priority", vip_priority(v, c->router.name));
 		json_int(j, "services", (long long)v->nservices);
+		bgp_json(ct, v, j);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -543,7 +611,14 @@ show_vips(struct control *ct, struct tbuf *o, struct json *j)
 			json_string(j, "role", role);
 			json_int(j, "priority", vip_priority(v, c->router.name));
 			json_string(j, "eip", v->eip.allocation_id);
+			bgp_json(ct, v, j);
 			json_arr_begin(j, "services");
+		} else if (v->announce == ANNOUNCE_BGP) {
+			char why[200];
+
+			bgp_of(ct, v, why, sizeof(why));
+			tbuf_printf(o, "vip %s: %s, bgp %s, interface %s\n", v->name, a, why,
+			    v->interface ? v->interface : "-");
 		} else {
 			tbuf_printf(o, "vip %s: %s, %s, priority %d, vrid %d, interface %s%s%s\n",
 			    v->name, a, role, vip_priority(v, c->router.name), v->vrid,
@@ -1176,6 +1251,9 @@ handle(void *arg, int argc, char **argv, struct tbuf *out, const char **text)
 		}
 	} else if (strcmp(cmd, "drain") == 0 || strcmp(cmd, "undrain") == 0) {
 		code = cmd_drain(ct, cmd[0] == 'd', argc, argv, out, text);
+	} else if ((strcmp(cmd, "drain-router") == 0 || strcmp(cmd, "undrain-router") == 0) &&
+	    argc == 1) {
+		code = cmd_drain_router(ct, cmd[0] == 'd', out, text);
 	} else if (strcmp(cmd, "explain") == 0) {
 		code = cmd_explain(ct, argc, argv, out, js ? &j : NULL, text);
 	} else if (strcmp(cmd, "reload") == 0 && argc == 1) {
@@ -1183,8 +1261,8 @@ handle(void *arg, int argc, char **argv, struct tbuf *out, const char **text)
 	} else if (strcmp(cmd, "plan") == 0 && argc == 1) {
 		code = cmd_plan(ct, js, text);
 	} else {
-		*text = "Unknown command (status, show, explain, drain, undrain, reload, plan, "
-			"version)";
+		*text = "Unknown command (status, show, explain, drain, undrain, drain-router, "
+			"undrain-router, reload, plan, version)";
 		code = CTL_BAD_REQUEST;
 	}
 	if (js && j.b.len > 0) {

@@ -95,6 +95,11 @@ struct control_ops {
 	 * for the member at `addr` (port 0: any), all but x->drain (control's
 	 * own); x->member.found stays false when the pool has no such server. */
 	void (*explain)(void *arg, const struct sockaddr_x *addr, struct explain *x);
+	/* An announce = "bgp" VIP: 1 announced, 0 withdrawn (why in `why`), -1 not one. */
+	int (*bgp)(void *arg, const char *vip, char *why, size_t len);
+	/* drain-router (on 1) / undrain-router (0): the number of BGP VIPs; on -1
+	 * asks whether the router is drained (1 or 0). */
+	int (*drain_router)(void *arg, int on);
 	void *arg;
 };
 

@@ -113,6 +113,7 @@ struct dataplane {
 	ev_timer retry;	  /* a prompt reconcile after a plan that failed in part */
 	int retry_ms;	  /* its next delay; 0 = the last plan went through */
 	bool unavailable; /* "not available" already logged */
+	int ipvs_said;	  /* hooks.ipvs_state last said: 1 available, 0 not, -1 nothing yet */
 	bool sched_none;  /* the kernel takes the scheduler "none" */
 	bool dup_warned;  /* duplicate service keys reported for this config */
 	struct guard *guards;
@@ -227,6 +228,7 @@ dataplane_new(const struct dataplane_hooks *hooks)
 	dp->hooks = *hooks;
 	dp->sched_none = true;
 	dp->sloppy_set[0] = dp->sloppy_set[1] = -1;
+	dp->ipvs_said = -1;
 	rc_table_init(&dp->applied);
 	rc_table_init(&dp->pass_desired);
 	rc_plan_init(&dp->pass_plan);
@@ -459,6 +461,16 @@ arm_timer(struct dataplane *dp, bool unavailable)
 
 /* ============================================================ IPVS handle */
 
+static void
+ipvs_say(struct dataplane *dp, bool available)
+{
+	if (dp->ipvs_said == (int)available)
+		return;
+	dp->ipvs_said = available;
+	if (dp->hooks.ipvs_state != NULL)
+		dp->hooks.ipvs_state(dp->hooks.arg, available);
+}
+
 static bool
 ensure_ipvs(struct dataplane *dp)
 {
@@ -470,6 +482,7 @@ ensure_ipvs(struct dataplane *dp)
 		return true;
 	r = ipvs_open(&dp->h, why, sizeof(why));
 	if (r < 0) {
+		ipvs_say(dp, false);
 		if (!dp->unavailable)
 			log_warnx("ipvs: IPVS is not available: %s (is the ip_vs module loaded?); "
 				  "retrying every %d s, everything else keeps running",
@@ -496,6 +509,7 @@ ensure_ipvs(struct dataplane *dp)
 	dp->applied_valid = false;
 	dp->ctr = *ipvs_counters(dp->h);
 	arm_timer(dp, false);
+	ipvs_say(dp, true);
 	return true;
 }
 
@@ -515,7 +529,8 @@ drop_ipvs(struct dataplane *dp, int err, const char *what)
 static bool
 served(const struct config *c, const struct vip *v)
 {
-	return !c->election.present || vip_priority(v, c->router.name) > 0;
+	return !c->election.present || v->announce == ANNOUNCE_BGP ||
+	    vip_priority(v, c->router.name) > 0;
 }
 
 /*

@@ -62,6 +62,11 @@ struct dataplane_hooks {
 	 * it), the last one acknowledged at `ack_us` (mono_us clock).  May be
 	 * NULL. */
 	void (*pool_applied)(void *arg, const char *pool, size_t nops, int64_t ack_us);
+	/* IPVS became available (the generic netlink family opened) or not
+	 * (opening it failed): said on each change, and at the first attempt.
+	 * A failed read or write that closes the handle does not count: the
+	 * next reconcile opens it again.  May be NULL. */
+	void (*ipvs_state)(void *arg, bool available);
 	void *arg;
 };
 

@@ -300,6 +300,7 @@ election_new(void)
 	rt->rl_share = (struct log_ratelimit)LOG_RATELIMIT_INIT(10000, 5);
 	rt->run_delay_ms = -1;
 	rt->schedstat_fd = -1;
+	rt->ann_ipvs = -1;
 	list_init(&rt->jobs);
 	rt->boot = elect_boot_id();
 	return rt;
@@ -318,8 +319,8 @@ election_self_peer(const struct config *c)
 static bool
 election_participates(const struct config *c, const struct vip *v)
 {
-	if (!c->election.present)
-		return true;
+	if (!c->election.present || v->announce == ANNOUNCE_BGP)
+		return true; /* a BGP VIP: every router serves it */
 	return c->router.name != NULL && vip_priority(v, c->router.name) > 0;
 }
 
@@ -334,7 +335,7 @@ election_conf_of(const struct config *c, const struct vip *v, struct elect_conf 
 	ec->advert_interval_ms = v->advert_interval_ms > 0 ? v->advert_interval_ms : 100;
 	ec->preempt = v->preempt != 0;
 	ec->preempt_delay_ms = v->preempt_delay_ms > 0 ? v->preempt_delay_ms : 0;
-	ec->standalone = !c->election.present;
+	ec->standalone = !c->election.present || v->announce == ANNOUNCE_BGP;
 	if (self != NULL)
 		ec->self = self->addr;
 	ec->self.port = 0;
@@ -679,6 +680,8 @@ inst_act(struct inst *in, const struct elect_out *o)
 			rt->subs[i].cb(rt->subs[i].arg, in->v, o->from, o->to);
 		notify_queue(
 		    rt, rt->conf, in->name, o->to == ELECT_INIT ? "STOP" : elect_state_str(o->to));
+		if (in->v->announce == ANNOUNCE_BGP)
+			ann_sync(rt); /* no address, no route */
 	}
 	elect_timer_at(in->timer, elect_deadline(&in->m));
 	/*
@@ -1115,6 +1118,7 @@ election_apply(struct election_rt *rt, const struct config *old_conf, const stru
 	free(fresh);
 	free(renamed);
 	free(matched);
+	ann_sync(rt); /* routes of VIPs gone, moved or in another table */
 }
 
 void
@@ -1125,6 +1129,7 @@ election_stop(struct election_rt *rt)
 
 	if (rt == NULL)
 		return;
+	election_withdraw_all(rt); /* the routes first, while the addresses still serve */
 	memset(&ev, 0, sizeof(ev));
 	ev.type = ELECT_EV_SHUTDOWN;
 	for (i = 0; i < rt->ninsts; i++)
@@ -1141,7 +1146,71 @@ election_stop(struct election_rt *rt)
 	if (rt->schedstat_fd >= 0)
 		close(rt->schedstat_fd);
 	track_free(rt);
+	ann_free(rt);
 	free(rt);
+}
+
+int
+election_withdraw_all(struct election_rt *rt)
+{
+	if (rt == NULL || rt->ann_stopping)
+		return 0;
+	rt->ann_stopping = true;
+	return ann_sync(rt);
+}
+
+int
+election_drain_router(struct election_rt *rt, bool on)
+{
+	size_t i;
+	int n = 0;
+
+	if (rt == NULL)
+		return 0;
+	rt->ann_drained = on;
+	ann_sync(rt);
+	for (i = 0; i < rt->ninsts; i++)
+		n += rt->insts[i]->v->announce == ANNOUNCE_BGP;
+	return n;
+}
+
+void
+election_ipvs_state(struct election_rt *rt, bool available)
+{
+	if (rt == NULL || rt->ann_ipvs == (int)available)
+		return;
+	rt->ann_ipvs = available;
+	ann_sync(rt);
+}
+
+bool
+election_router_drained(const struct election_rt *rt)
+{
+	return rt != NULL && rt->ann_drained;
+}
+
+int
+election_bgp_state(const struct election_rt *rt, const char *vip_name, char *why, size_t len)
+{
+	size_t i;
+
+	for (i = 0; rt != NULL && vip_name != NULL && i < rt->ninsts; i++) {
+		const struct inst *in = rt->insts[i];
+
+		if (strcmp(in->name, vip_name) != 0 || in->v->announce != ANNOUNCE_BGP)
+			continue;
+		if (ann_announced(in)) {
+			snprintf(why, len, "announced");
+			return 1;
+		}
+		if (in->ann_want)
+			snprintf(why, len, "withdrawn: the route could not be added (retrying every "
+					   "second; see the log)");
+		else
+			snprintf(why, len, "%s", in->ann_why[0] ? in->ann_why : "withdrawn");
+		return 0;
+	}
+	return -1;
 }
 
 void
@@ -1162,6 +1231,14 @@ election_metrics(const struct election_rt *rt, struct tbuf *b)
 	for (i = 0; i < rt->ninsts; i++)
 		metrics_sample_u64(b, "ipvsr_vip_reasserts_total",
 		    (const char *[]){"vip", rt->insts[i]->name, NULL}, rt->insts[i]->reasserts);
+	metrics_family(b, "ipvsr_vip_announced", METRIC_GAUGE,
+	    "announce = bgp VIPs: 1 while this router's route for the VIP is in bgp.table "
+	    "(BIRD exports it), 0 when withdrawn (the log and status say why).");
+	for (i = 0; i < rt->ninsts; i++)
+		if (rt->insts[i]->v->announce == ANNOUNCE_BGP)
+			metrics_sample(b, "ipvsr_vip_announced",
+			    (const char *[]){"vip", rt->insts[i]->name, NULL},
+			    ann_announced(rt->insts[i]) ? 1 : 0);
 	metrics_family(b, "ipvsr_advert_late_max_seconds", METRIC_GAUGE,
 	    "The most an advert of a MASTER went out later than due, counting only adverts "
 	    "more than one interval late, since the start (0: none).");

@@ -163,4 +163,20 @@ enum elect_state election_role(const struct election_rt *rt, const char *vip_nam
 struct explain_vip;
 bool election_explain(const struct election_rt *rt, const char *vip_name, struct explain_vip *out);
 
+/*
+ * BGP VIPs (announce = "bgp").  election_withdraw_all: withdraw every route
+ * now and for good (shutdown; the addresses stay until election_stop);
+ * returns how many were withdrawn.  election_drain_router: withdraw them all
+ * (on) or let health decide again (off), the addresses and IPVS staying, so
+ * established flows carry on; returns the number of BGP VIPs.
+ * election_bgp_state: 1 announced, 0 withdrawn (why in `why`), -1 no such
+ * BGP VIP.
+ */
+int election_withdraw_all(struct election_rt *rt);
+/* IPVS can serve (the dataplane opened it) or not: BGP VIPs follow. */
+void election_ipvs_state(struct election_rt *rt, bool available);
+int election_drain_router(struct election_rt *rt, bool on);
+bool election_router_drained(const struct election_rt *rt);
+int election_bgp_state(const struct election_rt *rt, const char *vip_name, char *why, size_t len);
+
 #endif

@@ -71,6 +71,15 @@ struct inst {
 	uint8_t hash[ELECT_HASH_LEN];
 	struct peer_rt *peers;
 	size_t npeers;
+	/* announce = "bgp" (election_announce.c) */
+	bool ann_want;	   /* the verdict: announce */
+	char ann_why[160]; /* the verdict in words, as last logged */
+};
+
+/* A route of a BGP VIP installed in the kernel (election_announce.c). */
+struct ann_route {
+	struct sockaddr_x addr;
+	uint32_t table;
 };
 
 struct sub {
@@ -108,6 +117,14 @@ struct election_rt {
 	int64_t run_delay_ms; /* at the last advert timer, -1: unknown */
 	int64_t late_max_ms, held_max_ms; /* worst advert lateness, and its non-CPU part */
 	int schedstat_fd;     /* -1: not open yet, -2: unavailable */
+	/* BGP VIPs (election_announce.c) */
+	bool ann_stopping;    /* shutting down: everything withdrawn */
+	bool ann_drained;     /* ipvs-routerctl drain-router */
+	int ann_ipvs;	      /* the dataplane has IPVS open: 1, not: 0, not said yet: -1 */
+	bool ann_flushed;     /* the table was cleared of an earlier run's routes */
+	struct ann_route *routes; /* installed */
+	size_t nroutes;
+	struct elect_timer *ann_timer; /* retry of a failed change */
 };
 
 #define ELECTION_HANDOVER_MS MODEL_VRID_HANDOVER_MS
@@ -165,6 +182,22 @@ void track_on_link(void *arg, const char *ifname, bool up);
 
 /* Forget the pools remembered as below min_servers (at stop). */
 void track_free(struct election_rt *rt);
+
+/* Whether the pool is below min_servers / has settled (by name). */
+bool track_pool_down(const struct election_rt *rt, const char *pool);
+bool track_pool_settled(const struct election_rt *rt, const char *pool);
+
+/* ------------------------------------------------------------ election_announce.c */
+
+/* Bring the routes of the BGP VIPs in line with their verdicts (logging each
+ * change of verdict); returns the number of routes withdrawn. */
+int ann_sync(struct election_rt *rt);
+
+/* Whether the instance's route is installed. */
+bool ann_announced(const struct inst *in);
+
+/* At stop, after the last ann_sync: the timer and the list. */
+void ann_free(struct election_rt *rt);
 
 /* ------------------------------------------------------------ election_notify.c */
 

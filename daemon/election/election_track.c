@@ -18,8 +18,6 @@
 #include "log.h"
 #include "vip.h"
 
-static bool track_pool_down(const struct election_rt *rt, const char *pool);
-static bool track_pool_settled(const struct election_rt *rt, const char *pool);
 
 void
 track_update(struct inst *in, bool force)
@@ -39,7 +37,8 @@ track_update(struct inst *in, bool force)
 	for (i = 0; i < v->nservices && n < (int)sizeof(why) - 1; i++) {
 		const char *p = v->services[i].pool_name;
 
-		if (p == NULL || !track_pool_down(in->rt, p) || v->on_pool_failure == TRACK_IGNORE)
+		if (p == NULL || !track_pool_down(in->rt, p) || v->on_pool_failure == TRACK_IGNORE ||
+		    v->on_pool_failure == TRACK_WITHDRAW)
 			continue;
 		if (strstr(why, p) == NULL)
 			n += snprintf(
@@ -58,7 +57,9 @@ track_update(struct inst *in, bool force)
 			snprintf(unsettled, sizeof(unsettled), "%s", p);
 		ev.settling = true;
 	}
-	if (ev.settling != in->settling) {
+	if (v->announce == ANNOUNCE_BGP)
+		ann_sync(in->rt); /* the route follows the pools; the address stays */
+	if (ev.settling != in->settling && v->announce != ANNOUNCE_BGP) {
 		if (ev.settling)
 			log_vip(LOG_INFO, in->name, "pool %s: health checks still settling: no "
 			    "preemption of a lower-priority master until they have", unsettled);
@@ -151,13 +152,13 @@ names_set(char ***v, size_t *n, const char *name, bool in)
 	return true;
 }
 
-static bool
+bool
 track_pool_down(const struct election_rt *rt, const char *pool)
 {
 	return names_has(rt->pools_down, rt->npools_down, pool);
 }
 
-static bool
+bool
 track_pool_settled(const struct election_rt *rt, const char *pool)
 {
 	return names_has(rt->pools_settled, rt->npools_settled, pool);

@@ -47,7 +47,6 @@ static struct {
 	bool open;
 } vs = {.pkt_fd = -1, .icmp6_fd = -1};
 
-static int nl_err(int nle);
 static int hwaddr(const char *ifname, unsigned char mac[6]);
 static int addr_obj(const char *ifname, const struct sockaddr_x *a, struct rtnl_addr **out);
 static int link_event(struct nl_msg *msg, void *arg);
@@ -56,8 +55,8 @@ static int announce4(const char *ifname, int ifindex, const struct sockaddr_x *a
 static int announce6(const char *ifname, int ifindex, const struct sockaddr_x *a);
 
 /* libnl's NLE_* to -errno, for the errors these calls can meet. */
-static int
-nl_err(int nle)
+int
+vip_nl_err(int nle)
 {
 	switch (nle < 0 ? -nle : nle) {
 	case 0:
@@ -107,18 +106,18 @@ vip_init(vip_link_fn link_fn, void *arg)
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = nl_err(nl_connect(vs.req, NETLINK_ROUTE));
+	r = vip_nl_err(nl_connect(vs.req, NETLINK_ROUTE));
 	if (r < 0) {
 		log_warnc(r, "vip: cannot open rtnetlink");
 		goto fail;
 	}
 	nl_socket_disable_seq_check(vs.mon);
 	nl_socket_modify_cb(vs.mon, NL_CB_VALID, NL_CB_CUSTOM, link_event, NULL);
-	r = nl_err(nl_connect(vs.mon, NETLINK_ROUTE));
+	r = vip_nl_err(nl_connect(vs.mon, NETLINK_ROUTE));
 	if (r == 0)
-		r = nl_err(nl_socket_add_membership(vs.mon, RTNLGRP_LINK));
+		r = vip_nl_err(nl_socket_add_membership(vs.mon, RTNLGRP_LINK));
 	if (r == 0)
-		r = nl_err(nl_socket_set_nonblocking(vs.mon));
+		r = vip_nl_err(nl_socket_set_nonblocking(vs.mon));
 	if (r < 0) {
 		log_warnc(r, "vip: cannot watch interface events");
 		goto fail;
@@ -190,7 +189,7 @@ vip_link_up(const char *ifname)
 		return -EINVAL;
 	r = rtnl_link_get_kernel(vs.req, 0, ifname, &link);
 	if (r < 0)
-		return nl_err(r) == -EIO ? -ENODEV : nl_err(r);
+		return vip_nl_err(r) == -EIO ? -ENODEV : vip_nl_err(r);
 	flags = rtnl_link_get_flags(link);
 	rtnl_link_put(link);
 	return (flags & IFF_UP) && (flags & IFF_RUNNING) ? 1 : 0;
@@ -274,7 +273,7 @@ addr_obj(const char *ifname, const struct sockaddr_x *a, struct rtnl_addr **out)
 	nl_addr_put(local);
 	if (r < 0) {
 		rtnl_addr_put(ra);
-		return nl_err(r);
+		return vip_nl_err(r);
 	}
 	rtnl_addr_set_prefixlen(ra, a->af == AF_INET6 ? 128 : 32);
 	*out = ra;
@@ -294,7 +293,7 @@ vip_addr_add(const char *ifname, const struct sockaddr_x *a)
 		return r;
 	if (a->af == AF_INET6)
 		rtnl_addr_set_flags(ra, IFA_F_NODAD);
-	r = nl_err(rtnl_addr_add(vs.req, ra, NLM_F_EXCL));
+	r = vip_nl_err(rtnl_addr_add(vs.req, ra, NLM_F_EXCL));
 	rtnl_addr_put(ra);
 	return r == -EEXIST ? 0 : r;
 }
@@ -312,7 +311,7 @@ vip_addr_del(const char *ifname, const struct sockaddr_x *a)
 		return 0; /* gone with its interface */
 	if (r < 0)
 		return r;
-	r = nl_err(rtnl_addr_delete(vs.req, ra, 0));
+	r = vip_nl_err(rtnl_addr_delete(vs.req, ra, 0));
 	rtnl_addr_put(ra);
 	return r == -EADDRNOTAVAIL ? 0 : r;
 }

@@ -51,4 +51,19 @@ int vip_addr_del(const char *ifname, const struct sockaddr_x *addr);
  */
 int vip_announce(const char *ifname, const struct sockaddr_x *addr);
 
+/* libnl's NLE_* as a negative errno (0 stays 0). */
+int vip_nl_err(int nle);
+
+/*
+ * BGP VIPs (vip_route.c): the route `blackhole ADDR/32 (/128) table TABLE
+ * proto BGP_ROUTE_PROTO` that a routing daemon (BIRD) learns and exports.
+ * Each call opens its own netlink socket (they are rare, and the CLI's
+ * `ipvs-router withdraw` runs without the daemon).  vip_route_set adds
+ * (replacing) or deletes it: 0, also when it was already so, or a negative
+ * errno.  vip_route_flush deletes every route of BGP_ROUTE_PROTO in `table`
+ * (both families): the number deleted, or a negative errno.
+ */
+int vip_route_set(uint32_t table, const struct sockaddr_x *addr, bool present);
+int vip_route_flush(uint32_t table);
+
 #endif
