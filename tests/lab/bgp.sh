@@ -172,6 +172,18 @@ bgp_wait_sessions() {
     for h; do wait_until "$secs" "BGP sessions of $h Established" bgp_established "$h"; done
 }
 
+# bgp_bfd_up HOST ADDR...: true when HOST's BIRD has a BFD session Up with each ADDR.  A
+# BGP session is Established before its BFD session is Up (BFD starts slow: 1 s packets
+# until Up); a peer that dies in between is noticed by the hold timer only.
+bgp_bfd_up() {
+    local h=${1:?bgp_bfd_up HOST ADDR...} out a; shift
+    out=$(bgp_birdc "$h" show bfd sessions) || return 1
+    for a; do
+        awk -v a="$a" '$1 == a && $3 == "Up" { f = 1 } END { exit !f }' <<<"$out" ||
+            { echo "$h: BFD with $a not Up: $(awk -v a="$a" '$1 == a' <<<"$out")"; return 1; }
+    done
+}
+
 # bgp_nexthops HOST PREFIX: the gateways of HOST's kernel route to exactly PREFIX in its
 # main table, sorted, one line; empty if there is no such route.
 bgp_nexthops() {
