@@ -786,7 +786,7 @@ validate_vip(struct vctx *v, struct vip *vp, size_t idx)
 			    vp->prios[i].router);
 		}
 	}
-	if (vp->nprios == 0 && e->present && e->npeers > 0) {
+	if (vp->nprios == 0 && e->present && e->npeers > 0 && vp->announce != ANNOUNCE_BGP) {
 		free(vp->prios); /* "priority = { };" loaded an empty array */
 		vp->prios = xcalloc(e->npeers, sizeof(*vp->prios));
 		for (i = 0; i < e->npeers; i++) {

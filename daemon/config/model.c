@@ -383,6 +383,12 @@ vip_priority(const struct vip *v, const char *router)
 	return 0;
 }
 
+bool
+vip_served(const struct config *c, const struct vip *v, const char *router)
+{
+	return !c->election.present || v->announce == ANNOUNCE_BGP || vip_priority(v, router) > 0;
+}
+
 const struct sockaddr_x *
 vip_service_addr(const struct vip *v, const char *router)
 {

@@ -423,6 +423,9 @@ struct peer *config_find_peer(const struct config *c, const char *name);
 
 /* This router's priority for a VIP; 0 when the router does not serve it. */
 int vip_priority(const struct vip *v, const char *router);
+/* Whether `router` serves the VIP: always without an election or for a BGP VIP,
+ * else when it has a priority for it. */
+bool vip_served(const struct config *c, const struct vip *v, const char *router);
 
 /* The address of the VIP's services on `router`: its EIP private IP if it has one, else v->addr. */
 const struct sockaddr_x *vip_service_addr(const struct vip *v, const char *router);

@@ -529,8 +529,7 @@ drop_ipvs(struct dataplane *dp, int err, const char *what)
 static bool
 served(const struct config *c, const struct vip *v)
 {
-	return !c->election.present || v->announce == ANNOUNCE_BGP ||
-	    vip_priority(v, c->router.name) > 0;
+	return vip_served(c, v, c->router.name);
 }
 
 /*

@@ -193,7 +193,7 @@ rc_desired_build(const struct config *c, const char *router, rc_members_fn fn, v
 	for (i = 0; i < c->nvips; i++) {
 		const struct vip *v = &c->vips[i];
 
-		if (c->election.present && vip_priority(v, router) == 0)
+		if (!vip_served(c, v, router))
 			continue;
 		for (j = 0; j < v->nservices; j++) {
 			const struct service *s = &v->services[j];
@@ -234,7 +234,7 @@ rc_desired_build(const struct config *c, const char *router, rc_members_fn fn, v
 	for (i = 0; i < c->nvips; i++) {
 		const struct vip *v = &c->vips[i];
 
-		if (c->election.present && vip_priority(v, router) == 0)
+		if (!vip_served(c, v, router))
 			continue;
 		for (j = 0; j < v->nservices; j++) {
 			const struct service *s = &v->services[j];

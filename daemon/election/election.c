@@ -319,9 +319,7 @@ election_self_peer(const struct config *c)
 static bool
 election_participates(const struct config *c, const struct vip *v)
 {
-	if (!c->election.present || v->announce == ANNOUNCE_BGP)
-		return true; /* a BGP VIP: every router serves it */
-	return c->router.name != NULL && vip_priority(v, c->router.name) > 0;
+	return vip_served(c, v, c->router.name);
 }
 
 static void

@@ -921,6 +921,42 @@ static const char conf_text[] =
     "    servers = ( { address = \"2001:db8::1\"; upper_threshold = 100; } ); }\n"
     ");\n";
 
+/* Mixed mode (issue #18): a BGP VIP has no priorities and is served by every router,
+ * election or not; an elected VIP only where the router has a priority. */
+static void
+test_desired_bgp_mixed(void **state)
+{
+	static const char text[] =
+	    "router = { name = \"r1\"; interface = \"eth0\"; };\n"
+	    "election = { peers = ( { name = \"r1\"; address = \"192.0.2.11\"; },\n"
+	    "                       { name = \"r2\"; address = \"192.0.2.12\"; } ); };\n"
+	    "vips = (\n"
+	    "  { name = \"elected\"; address = \"192.0.2.100\"; vrid = 1; priority = { r2 = 100; };\n"
+	    "    services = ( { port = 80; pool = \"web\"; } ); },\n"
+	    "  { name = \"anycast\"; address = \"203.0.113.10\"; announce = \"bgp\";\n"
+	    "    services = ( { port = 80; pool = \"web\"; } ); } );\n"
+	    "pools = ( { name = \"web\"; check = { type = \"none\"; };\n"
+	    "    servers = ( { address = \"10.0.0.1\"; } ); } );\n";
+	struct errlist el;
+	struct config *c;
+	struct rc_table t;
+	char s[80];
+
+	(void)state;
+	c = t_conf(text, NULL, &el);
+	if (c == NULL)
+		fail_msg("config: %s", el.n ? el.msgs[0] : "?");
+	assert_int_equal(rc_desired_build(c, "r1", all_up, NULL, &t, NULL, NULL, NULL), 0);
+	assert_int_equal(t.n, 1);
+	assert_string_equal(rc_svc_fmt(&t.svcs[0].conf, s, sizeof(s)), "tcp 203.0.113.10:80");
+	rc_table_clear(&t);
+	assert_int_equal(rc_desired_build(c, "r2", all_up, NULL, &t, NULL, NULL, NULL), 0);
+	assert_int_equal(t.n, 2);
+	rc_table_clear(&t);
+	config_free(c);
+	errlist_clear(&el);
+}
+
 static void
 test_desired_from_config(void **state)
 {
@@ -1075,6 +1111,7 @@ main(void)
 		cmocka_unit_test(test_mh_over_limit_binds_first),
 		cmocka_unit_test(test_recreate_plan),
 		cmocka_unit_test(test_desired_from_config),
+	    cmocka_unit_test(test_desired_bgp_mixed),
 		cmocka_unit_test(test_desired_guard_and_eip),
 		cmocka_unit_test(test_op_text),
 	};
