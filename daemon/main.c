@@ -234,6 +234,28 @@ doctor_aws_check(const struct config *c, int timeout_ms, struct doctor_report *r
 	loop_fini();
 }
 
+/* A subcommand's -h (the help, exit 0) or unknown option (usage error, 2). */
+static int
+sub_opt_other(int ch)
+{
+	if (ch == 'h') {
+		usage(stdout);
+		return DAEMON_EXIT_OK;
+	}
+	usage(stderr);
+	return DAEMON_EXIT_USAGE;
+}
+
+/* After a subcommand's options: an argument left over is a usage error (2); else -1. */
+static int
+sub_no_args(const char *sub, int argc, char **argv)
+{
+	if (optind >= argc)
+		return -1;
+	fprintf(stderr, PROGNAME " %s: unexpected argument '%s'\n", sub, argv[optind]);
+	return DAEMON_EXIT_USAGE;
+}
+
 /*
  * ipvs-router doctor [-f FILE] [-n NAME] [--json] [--timeout MS]: the configuration
  * as -t reads it, then doctor_run; 0 with no failed check, 4 with one, 1 when the
@@ -283,18 +305,12 @@ doctor_main(int argc, char **argv)
 			}
 			dopts.timeout_ms = (int)v;
 			break;
-		case 'h':
-			usage(stdout);
-			return DAEMON_EXIT_OK;
 		default:
-			usage(stderr);
-			return DAEMON_EXIT_USAGE;
+			return sub_opt_other(ch);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, PROGNAME " doctor: unexpected argument '%s'\n", argv[optind]);
-		return DAEMON_EXIT_USAGE;
-	}
+	if ((r = sub_no_args("doctor", argc, argv)) >= 0)
+		return r;
 	if (name != NULL && !name_valid(name)) {
 		fprintf(stderr, PROGNAME " doctor: -n %s: not a valid router name\n", name);
 		return DAEMON_EXIT_USAGE;
@@ -446,18 +462,12 @@ withdraw_main(int argc, char **argv)
 			}
 			table = v;
 			break;
-		case 'h':
-			usage(stdout);
-			return DAEMON_EXIT_OK;
 		default:
-			usage(stderr);
-			return DAEMON_EXIT_USAGE;
+			return sub_opt_other(ch);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, PROGNAME " withdraw: unexpected argument '%s'\n", argv[optind]);
-		return DAEMON_EXIT_USAGE;
-	}
+	if ((r = sub_no_args("withdraw", argc, argv)) >= 0)
+		return r;
 	log_init(PROGNAME, true, LOG_WARNING, LOG_DAEMON);
 	if (table == 0) {
 		errlist_init(&el);
