@@ -57,8 +57,6 @@ track_update(struct inst *in, bool force)
 			snprintf(unsettled, sizeof(unsettled), "%s", p);
 		ev.settling = true;
 	}
-	if (v->announce == ANNOUNCE_BGP)
-		ann_sync(in->rt); /* the route follows the pools; the address stays */
 	if (ev.settling != in->settling && v->announce != ANNOUNCE_BGP) {
 		if (ev.settling)
 			log_vip(LOG_INFO, in->name, "pool %s: health checks still settling: no "
@@ -174,6 +172,7 @@ track_names_update(struct election_rt *rt, char ***v, size_t *n, const char *poo
 		return;
 	for (i = 0; i < rt->ninsts; i++)
 		track_update(rt->insts[i], false);
+	ann_sync(rt); /* BGP VIPs: the routes follow the pools, the addresses stay */
 }
 
 void
