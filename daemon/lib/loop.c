@@ -24,6 +24,23 @@
 #include "spawn_cmd.h"
 #include "util.h"
 
+/*
+ * Descriptor events are collected for up to LOOP_IO_COLLECT_US before the
+ * loop waits again (libev's io_collect_interval): when its last wake-up was
+ * less than that ago, the loop sleeps out the rest first, and whatever
+ * became ready meanwhile - the answers of the probes a grid slot started,
+ * typically - is handled in one wake-up instead of one each.  It costs
+ * nothing when the loop is quiet (a lone advert or request is handled at
+ * once: the previous wake-up was long ago) and delays no timer (libev cuts
+ * the sleep at the next one); under load a descriptor waits at most this.
+ * Measured with bench/checks (200 HTTP checks/s under TCG, checker and
+ * backend on different CPUs): 790-850 us of CPU per check without, 457 with
+ * 1 ms, 428 with 5 ms; each answer that arrived while the checker slept in
+ * epoll_wait cost a wake-up of its CPU.  Natively at 10,000 checks/s the
+ * loop is awake for many answers at a time anyway: no difference measured.
+ */
+#define LOOP_IO_COLLECT_US 1000
+
 struct deferred {
 	void (*cb)(void *arg); /* NULL: cancelled, skip */
 	void *arg;
@@ -96,6 +113,7 @@ loop_init(void)
 	lo.ev = ev_default_loop(EVFLAG_AUTO);
 	if (lo.ev == NULL)
 		return -ENOMEM;
+	ev_set_io_collect_interval(lo.ev, LOOP_IO_COLLECT_US / 1e6);
 
 	ev_signal_init(&lo.sig_hup, signal_cb, SIGHUP);
 	ev_signal_init(&lo.sig_term, signal_cb, SIGTERM);

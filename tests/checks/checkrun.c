@@ -64,6 +64,7 @@
 
 static struct {
 	ev_timer tick, stop, warm;
+	ev_prepare busy_end; /* ends a busy phase before the loop sleeps or waits */
 	int tick_ms;
 	int64_t tick_due_us;
 	int64_t *lates;
@@ -217,6 +218,21 @@ on_release(struct ev_loop *l)
 			;
 		m.busy_hist[i]++;
 	}
+}
+
+/*
+ * The loop's callbacks are done: the busy phase ends here, before libev
+ * sleeps out its io_collect_interval (loop.c) and waits in epoll_wait.  That
+ * sleep is the loop choosing to wait, not work that delays anything (libev
+ * cuts it at the next timer): ended at the release callback instead, every
+ * phase would have counted it as busy time, and as a blocking call.
+ */
+static void
+busy_end_cb(struct ev_loop *l, ev_prepare *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	on_release(l);
 }
 
 /* The loop is back from epoll_wait: a busy phase begins. */
@@ -466,8 +482,12 @@ main(int argc, char **argv)
 	m.tick_ms = (int)tick;
 	m.lates = xcalloc(TICK_SLOTS, sizeof(*m.lates));
 	m.sched_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-	if (!bare)
+	if (!bare) {
 		ev_set_loop_release_cb(loop_ev(), on_release, on_acquire);
+		ev_prepare_init(&m.busy_end, busy_end_cb);
+		ev_set_priority(&m.busy_end, EV_MINPRI); /* after every other prepare watcher */
+		ev_prepare_start(loop_ev(), &m.busy_end);
+	}
 	cs = checks_new(&hooks);
 	checks_apply(cs, c);
 
@@ -551,6 +571,8 @@ main(int argc, char **argv)
 
 	ev_timer_stop(loop_ev(), &m.tick);
 	ev_set_loop_release_cb(loop_ev(), NULL, NULL);
+	if (ev_is_active(&m.busy_end))
+		ev_prepare_stop(loop_ev(), &m.busy_end);
 	if (m.sched_fd >= 0)
 		close(m.sched_fd);
 	checks_free(cs);
