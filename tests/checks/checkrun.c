@@ -180,7 +180,7 @@ thread_cpu_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* The loop is about to block: a busy phase ends. */
+/* The loop's callbacks are done (busy_end_cb): a busy phase ends. */
 static void
 on_release(struct ev_loop *l)
 {
@@ -221,11 +221,13 @@ on_release(struct ev_loop *l)
 }
 
 /*
- * The loop's callbacks are done: the busy phase ends here, before libev
- * sleeps out its io_collect_interval (loop.c) and waits in epoll_wait.  That
- * sleep is the loop choosing to wait, not work that delays anything (libev
- * cuts it at the next timer): ended at the release callback instead, every
- * phase would have counted it as busy time, and as a blocking call.
+ * The busy phase ends in a prepare watcher, before libev sleeps out its
+ * io_collect_interval (loop.c) and waits in epoll_wait, not at the release
+ * callback just before epoll_wait: that sleep is the loop choosing to wait,
+ * not work that delays anything (libev cuts it at the next timer), and ended
+ * at the release callback every phase counted it as busy time, and as a
+ * blocking call.  Prepare watchers run before every wait, so no release
+ * callback is needed.
  */
 static void
 busy_end_cb(struct ev_loop *l, ev_prepare *w, int revents)
@@ -483,7 +485,7 @@ main(int argc, char **argv)
 	m.lates = xcalloc(TICK_SLOTS, sizeof(*m.lates));
 	m.sched_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
 	if (!bare) {
-		ev_set_loop_release_cb(loop_ev(), on_release, on_acquire);
+		ev_set_loop_release_cb(loop_ev(), NULL, on_acquire);
 		ev_prepare_init(&m.busy_end, busy_end_cb);
 		ev_set_priority(&m.busy_end, EV_MINPRI); /* after every other prepare watcher */
 		ev_prepare_start(loop_ev(), &m.busy_end);
