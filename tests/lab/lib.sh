@@ -48,7 +48,7 @@ declare -A LAB_NS=() LAB_PIDS=() LAB_NLINKS=() LAB_ADMIN=() LAB_SWITCHES=()
 LAB_NSLIST=() LAB_STARTED=()
 
 lab_log()  { echo "lab: $*" >&2; }
-lab_fail() { echo "FAIL: $*" >&2; exit 1; }
+lab_fail() { LAB_FAIL_MSG=$*; echo "FAIL: $*" >&2; exit 1; }
 lab_skip() { echo "SKIP: $*"; exit 77; }
 lab_pass() { echo "PASS${1:+: $*}"; exit 0; }
 
@@ -384,6 +384,8 @@ _lab_exit() {
             p=1
         done
         ((p == 0)) || echo "---- end of daemon logs" >&2
+        # the reason again, last: a log excerpt (the runner's tail, CI's) shows the end
+        ((p == 0)) || [[ -z ${LAB_FAIL_MSG:-} ]] || echo "FAIL (repeated): $LAB_FAIL_MSG" >&2
     fi
     for pid in "${LAB_PIDS[@]}"; do
         _lab_alive "$pid" || continue
