@@ -70,6 +70,7 @@ static bool dp_drained(void *arg, const char *pool, const struct sockaddr_x *add
 static void on_role(void *arg, const struct vip *v, enum elect_state from, enum elect_state to);
 static bool cloud_is_master(void *arg, const char *vip);
 static int64_t cloud_last_heard(void *arg, const char *vip);
+static bool cloud_preempted(void *arg, const char *vip);
 static struct config *ep_running(void *arg);
 static void ep_changed(void *arg, const char *pool);
 static void dp_pool_applied(void *arg, const char *pool, size_t nops, int64_t ack_us);
@@ -529,7 +530,8 @@ daemon_start(struct daemon *d)
 			checks_pool_settled, d };
 		const struct dataplane_hooks dh = { dp_server_up, dp_server_settled, dp_drained,
 			dp_pool_applied, dp_ipvs_state, d };
-		const struct cloud_hooks cl = { cloud_is_master, cloud_last_heard, d };
+		const struct cloud_hooks cl = { cloud_is_master, cloud_last_heard, cloud_preempted,
+			d };
 		const struct endpoints_hooks eh = { ep_running, ep_changed, d };
 		const struct control_ops co = { ctl_config, ctl_info, ctl_role, ctl_pool_count,
 			ctl_server_count, ctl_server, ctl_server_traffic, ctl_reload, ctl_drains_changed,
@@ -1030,6 +1032,14 @@ cloud_last_heard(void *arg, const char *vip)
 	const struct daemon *d = arg;
 
 	return election_last_heard_ms(d->election, vip);
+}
+
+static bool
+cloud_preempted(void *arg, const char *vip)
+{
+	const struct daemon *d = arg;
+
+	return election_preempted(d->election, vip);
 }
 
 static struct config *

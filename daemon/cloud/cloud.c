@@ -225,6 +225,7 @@ act(struct cloud_res *r, const struct cfsm_out *o)
 	if (o->to != o->from) {
 		switch (o->to) {
 		case CFSM_WAIT:
+		case CFSM_LOOK:
 			log_info("%s: %s", r->label, o->reason);
 			break;
 		case CFSM_BACKOFF:
@@ -357,6 +358,8 @@ verify_done(void *arg, const struct aws_result *res)
 	const struct aws_ec2_address *a;
 	enum cfsm_found found = CFSM_UNKNOWN;
 	char *holder = r->holder;
+	char who[CFSM_ID_MAX] = ""; /* the holder's identity, for cfsm */
+	enum cfsm_state state;
 	struct cfsm_out o;
 	size_t i;
 
@@ -379,6 +382,9 @@ verify_done(void *arg, const struct aws_result *res)
 			found = CFSM_HERE;
 		} else {
 			found = CFSM_ELSEWHERE;
+			/* a new ID for every association: tells a new claim from a stale read */
+			snprintf(who, sizeof(who), "%s",
+			    a->association_id[0] ? a->association_id : a->network_interface_id);
 			snprintf(holder, sizeof(r->holder), "%s / %s%s%s",
 			    a->network_interface_id[0] ? a->network_interface_id : "?",
 			    a->private_ip[0] ? a->private_ip : "?", a->instance_id[0] ? " on " : "",
@@ -387,18 +393,24 @@ verify_done(void *arg, const struct aws_result *res)
 	} else {
 		found = res->reply->nenis == 0 ? CFSM_NOWHERE : CFSM_ELSEWHERE;
 		for (i = 0; i < res->reply->nenis; i++) {
-			if (strcmp(res->reply->enis[i].id, id->eni) == 0)
+			if (strcmp(res->reply->enis[i].id, id->eni) == 0) {
 				found = CFSM_HERE;
-			else
+			} else {
 				snprintf(holder, sizeof(r->holder), "%s", res->reply->enis[i].id);
+				snprintf(who, sizeof(who), "%s", res->reply->enis[i].id);
+			}
 		}
 	}
-	if ((found == CFSM_ELSEWHERE || found == CFSM_NOWHERE) && r->fsm.state != CFSM_IDLE)
-		log_info("%s: read back in %s: %s%s%s", r->label, cfsm_state_str(r->fsm.state),
+	state = r->fsm.state;
+	cfsm_verify_done(&r->fsm, found, who, loop_now_ms(), &o);
+	/* before act() logs what follows from it */
+	if ((found == CFSM_ELSEWHERE || found == CFSM_NOWHERE) && state != CFSM_IDLE)
+		log_info("%s: read back in %s: %s%s%s", r->label, cfsm_state_str(state),
 		    found == CFSM_NOWHERE ? "not associated" : "held by ",
 		    found == CFSM_ELSEWHERE ? holder : "",
-		    r->fsm.state == CFSM_SETTLE ? " (EC2 may not show our claim yet)" : "");
-	cfsm_verify_done(&r->fsm, found, loop_now_ms(), &o);
+		    state == CFSM_SETTLE && !(o.actions & CFSM_ACT_CLAIM)
+			? " (EC2 may not show our claim yet)"
+			: "");
 	act(r, &o);
 }
 
@@ -424,7 +436,11 @@ log_timeline(const struct cloud_res *r)
 		n = (size_t)snprintf(line, sizeof(line), "%s: %s", r->label,
 		    f->claims <= 1 ? "master" : "re-claim");
 	}
-	if (f->claims <= 1 && f->t_claim > f->t_master) {
+	if (f->claims <= 1 && f->t_looked >= 0 && n < sizeof(line)) {
+		/* preempting: the holder was read first */
+		fmt_rel(t, sizeof(t), f->t_looked - t0);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " -> holder read %s", t);
+	} else if (f->claims <= 1 && f->t_claim > f->t_master) {
 		fmt_rel(t, sizeof(t), f->t_claim - t0);
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " -> AWS client ready %s", t);
 	}
@@ -462,7 +478,11 @@ cloud_role(struct cloud *cl, const struct vip *v, bool was_master, bool master)
 			continue;
 		if (master && !was_master)
 			r->t_lost = cl->hooks.last_heard_ms(cl->hooks.arg, v->name);
-		cfsm_role(&r->fsm, master, loop_now_ms(), &o);
+		if (master && !was_master && cl->hooks.preempted != NULL &&
+		    cl->hooks.preempted(cl->hooks.arg, v->name))
+			cfsm_preempt(&r->fsm, loop_now_ms(), &o);
+		else
+			cfsm_role(&r->fsm, master, loop_now_ms(), &o);
 		act(r, &o);
 	}
 	/* any election event: whoever holds an address reads it back */

@@ -57,6 +57,8 @@ struct cloud_hooks {
 	/* When the VIP's election last heard its master (loop clock, ms), -1
 	 * when never: the start of a failover timeline. */
 	int64_t (*last_heard_ms)(void *arg, const char *vip);
+	/* Whether it became MASTER by preempting a live master (NULL: never). */
+	bool (*preempted)(void *arg, const char *vip);
 	void *arg;
 };
 

@@ -23,6 +23,9 @@ static int64_t recheck_delay(const struct cfsm *f);
 static int64_t confirm_delay(const struct cfsm *f);
 static int64_t retry_delay(const struct cfsm *f);
 static bool watching(const struct cfsm *f, int64_t now);
+static bool seen(const struct cfsm *f, const char *holder);
+static void remember(struct cfsm *f, const char *holder);
+static bool late_rival(const struct cfsm *f, enum cfsm_found found, const char *holder, int64_t now);
 
 static void
 cfsm_out_init(const struct cfsm *f, struct cfsm_out *out)
@@ -62,6 +65,7 @@ start_claim(struct cfsm *f, int64_t now, struct cfsm_out *out, const char *fmt, 
 	f->t_confirmed = -1;
 	f->claims++;
 	f->failures = 0;
+	f->looked = f->look && f->t_looked >= 0;
 	va_start(ap, fmt);
 	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
 	va_end(ap);
@@ -122,6 +126,43 @@ watching(const struct cfsm *f, int64_t now)
 	return f->watch_until > now;
 }
 
+/* A holder read in this mastership (a stale read may show it again). */
+static bool
+seen(const struct cfsm *f, const char *holder)
+{
+	int i;
+
+	for (i = 0; i < f->nseen; i++)
+		if (strcmp(f->seen[i], holder) == 0)
+			return true;
+	return false;
+}
+
+static void
+remember(struct cfsm *f, const char *holder)
+{
+	if (holder == NULL || holder[0] == '\0' || seen(f, holder))
+		return;
+	if (f->nseen == CFSM_SEEN_MAX) {
+		memmove(f->seen[0], f->seen[1], sizeof(f->seen[0]) * (CFSM_SEEN_MAX - 1));
+		f->nseen--;
+	}
+	snprintf(f->seen[f->nseen++], sizeof(f->seen[0]), "%s", holder);
+}
+
+/*
+ * After preempting a live master: a holder that no read in this mastership
+ * showed before is a claim made after ours (the preempted master's, sent
+ * before it stepped down), not a stale read.  Needs the read before the
+ * claim (LOOK) and the holder's identity.
+ */
+static bool
+late_rival(const struct cfsm *f, enum cfsm_found found, const char *holder, int64_t now)
+{
+	return found == CFSM_ELSEWHERE && f->looked && watching(f, now) && holder != NULL &&
+	       holder[0] != '\0' && !seen(f, holder);
+}
+
 struct cfsm_params
 cfsm_params_default(int verify_interval_ms)
 {
@@ -137,7 +178,7 @@ cfsm_init(struct cfsm *f, const struct cfsm_params *p)
 	f->p = *p;
 	f->state = CFSM_IDLE;
 	f->deadline = CFSM_NEVER;
-	f->t_master = f->t_claim = f->t_claimed = f->t_confirmed = -1;
+	f->t_master = f->t_looked = f->t_claim = f->t_claimed = f->t_confirmed = -1;
 }
 
 void
@@ -148,25 +189,48 @@ cfsm_set_params(struct cfsm *f, const struct cfsm_params *p, int64_t now)
 		f->deadline = now + p->verify_interval_ms;
 }
 
+/* From not MASTER to MASTER; look: by preempting a live master. */
+static void
+to_master(struct cfsm *f, bool look, int64_t now, struct cfsm_out *out)
+{
+	f->master = true;
+	f->watch_until = 0;
+	f->look = look;
+	f->looked = f->reasserted = false;
+	f->nseen = 0;
+	f->ended_read = false;
+	f->t_master = now;
+	f->t_looked = f->t_claim = f->t_claimed = f->t_confirmed = -1;
+	f->claims = 0;
+	/* the preempted master's claim may land any time in the next watch_ms */
+	if (look && f->p.watch_ms > 0)
+		f->watch_until = now + f->p.watch_ms;
+	if (!f->ready) {
+		cfsm_go(f, CFSM_WAIT, out, "became MASTER, waiting for the AWS client");
+	} else if (look) {
+		if (f->verify_out) /* the read of where the address ended, from before */
+			out->actions |= CFSM_ACT_CANCEL;
+		cfsm_go(f, CFSM_LOOK, out, "preempted a live master: reading the holder first");
+		verify_now(f, out);
+	} else {
+		start_claim(f, now, out, "became MASTER");
+	}
+}
+
 void
 cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out)
 {
 	cfsm_out_init(f, out);
 	if (master == f->master)
 		return;
-	f->master = master;
-	f->watch_until = 0;
 	if (master) {
-		f->ended_read = false;
-		f->t_master = now;
-		f->t_claim = f->t_claimed = f->t_confirmed = -1;
-		f->claims = 0;
-		if (f->ready)
-			start_claim(f, now, out, "became MASTER");
-		else
-			cfsm_go(f, CFSM_WAIT, out, "became MASTER, waiting for the AWS client");
+		to_master(f, false, now, out);
 		return;
 	}
+	f->master = false;
+	f->watch_until = 0;
+	f->look = f->looked = f->reasserted = false;
+	f->nseen = 0;
 	if (f->state == CFSM_CLAIM || f->verify_out)
 		out->actions |= CFSM_ACT_CANCEL;
 	f->verify_out = false;
@@ -181,13 +245,26 @@ cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out)
 }
 
 void
+cfsm_preempt(struct cfsm *f, int64_t now, struct cfsm_out *out)
+{
+	cfsm_out_init(f, out);
+	if (!f->master)
+		to_master(f, true, now, out);
+}
+
+void
 cfsm_ready(struct cfsm *f, bool ready, int64_t now, struct cfsm_out *out)
 {
 	cfsm_out_init(f, out);
 	f->ready = ready;
 	if (ready) {
-		if (f->state == CFSM_WAIT)
+		if (f->state == CFSM_WAIT && f->look && f->t_looked < 0) {
+			cfsm_go(f, CFSM_LOOK, out,
+			    "the AWS client is ready; reading the holder before claiming");
+			verify_now(f, out);
+		} else if (f->state == CFSM_WAIT) {
 			start_claim(f, now, out, "the AWS client is ready");
+		}
 		return;
 	}
 	if (f->state == CFSM_IDLE || f->state == CFSM_WAIT) {
@@ -197,7 +274,9 @@ cfsm_ready(struct cfsm *f, bool ready, int64_t now, struct cfsm_out *out)
 		return;
 	}
 	/* the client went away with its calls (reload): a new one starts over, even after a
-	 * fatal error, which the reload may have fixed */
+	 * fatal error, which the reload may have fixed (a LOOK starts over too) */
+	if (f->state == CFSM_LOOK)
+		f->t_looked = -1;
 	if (f->state == CFSM_CLAIM || f->verify_out)
 		out->actions |= CFSM_ACT_CANCEL;
 	f->verify_out = false;
@@ -233,8 +312,11 @@ cfsm_claim_done(struct cfsm *f, enum cfsm_claim res, int64_t now, struct cfsm_ou
 }
 
 void
-cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm_out *out)
+cfsm_verify_done(struct cfsm *f, enum cfsm_found found, const char *holder, int64_t now,
+    struct cfsm_out *out)
 {
+	bool known, rival;
+
 	cfsm_out_init(f, out);
 	if (f->state == CFSM_IDLE && f->ended_read && f->verify_out) {
 		f->ended_read = f->verify_out = false;
@@ -243,12 +325,40 @@ cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm
 		out->found = found;
 		return;
 	}
-	if (!f->verify_out || (f->state != CFSM_SETTLE && f->state != CFSM_HELD))
+	if (!f->verify_out ||
+	    (f->state != CFSM_SETTLE && f->state != CFSM_HELD && f->state != CFSM_LOOK))
 		return;
 	f->verify_out = false;
+	if (f->state == CFSM_LOOK) {
+		/* whatever it found, claim: the preempted master may still hold it, or
+		 * have a claim on the wire; a failed read only means no holder to
+		 * compare with (then stale reads are given settle_ms as after any claim) */
+		if (found != CFSM_UNKNOWN && found != CFSM_CANNOT) {
+			f->t_looked = now;
+			if (found == CFSM_ELSEWHERE)
+				remember(f, holder);
+		}
+		start_claim(f, now, out, "%s",
+		    found == CFSM_HERE	      ? "preempted a live master; already here"
+		    : found == CFSM_ELSEWHERE ? "preempted a live master; held elsewhere"
+		    : found == CFSM_NOWHERE   ? "preempted a live master; not associated"
+					      : "preempted a live master; holder unknown");
+		return;
+	}
 	if (found == CFSM_CANNOT) {
 		f->deadline = CFSM_NEVER;
 		cfsm_go(f, CFSM_FAILED, out, "cannot read it back");
+		return;
+	}
+	known = holder != NULL && holder[0] != '\0' && seen(f, holder);
+	rival = late_rival(f, found, holder, now);
+	if (found == CFSM_ELSEWHERE)
+		remember(f, holder);
+	if (rival) {
+		/* the preempted master's claim landed after ours */
+		f->reclaims++;
+		start_claim(f, now, out,
+		    "a claim landed after ours (%s, not seen before it): claiming it back", holder);
 		return;
 	}
 	if (f->state == CFSM_SETTLE) {
@@ -291,7 +401,9 @@ cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm
 		return;
 	case CFSM_ELSEWHERE:
 	case CFSM_NOWHERE:
-		if (watching(f, now)) {
+		/* after a preemption alone, a holder read before our claim may be a
+		 * stale read: two misses, as always; after a reassertion, no */
+		if (watching(f, now) && (f->reasserted || !f->looked || !known)) {
 			/* a known rival claim, not a stale read: no confirming read */
 			f->reclaims++;
 			start_claim(f, now, out,
@@ -352,6 +464,7 @@ cfsm_reassert(struct cfsm *f, int64_t now, struct cfsm_out *out)
 		return;
 	if (f->p.watch_ms > 0)
 		f->watch_until = now + f->p.watch_ms;
+	f->reasserted = true;
 	f->rechecks = 0;
 	/* a read in flight may predate the rival's claim: a good answer is read again
 	 * soon (watching); CLAIM and SETTLE watch from when the address is held */
@@ -383,7 +496,7 @@ const char *
 cfsm_state_str(enum cfsm_state s)
 {
 	static const char *const names[] = {
-	    "IDLE", "WAIT", "CLAIM", "BACKOFF", "SETTLE", "HELD", "FAILED"};
+	    "IDLE", "WAIT", "LOOK", "CLAIM", "BACKOFF", "SETTLE", "HELD", "FAILED"};
 
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "?";
 }

@@ -30,6 +30,23 @@
  *     it back (the rival's claim is known, so the read is not a stale one);
  *     a read showing it here is repeated soon (recheck_ms, doubling), since
  *     the rival's claim may still be on the wire.
+ *   - A router that becomes MASTER by preempting a live master (a returning
+ *     higher-priority router) first reads where the address is, then
+ *     claims.  The master it preempts may have a claim of its own on the
+ *     wire (both started together: the lower one won the first election,
+ *     claimed, and stepped down ~100 ms later), and that claim can land
+ *     after ours.  A read showing another holder right after our claim is
+ *     then either stale (EC2 still shows the holder from before our claim)
+ *     or that late claim; only the holder's identity tells them apart: an
+ *     Elastic IP association ID is new for every association.  So every
+ *     holder read in this mastership is remembered, and after our claim a
+ *     holder never seen before is a claim made after ours: claimed back at
+ *     once, in SETTLE as in HELD, for watch_ms after the preemption.  A
+ *     holder seen before is a stale read (settle_ms, or two misses in HELD)
+ *     as always.  Preemption is not urgent (the master it replaces is up),
+ *     so the read costs one API round trip and nothing else.  A private IP
+ *     has no association ID (its holder is the ENI): a late claim by the
+ *     ENI that held it before is not told apart and waits settle_ms.
  *   - A router that leaves MASTER after claiming in that mastership reads
  *     once, confirm_ms later, where the address ended (for the log): its
  *     cancelled claim may still have been performed.  It never claims.
@@ -53,6 +70,7 @@
 enum cfsm_state {
 	CFSM_IDLE = 0, /* not MASTER: hands off */
 	CFSM_WAIT,     /* MASTER, the AWS client is not ready yet */
+	CFSM_LOOK,     /* MASTER by preemption: reading the holder before claiming */
 	CFSM_CLAIM,    /* the claim call is out */
 	CFSM_BACKOFF,  /* the claim failed, not for good: claiming again at the deadline */
 	CFSM_SETTLE,   /* claimed; reading back until it shows here */
@@ -102,6 +120,9 @@ struct cfsm_out {
 	enum cfsm_found found; /* CFSM_ACT_ENDED: what the read after leaving MASTER found */
 };
 
+#define CFSM_ID_MAX	 64 /* a holder's identity: an association ID or an ENI ID */
+#define CFSM_SEEN_MAX	 4  /* holders remembered per mastership */
+
 struct cfsm {
 	struct cfsm_params p;
 	enum cfsm_state state;
@@ -113,8 +134,14 @@ struct cfsm {
 	int misses;	     /* HELD: consecutive reads showing another holder */
 	int64_t watch_until; /* a rival claimed the VIP: bad reads re-claim until then */
 	bool ended_read;     /* IDLE: the read of where the address ended is due / out */
+	bool look;	     /* this mastership preempted a live master: look first */
+	bool looked;	     /* the holder was read before the current claim */
+	bool reasserted;     /* a rival claimed the VIP in this mastership */
+	int nseen;	     /* holders read in this mastership (oldest dropped) */
+	char seen[CFSM_SEEN_MAX][CFSM_ID_MAX];
 	/* timeline of the current mastership (monotonic ms, -1: not yet) */
 	int64_t t_master;    /* became MASTER */
+	int64_t t_looked;    /* the read before the first claim answered (LOOK) */
 	int64_t t_claim;     /* last claim started */
 	int64_t t_claimed;   /* last claim answered with success */
 	int64_t t_confirmed; /* read back here after the last claim */
@@ -131,14 +158,21 @@ void cfsm_set_params(struct cfsm *f, const struct cfsm_params *p, int64_t now);
 /* The VIP's role: master or not.  Repeating the current role does nothing. */
 void cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out);
 
+/* Became MASTER by preempting a live master (from not MASTER): like
+ * cfsm_role(f, true, ...), but the holder is read before the claim and a
+ * claim landing after ours is taken back at once (see above). */
+void cfsm_preempt(struct cfsm *f, int64_t now, struct cfsm_out *out);
+
 /* The AWS client became ready (true) or went away (false: reload replaced it). */
 void cfsm_ready(struct cfsm *f, bool ready, int64_t now, struct cfsm_out *out);
 
 /* The claim call finished (after the client's own retries). */
 void cfsm_claim_done(struct cfsm *f, enum cfsm_claim res, int64_t now, struct cfsm_out *out);
 
-/* A read-back finished with what it found. */
-void cfsm_verify_done(struct cfsm *f, enum cfsm_found found, int64_t now, struct cfsm_out *out);
+/* A read-back finished with what it found; holder: for CFSM_ELSEWHERE, the
+ * holder's identity (association ID, else ENI ID; NULL or "" when unknown). */
+void cfsm_verify_done(struct cfsm *f, enum cfsm_found found, const char *holder, int64_t now,
+    struct cfsm_out *out);
 
 /* cfsm_deadline() has passed. */
 void cfsm_timer(struct cfsm *f, int64_t now, struct cfsm_out *out);
@@ -157,7 +191,7 @@ void cfsm_retarget(struct cfsm *f, int64_t now, struct cfsm_out *out);
 /* When cfsm_timer is due; CFSM_NEVER when nothing is scheduled. */
 int64_t cfsm_deadline(const struct cfsm *f);
 
-/* "IDLE", "WAIT", "CLAIM", "BACKOFF", "SETTLE", "HELD", "FAILED". */
+/* "IDLE", "WAIT", "LOOK", "CLAIM", "BACKOFF", "SETTLE", "HELD", "FAILED". */
 const char *cfsm_state_str(enum cfsm_state s);
 const char *cfsm_found_str(enum cfsm_found f);
 

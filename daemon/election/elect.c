@@ -109,6 +109,8 @@ elect_go(struct elect *e, enum elect_state to, struct elect_out *out, const char
 {
 	va_list ap;
 
+	if (to != e->state)
+		e->preempted = false; /* on_timer sets it for a preemption, after this */
 	e->state = to;
 	out->to = to;
 	va_start(ap, fmt);
@@ -262,11 +264,12 @@ on_timer(struct elect *e, int64_t now, struct elect_out *out)
 	case ELECT_BACKUP:
 		if (now < e->master_down_at)
 			return;
-		if (e->lower.af != 0)
+		if (e->lower.af != 0) {
 			elect_go(e, ELECT_MASTER, out, "preempting %s (priority %d, ours %d)",
 			    sockaddr_x_fmt_addr(&e->lower, a, sizeof(a)), e->lower_priority,
 			    elect_priority(e));
-		else if (e->last_advert_ms < 0)
+			e->preempted = true;
+		} else if (e->last_advert_ms < 0)
 			elect_go(e, ELECT_MASTER, out, "no master heard for %lld ms",
 			    (long long)elect_master_down_ms(e));
 		else if (e->master.af == 0)

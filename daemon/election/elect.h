@@ -119,6 +119,7 @@ struct elect {
 	struct sockaddr_x master; /* the master we follow (af 0: none known) */
 	int master_priority;
 	struct sockaddr_x lower; /* a lower master we are preempting (af 0: none) */
+	bool preempted;		 /* MASTER by preempting a live lower master */
 	int lower_priority;
 	bool take_fault;	  /* FAULT because the address could not be added */
 	int take_retry_ms;	  /* the next backoff after a failed add */

@@ -1261,6 +1261,19 @@ election_last_heard_ms(const struct election_rt *rt, const char *vip_name)
 }
 
 bool
+election_preempted(const struct election_rt *rt, const char *vip_name)
+{
+	size_t i;
+
+	if (rt == NULL)
+		return false;
+	for (i = 0; i < rt->ninsts; i++)
+		if (strcmp(rt->insts[i]->name, vip_name) == 0)
+			return rt->insts[i]->m.state == ELECT_MASTER && rt->insts[i]->m.preempted;
+	return false;
+}
+
+bool
 election_explain(const struct election_rt *rt, const char *vip_name, struct explain_vip *out)
 {
 	const struct inst *in = NULL;

@@ -154,6 +154,12 @@ void election_metrics(const struct election_rt *rt, struct tbuf *b);
  */
 int64_t election_last_heard_ms(const struct election_rt *rt, const char *vip_name);
 
+/*
+ * Whether the VIP's instance is MASTER by preempting a live (lower priority)
+ * master, whose claims for the VIP (an Elastic IP) may still be on the wire.
+ */
+bool election_preempted(const struct election_rt *rt, const char *vip_name);
+
 /* The state of a VIP's instance; ELECT_INIT when it has none. */
 enum elect_state election_role(const struct election_rt *rt, const char *vip_name);
 

@@ -32,10 +32,14 @@ Admin (HTTP, JSON):
                           InternalError), unavailable (503 Unavailable), html502 (a
                           proxy's page), hang (no answer for S seconds, then close),
                           reset (close at once), slow (answer after S seconds),
+                          hold (wait until POST /_fake/release {"name": N} names the
+                          rule's "name", or S seconds (60) pass, then carry the request
+                          out: a call on the wire that lands when the test says),
                           error (an EC2 error: "status", "code", "message"; with
                           "date": false no Date header, e.g. a RequestExpired
                           whose clock cannot be learnt); imds_hop_limit N sends the
                           token PUT's answer with IP TTL N (EC2's PUT response hop limit)
+  POST /_fake/release     {"name": N}: the requests held by hold rule N go on
   POST /_fake/reset       faults off, request log kept
   POST /_fake/expire_creds  every minted credential expires now (the IMDS mints new)
   POST /_fake/associate   {"allocation_id", "eni", "private_ip"}: someone else moves it
@@ -43,7 +47,8 @@ Admin (HTTP, JSON):
                           the groups' ingress rules (the fixture's "security_groups"; an
                           interface lists its groups in "groups")
 
-Faults count down per matching request; rules are tried in order.  A rule matches real
+Faults count down per matching request; rules are tried in order; a rule with "skip": K
+lets its first K matching requests through.  A rule matches real
 calls only, or with "dry_run": true DryRun calls only; "client": ADDR limits a rule to
 the requests from ADDR.
 """
@@ -105,6 +110,7 @@ class State:
         self.creds = {}         # client ip -> akid of its current role credentials
         self.tokens = {}        # IMDS token -> (client ip, expiry)
         self.rules = []
+        self.holds = {}         # hold rule name -> threading.Event (set: released)
         self.latency_ms = 0
         self.clock_offset_s = 0
         self.stale_s = 0
@@ -120,6 +126,9 @@ class State:
         for r in self.rules:
             if (r.get("count", 1) > 0 and r.get("action", "*") in ("*", action) and
                     r.get("dry_run", False) == dry and r.get("client", client) == client):
+                if r.get("skip", 0) > 0:
+                    r["skip"] -= 1
+                    continue
                 r["count"] = r.get("count", 1) - 1
                 return r
         return None
@@ -425,6 +434,12 @@ class Ec2Handler(Quiet):
                 return
             if kind == "slow":
                 time.sleep(fault.get("seconds", 1))
+            elif kind == "hold":
+                with LOCK:
+                    ev = STATE.holds.setdefault(str(fault.get("name", "")), threading.Event())
+                released = ev.wait(fault.get("seconds", 60))
+                entry["held"] = "released" if released else "timed out"
+                log(f"{client} {action}: hold {fault.get('name', '')!r} {entry['held']}")
             elif kind == "error":
                 st, cd = int(fault.get("status", 400)), str(fault.get("code", "InvalidParameterValue"))
                 entry["status"], entry["code"] = st, cd
@@ -586,7 +601,12 @@ class AdminHandler(Quiet):
                         setattr(STATE, k, req[k])
                 if "deny" in req:
                     STATE.deny = set(req["deny"])
+            elif self.path == "/_fake/release":
+                STATE.holds.setdefault(str(req.get("name", "")), threading.Event()).set()
             elif self.path == "/_fake/reset":
+                for ev in STATE.holds.values():
+                    ev.set()
+                STATE.holds = {}
                 STATE.rules, STATE.latency_ms, STATE.clock_offset_s, STATE.stale_s = [], 0, 0, 0
                 STATE.deny, STATE.imds_put_hang, STATE.imds_hop_limit = set(), False, 0
             elif self.path == "/_fake/security_groups":

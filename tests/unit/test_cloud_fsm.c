@@ -15,12 +15,18 @@
 
 #include "cloud_fsm.h"
 
+/* most steps leave the last field (the holder) out */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 #define IVL 10000
 
 static const struct cfsm_params P = { IVL, 20000, 250, 1000, 5000, 1000 };
 
 /* One step of a scenario: an input and the actions and state it must give. */
-enum in_type { IN_ROLE, IN_READY, IN_CLAIMED, IN_FOUND, IN_TIMER, IN_POKE, IN_RETARGET, IN_REASSERT };
+enum in_type {
+	IN_ROLE, IN_READY, IN_CLAIMED, IN_FOUND, IN_TIMER, IN_POKE, IN_RETARGET, IN_REASSERT,
+	IN_PREEMPT
+};
 
 struct step {
 	int64_t t;
@@ -30,6 +36,7 @@ struct step {
 	unsigned want_actions;
 	enum cfsm_state want_state;
 	int64_t want_deadline;	/* 0: don't care */
+	const char *holder;	/* IN_FOUND: the holder's identity (association ID) */
 };
 
 static void
@@ -54,7 +61,7 @@ run(const char *name, const struct step *s, size_t n, struct cfsm *f)
 			    s[i].t, &o);
 			break;
 		case IN_FOUND:
-			cfsm_verify_done(f, (enum cfsm_found)s[i].arg, s[i].t, &o);
+			cfsm_verify_done(f, (enum cfsm_found)s[i].arg, s[i].holder, s[i].t, &o);
 			break;
 		case IN_TIMER:
 			cfsm_timer(f, s[i].t, &o);
@@ -67,6 +74,9 @@ run(const char *name, const struct step *s, size_t n, struct cfsm *f)
 			break;
 		case IN_REASSERT:
 			cfsm_reassert(f, s[i].t, &o);
+			break;
+		case IN_PREEMPT:
+			cfsm_preempt(f, s[i].t, &o);
 			break;
 		}
 		if (o.actions != s[i].want_actions || f->state != s[i].want_state ||
@@ -139,7 +149,7 @@ test_timeline(void **state)
 	assert_int_equal(o.actions, CFSM_ACT_CLAIM);
 	assert_string_equal(o.reason, "became MASTER");
 	cfsm_claim_done(&f, CFSM_CLAIM_OK, 1300, &o);
-	cfsm_verify_done(&f, CFSM_HERE, 2200, &o);
+	cfsm_verify_done(&f, CFSM_HERE, NULL, 2200, &o);
 	assert_int_equal(f.t_master, 1000);
 	assert_int_equal(f.t_claim, 1000);
 	assert_int_equal(f.t_claimed, 1300);
@@ -229,11 +239,11 @@ test_split_brain_healed(void **state)
 	/* a single stale read while held changes nothing */
 	cfsm_poke(&f, 20000, &o);
 	assert_int_equal(o.actions, CFSM_ACT_VERIFY);
-	cfsm_verify_done(&f, CFSM_NOWHERE, 20010, &o);
+	cfsm_verify_done(&f, CFSM_NOWHERE, NULL, 20010, &o);
 	assert_int_equal(o.actions, 0);
 	assert_int_equal(cfsm_deadline(&f), 22010);	/* 2 x confirm_ms: the second claim */
 	cfsm_timer(&f, 22010, &o);
-	cfsm_verify_done(&f, CFSM_HERE, 22020, &o);
+	cfsm_verify_done(&f, CFSM_HERE, NULL, 22020, &o);
 	assert_int_equal(o.actions, 0);
 	assert_int_equal(f.misses, 0);
 	assert_int_equal(f.reclaims, 1);
@@ -241,40 +251,40 @@ test_split_brain_healed(void **state)
 	/* damping: after a re-claim the confirming read waits twice as long, then 4x ...
 	 * up to the interval */
 	cfsm_timer(&f, 40000, &o);
-	cfsm_verify_done(&f, CFSM_ELSEWHERE, 40000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, NULL, 40000, &o);
 	assert_int_equal(cfsm_deadline(&f), 42000);
 	cfsm_timer(&f, 42000, &o);
-	cfsm_verify_done(&f, CFSM_ELSEWHERE, 42000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, NULL, 42000, &o);
 	assert_int_equal(o.actions, CFSM_ACT_CLAIM);
 	assert_int_equal(f.claims, 3);
 	cfsm_claim_done(&f, CFSM_CLAIM_OK, 42100, &o);
-	cfsm_verify_done(&f, CFSM_HERE, 42200, &o);
+	cfsm_verify_done(&f, CFSM_HERE, NULL, 42200, &o);
 	cfsm_timer(&f, 60000, &o);
-	cfsm_verify_done(&f, CFSM_ELSEWHERE, 60000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, NULL, 60000, &o);
 	assert_int_equal(cfsm_deadline(&f), 64000);
 	cfsm_timer(&f, 64000, &o);
-	cfsm_verify_done(&f, CFSM_ELSEWHERE, 64000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, NULL, 64000, &o);
 	assert_int_equal(f.claims, 4);
 	cfsm_claim_done(&f, CFSM_CLAIM_OK, 64100, &o);
-	cfsm_verify_done(&f, CFSM_HERE, 64200, &o);
+	cfsm_verify_done(&f, CFSM_HERE, NULL, 64200, &o);
 	cfsm_poke(&f, 65000, &o);
-	cfsm_verify_done(&f, CFSM_ELSEWHERE, 65000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, NULL, 65000, &o);
 	assert_int_equal(cfsm_deadline(&f), 73000);	/* 8 s */
 	cfsm_timer(&f, 73000, &o);
-	cfsm_verify_done(&f, CFSM_ELSEWHERE, 73000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, NULL, 73000, &o);
 	cfsm_claim_done(&f, CFSM_CLAIM_OK, 73100, &o);
-	cfsm_verify_done(&f, CFSM_HERE, 73200, &o);
+	cfsm_verify_done(&f, CFSM_HERE, NULL, 73200, &o);
 	cfsm_poke(&f, 74000, &o);
-	cfsm_verify_done(&f, CFSM_ELSEWHERE, 74000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, NULL, 74000, &o);
 	assert_int_equal(cfsm_deadline(&f), 74000 + IVL);	/* capped at the interval */
 	assert_int_equal(f.reclaims, 4);
 	/* a new mastership starts undamped */
 	cfsm_role(&f, false, 80000, &o);
 	cfsm_role(&f, true, 81000, &o);
 	cfsm_claim_done(&f, CFSM_CLAIM_OK, 81100, &o);
-	cfsm_verify_done(&f, CFSM_HERE, 81200, &o);
+	cfsm_verify_done(&f, CFSM_HERE, NULL, 81200, &o);
 	cfsm_poke(&f, 82000, &o);
-	cfsm_verify_done(&f, CFSM_ELSEWHERE, 82000, &o);
+	cfsm_verify_done(&f, CFSM_ELSEWHERE, NULL, 82000, &o);
 	assert_int_equal(cfsm_deadline(&f), 83000);
 }
 
@@ -371,6 +381,162 @@ test_reassert_reclaims_at_once(void **state)
 	RUN(&f, backup);
 }
 
+/*
+ * Both routers start together: the lower one (r2) wins the first election and
+ * sends AssociateAddress; we preempt it ~100 ms later.  Its claim, cancelled
+ * when it stepped down but already on the wire, lands after ours (aws-stall in
+ * a fresh-clone tools/check: the EIP sat on the backup for settle_ms, 20 s,
+ * because every read in SETTLE was taken for a stale one).  The holder read
+ * before our claim tells the two apart: r2's association (eipassoc-r2) was
+ * never seen, so it is a claim made after ours: claimed back at once.
+ */
+static void
+test_preempted_master_lands_late(void **state)
+{
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		/* preempting: the holder first, no claim yet */
+		{ 100, IN_PREEMPT, 0, CFSM_ACT_VERIFY, CFSM_LOOK, CFSM_NEVER },
+		{ 110, IN_TIMER, 0, 0, CFSM_LOOK, CFSM_NEVER },
+		{ 120, IN_POKE, 0, 0, CFSM_LOOK, CFSM_NEVER },
+		{ 150, IN_FOUND, CFSM_NOWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 200, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		/* r2's claim landed after ours */
+		{ 220, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER, "eipassoc-r2" },
+		{ 260, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		/* now a stale read may show r2's association: seen, so waited out */
+		{ 270, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 520, "eipassoc-r2" },
+		{ 520, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		/* here; the watch (5 s from the preemption) re-reads soon */
+		{ 530, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 780 },
+	};
+	/* the same late claim, but after ours was confirmed: taken back at once */
+	static const struct step held[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 100, IN_PREEMPT, 0, CFSM_ACT_VERIFY, CFSM_LOOK, CFSM_NEVER },
+		{ 150, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER, "eipassoc-old" },
+		{ 200, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 210, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 460 },
+		{ 460, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 470, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER, "eipassoc-r2" },
+	};
+	struct cfsm f;
+
+	(void)state;
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	assert_int_equal(f.claims, 2);
+	assert_int_equal(f.reclaims, 1);
+	assert_int_equal(f.t_looked, 150);
+	assert_int_equal(f.t_master, 100);
+	cfsm_init(&f, &P);
+	RUN(&f, held);
+	assert_int_equal(f.claims, 2);
+}
+
+/*
+ * The other case with the same reads but one: we preempt a master that has held
+ * the address for long; EC2 shows it (eipassoc-r2) for seconds after our claim.
+ * That association was read before our claim: stale, one claim only, in SETTLE
+ * as in HELD (two misses in a row, as without a preemption).  aws-faults "stale
+ * reads" pins this end to end.
+ */
+static void
+test_preempted_master_stale_reads(void **state)
+{
+	static const struct step steps[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 100, IN_PREEMPT, 0, CFSM_ACT_VERIFY, CFSM_LOOK, CFSM_NEVER },
+		{ 150, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER, "eipassoc-r2" },
+		{ 200, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 210, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 460, "eipassoc-r2" },
+		{ 460, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 470, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 970, "eipassoc-r2" },
+		{ 970, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 980, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 1230 },
+		{ 1230, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		/* a stale read once more, in HELD: a miss, confirmed before a re-claim */
+		{ 1240, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_HELD, 2240, "eipassoc-r2" },
+		{ 2240, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 2250, IN_FOUND, CFSM_HERE, 0, CFSM_HELD, 0 },
+	};
+	/* the read before the claim was stale too: it showed our own older
+	 * association (the move to the master we preempt was seconds ago), so the
+	 * master's association is new to us after our claim and taken for its claim
+	 * landing late: one more claim (idempotent: the address is ours), and no
+	 * further one, since that holder is now seen */
+	static const struct step twice[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 100, IN_PREEMPT, 0, CFSM_ACT_VERIFY, CFSM_LOOK, CFSM_NEVER },
+		{ 150, IN_FOUND, CFSM_HERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 200, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 210, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER, "eipassoc-r2" },
+		{ 220, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 230, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 480, "eipassoc-r2" },
+		{ 480, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 490, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 990, "eipassoc-r2" },
+		{ 990, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 1000, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 0 },
+	};
+	/* the client was not ready: it looks first when it is */
+	static const struct step waiting[] = {
+		{ 100, IN_PREEMPT, 0, 0, CFSM_WAIT, CFSM_NEVER },
+		{ 100, IN_PREEMPT, 0, 0, CFSM_WAIT, CFSM_NEVER }, /* repeated: nothing */
+		{ 300, IN_READY, 1, CFSM_ACT_VERIFY, CFSM_LOOK, CFSM_NEVER },
+		{ 350, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER, "eipassoc-r2" },
+		{ 400, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 410, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 0, "eipassoc-r2" },
+	};
+	/* the read before the claim failed: nothing to compare with, so every holder
+	 * read in SETTLE is given settle_ms, as after any claim */
+	static const struct step unknown[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 100, IN_PREEMPT, 0, CFSM_ACT_VERIFY, CFSM_LOOK, CFSM_NEVER },
+		{ 150, IN_FOUND, CFSM_UNKNOWN, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 200, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 210, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 460, "eipassoc-r2" },
+	};
+	/* leaving MASTER while looking cancels the read; no claim was made */
+	static const struct step leave[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 100, IN_PREEMPT, 0, CFSM_ACT_VERIFY, CFSM_LOOK, CFSM_NEVER },
+		{ 120, IN_ROLE, 0, CFSM_ACT_CANCEL, CFSM_IDLE, CFSM_NEVER },
+		{ 150, IN_FOUND, CFSM_NOWHERE, 0, CFSM_IDLE, CFSM_NEVER },
+	};
+	/* a plain takeover (the master died) claims at once and, with no holder read
+	 * before, takes every holder read in SETTLE for a stale one */
+	static const struct step plain[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 100, IN_ROLE, 1, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 200, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 210, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 460, "eipassoc-r2" },
+		{ 460, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 470, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 970, "eipassoc-r3" },
+	};
+	struct cfsm f;
+
+	(void)state;
+	cfsm_init(&f, &P);
+	RUN(&f, steps);
+	assert_int_equal(f.claims, 1);
+	assert_int_equal(f.reclaims, 0);
+	cfsm_init(&f, &P);
+	RUN(&f, twice);
+	assert_int_equal(f.claims, 2);
+	cfsm_init(&f, &P);
+	RUN(&f, waiting);
+	assert_int_equal(f.claims, 1);
+	cfsm_init(&f, &P);
+	RUN(&f, unknown);
+	assert_int_equal(f.claims, 1);
+	cfsm_init(&f, &P);
+	RUN(&f, leave);
+	assert_int_equal(f.claims, 0);
+	cfsm_init(&f, &P);
+	RUN(&f, plain);
+	assert_int_equal(f.claims, 1);
+}
+
 /* Scenario 1, the other side: the backup stepped down after claiming.  It
  * reads once where the address ended, and never claims. */
 static void
@@ -404,7 +570,7 @@ test_stepdown_reads_where_it_ended(void **state)
 	cfsm_role(&f, false, 20, &o);
 	cfsm_timer(&f, 1020, &o);
 	assert_int_equal(o.actions, CFSM_ACT_VERIFY);
-	cfsm_verify_done(&f, CFSM_HERE, 1030, &o);
+	cfsm_verify_done(&f, CFSM_HERE, NULL, 1030, &o);
 	assert_int_equal(o.actions, CFSM_ACT_ENDED);
 	assert_int_equal(o.found, CFSM_HERE);
 	assert_int_equal(f.claims, 1);
@@ -533,7 +699,7 @@ test_held_reads(void **state)
 
 	/* a shorter interval on reload applies to the pending read */
 	cfsm_claim_done(&f, CFSM_CLAIM_OK, 100, &o);
-	cfsm_verify_done(&f, CFSM_HERE, 110, &o);
+	cfsm_verify_done(&f, CFSM_HERE, NULL, 110, &o);
 	assert_int_equal(cfsm_deadline(&f), 110 + IVL);
 	p2.verify_interval_ms = 1000;
 	cfsm_set_params(&f, &p2, 200);
@@ -556,6 +722,8 @@ main(void)
 		cmocka_unit_test(test_fatal_errors_stop),
 		cmocka_unit_test(test_held_reads),
 		cmocka_unit_test(test_reassert_reclaims_at_once),
+		cmocka_unit_test(test_preempted_master_lands_late),
+		cmocka_unit_test(test_preempted_master_stale_reads),
 		cmocka_unit_test(test_stepdown_reads_where_it_ended),
 		cmocka_unit_test(test_claim_retries_until_role_changes),
 	};

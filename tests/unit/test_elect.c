@@ -45,6 +45,7 @@ struct step {
 	int adv_prio;		/* checked when acts has A_SEND */
 	int64_t deadline;	/* ANY: not checked */
 	const char *why;	/* a substring of the transition's reason, or NULL */
+	int pre;		/* 1: e.preempted wanted true, -1: false, 0: not checked */
 };
 
 struct scenario {
@@ -142,16 +143,23 @@ static const struct scenario scenarios[] = {
 	/* prio 200: skew = 56*100/256 = 21, master down = 321 */
 	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 321},
 	    {100, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 321},
-	    {200, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 321},
+	    {200, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 321, .pre = -1},
 	    {321, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 200,
-		.why = "preempting 192.0.2.20 (priority 100, ours 200)"},
+		.why = "preempting 192.0.2.20 (priority 100, ours 200)", .pre = 1},
+	    /* still the same mastership */
+	    {400, ADVERT, 20, 100, 100, .want = ELECT_MASTER, .acts = A_SEND | A_ANN,
+		.adv_prio = 200, .pre = 1},
+	    /* a higher master: BACKUP, and the next mastership starts afresh */
+	    {500, ADVERT, 30, 250, 100, .want = ELECT_BACKUP, .acts = A_REL, .pre = -1},
+	    {900, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 200,
+		.why = "no advert from 192.0.2.30", .pre = -1},
 	    {.t = -1}}},
     {"no preemption: a lower master is followed", 200, 100, false, 0, false, 10,
 	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 321},
 	    {100, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 421},
 	    {200, ADVERT, 20, 100, 100, .want = ELECT_BACKUP, .deadline = 521},
 	    {521, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 200,
-		.why = "no advert from 192.0.2.20 (priority 100) for 321 ms"},
+		.why = "no advert from 192.0.2.20 (priority 100) for 321 ms", .pre = -1},
 	    {.t = -1}}},
     {"preempt_delay: follow a lower master until the delay is over", 200, 100, true, 1000,
 	false, 10,
@@ -366,6 +374,11 @@ run_scenario(const struct scenario *sc)
 		assert_int_equal(o.to, e.state);
 		if (o.from != o.to)
 			assert_true(o.reason[0] != '\0');
+		/* MASTER by preempting a live master: what it claimed may land late */
+		if ((s->pre > 0 && !e.preempted) || (s->pre < 0 && e.preempted)) {
+			print_error("%s: preempted %d, want %d\n", what, e.preempted, s->pre > 0);
+			fail();
+		}
 		if (s->why != NULL && strstr(o.reason, s->why) == NULL) {
 			print_error("%s: reason \"%s\", want \"%s\"\n", what, o.reason, s->why);
 			fail();
