@@ -163,6 +163,7 @@ follow(struct elect *e, const struct elect_event *ev, int64_t now)
 	e->master_adver_ms = ev->interval_ms > 0 ? ev->interval_ms : e->conf.advert_interval_ms;
 	e->master_down_at = now + elect_master_down_ms(e);
 	e->last_advert_ms = now;
+	e->stall_grace = false;
 }
 
 static bool
@@ -264,6 +265,35 @@ on_timer(struct elect *e, int64_t now, struct elect_out *out)
 	case ELECT_BACKUP:
 		if (now < e->master_down_at)
 			return;
+		/*
+		 * Judged late (ELECT_STALL_MS, or one advert interval if shorter),
+		 * with nothing from the master in our socket (the caller reads that
+		 * first): this router did not run when the deadline passed - a
+		 * paused or starved VM, a loop held - so part of the master's
+		 * silence is our own.  A master on another host kept advertising
+		 * meanwhile and its adverts would be here; one that stalled with us
+		 * (VMs on one hypervisor, routers in one kernel) sends its overdue
+		 * advert as soon as it runs, which may be just after us.  Taking
+		 * over now would take the VIP from a live master (a flap; after a
+		 * restart, a preemption before our pools settled).  So wait once
+		 * more, one advert interval and the skew; a dead master costs that
+		 * much more.  Once per silence: a second late judgement takes over.
+		 * (Lateness, not the stall's length, is all we see: a stall of
+		 * 2-4 intervals passes the deadline only just, so the bar is low.)
+		 */
+		if (e->master.af != 0 && !e->stall_grace &&
+		    now - e->master_down_at >
+			(e->master_adver_ms < ELECT_STALL_MS ? e->master_adver_ms : ELECT_STALL_MS)) {
+			e->stall_grace = true;
+			snprintf(out->note, sizeof(out->note),
+			    "master-down judged %lld ms late (this router was stalled); "
+			    "waiting %d ms more for an advert from %s",
+			    (long long)(now - e->master_down_at),
+			    e->master_adver_ms + elect_skew_ms(e),
+			    sockaddr_x_fmt_addr(&e->master, a, sizeof(a)));
+			e->master_down_at = now + e->master_adver_ms + elect_skew_ms(e);
+			return;
+		}
 		if (e->lower.af != 0) {
 			elect_go(e, ELECT_MASTER, out, "preempting %s (priority %d, ours %d)",
 			    sockaddr_x_fmt_addr(&e->lower, a, sizeof(a)), e->lower_priority,

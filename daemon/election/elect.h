@@ -102,6 +102,7 @@ struct elect_out {
 	int advert_priority;	   /* for ELECT_ACT_SEND: the priority, 0 when leaving */
 	enum elect_state from, to; /* to != from: one transition */
 	char reason[96];	   /* why, for the log line of a transition */
+	char note[160];		   /* no transition, but worth a log line ("": none) */
 };
 
 struct elect {
@@ -120,11 +121,18 @@ struct elect {
 	int master_priority;
 	struct sockaddr_x lower; /* a lower master we are preempting (af 0: none) */
 	bool preempted;		 /* MASTER by preempting a live lower master */
+	bool stall_grace;	 /* BACKUP: the late master-down deadline was extended
+				  * once since the master was last heard */
 	int lower_priority;
 	bool take_fault;	  /* FAULT because the address could not be added */
 	int take_retry_ms;	  /* the next backoff after a failed add */
 	int64_t take_retry_at;	  /* FAULT with take_fault: probe then */
 };
+
+/* A BACKUP whose master-down deadline is judged later than this (or than one
+ * advert interval, if shorter) did not run when it passed: it waits once more
+ * for the master's advert (see on_timer). */
+#define ELECT_STALL_MS 25
 
 #define ELECT_TAKE_RETRY_MIN_MS 1000
 #define ELECT_TAKE_RETRY_MAX_MS 30000

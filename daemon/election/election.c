@@ -658,6 +658,8 @@ inst_act(struct inst *in, const struct elect_out *o)
 		for (i = 0; i < rt->nsubs; i++)
 			rt->subs[i].cb(rt->subs[i].arg, in->v, ELECT_MASTER, ELECT_MASTER);
 	}
+	if (o->note[0] != '\0')
+		log_vip(LOG_NOTICE, in->name, "%s", o->note);
 	if (o->to != o->from) {
 		in->transitions++;
 		log_vip(LOG_NOTICE, in->name, "%s -> %s (%s)", elect_state_str(o->from),

@@ -46,6 +46,7 @@ struct step {
 	int64_t deadline;	/* ANY: not checked */
 	const char *why;	/* a substring of the transition's reason, or NULL */
 	int pre;		/* 1: e.preempted wanted true, -1: false, 0: not checked */
+	const char *note;	/* a substring of the output's note, or NULL (then none) */
 };
 
 struct scenario {
@@ -151,8 +152,56 @@ static const struct scenario scenarios[] = {
 		.adv_prio = 200, .pre = 1},
 	    /* a higher master: BACKUP, and the next mastership starts afresh */
 	    {500, ADVERT, 30, 250, 100, .want = ELECT_BACKUP, .acts = A_REL, .pre = -1},
-	    {900, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 200,
+	    {821, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 200,
 		.why = "no advert from 192.0.2.30", .pre = -1},
+	    {.t = -1}}},
+    /* a master-down deadline judged late: this router did not run (a paused VM, two
+     * routers in one stalled kernel); the master may have stalled with it and send its
+     * overdue advert just after (failover-flows in CI: the returning router took the VIP
+     * from a live master before its pools settled) */
+    {"judged late: one more advert interval for the master, then an advert", 100, 100, true,
+	0, false, 10,
+	/* prio 100: skew 60, master-down 360 */
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = ANY},
+	    {100, ADVERT, 20, 200, 100, .want = ELECT_BACKUP, .deadline = 460},
+	    {1500, TIMER, .want = ELECT_BACKUP, .deadline = 1500 + 160,
+		.note = "master-down judged 1040 ms late (this router was stalled); waiting "
+			"160 ms more for an advert from 192.0.2.20"},
+	    {1520, ADVERT, 20, 200, 100, .want = ELECT_BACKUP, .deadline = 1880},
+	    /* the grace is once per silence: the master was heard, so it is there again */
+	    {2500, TIMER, .want = ELECT_BACKUP, .deadline = 2660, .note = "judged 620 ms late"},
+	    {2660, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100,
+		.why = "no advert from 192.0.2.20 (priority 200) for 1140 ms"},
+	    {.t = -1}}},
+    {"judged late twice in one silence: the second takes over", 100, 100, true, 0, false, 10,
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = ANY},
+	    {100, ADVERT, 20, 200, 100, .want = ELECT_BACKUP, .deadline = 460},
+	    {1500, TIMER, .want = ELECT_BACKUP, .deadline = 1660, .note = "judged 1040 ms late"},
+	    {3000, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100,
+		.why = "no advert from 192.0.2.20 (priority 200) for 2900 ms"},
+	    {.t = -1}}},
+    {"judged late by no more than 25 ms, or with no master heard: no wait", 100, 100, true,
+	0, false, 10,
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 360},
+	    /* nobody to wait for */
+	    {2000, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100,
+		.why = "no master heard"},
+	    {2050, ADVERT, 20, 200, 100, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 2410},
+	    /* 25 ms late: the loop's own lateness, not a stall */
+	    {2435, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100,
+		.why = "no advert from 192.0.2.20"},
+	    {.t = -1}}},
+    {"judged 26 ms late: a stall; with 20 ms adverts the bar is the interval", 100, 100, true,
+	0, false, 10,
+	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 360},
+	    {100, ADVERT, 20, 200, 100, .want = ELECT_BACKUP, .deadline = 460},
+	    {486, TIMER, .want = ELECT_BACKUP, .deadline = 646, .note = "judged 26 ms late"},
+	    {646, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100},
+	    /* 20 ms adverts (the master's interval counts): master-down 3 x 20 + 12 */
+	    {700, ADVERT, 20, 200, 20, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 772},
+	    {792, TIMER, .want = ELECT_MASTER, .acts = A_SEND | A_TAKE, .adv_prio = 100},
+	    {800, ADVERT, 20, 200, 20, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 872},
+	    {893, TIMER, .want = ELECT_BACKUP, .deadline = 893 + 32, .note = "judged 21 ms late"},
 	    {.t = -1}}},
     {"no preemption: a lower master is followed", 200, 100, false, 0, false, 10,
 	{{0, START, .want = ELECT_BACKUP, .acts = A_REL, .deadline = 321},
@@ -377,6 +426,12 @@ run_scenario(const struct scenario *sc)
 		/* MASTER by preempting a live master: what it claimed may land late */
 		if ((s->pre > 0 && !e.preempted) || (s->pre < 0 && e.preempted)) {
 			print_error("%s: preempted %d, want %d\n", what, e.preempted, s->pre > 0);
+			fail();
+		}
+		if ((s->note == NULL && o.note[0] != '\0') ||
+		    (s->note != NULL && strstr(o.note, s->note) == NULL)) {
+			print_error("%s: note \"%s\", want \"%s\"\n", what, o.note,
+			    s->note != NULL ? s->note : "");
 			fail();
 		}
 		if (s->why != NULL && strstr(o.reason, s->why) == NULL) {
