@@ -154,13 +154,15 @@ remember(struct cfsm *f, const char *holder)
  * After preempting a live master: a holder that no read in this mastership
  * showed before is a claim made after ours (the preempted master's, sent
  * before it stepped down), not a stale read.  Needs the read before the
- * claim (LOOK) and the holder's identity.
+ * claim (LOOK) and the holder's identity.  Until the first claim has
+ * settled, however long its read-backs take; after that, for watch_ms from
+ * the preemption (later re-claims keep their flap damping).
  */
 static bool
 late_rival(const struct cfsm *f, enum cfsm_found found, const char *holder, int64_t now)
 {
-	return found == CFSM_ELSEWHERE && f->looked && watching(f, now) && holder != NULL &&
-	       holder[0] != '\0' && !seen(f, holder);
+	return found == CFSM_ELSEWHERE && f->looked && holder != NULL && holder[0] != '\0' &&
+	       !seen(f, holder) && (watching(f, now) || (f->state == CFSM_SETTLE && f->claims == 1));
 }
 
 struct cfsm_params

@@ -41,7 +41,8 @@
  *     Elastic IP association ID is new for every association.  So every
  *     holder read in this mastership is remembered, and after our claim a
  *     holder never seen before is a claim made after ours: claimed back at
- *     once, in SETTLE as in HELD, for watch_ms after the preemption.  A
+ *     once, while the first claim settles and, in HELD too, for watch_ms
+ *     after the preemption.  A
  *     holder seen before is a stale read (settle_ms, or two misses in HELD)
  *     as always.  Preemption is not urgent (the master it replaces is up),
  *     so the read costs one API round trip and nothing else.  A private IP

@@ -410,6 +410,23 @@ test_preempted_master_lands_late(void **state)
 		/* here; the watch (5 s from the preemption) re-reads soon */
 		{ 530, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 780 },
 	};
+	/* the first read-back answers 6 s after the preemption (the watch is
+	 * over): while the first claim settles, an unseen holder is still a claim
+	 * made after ours; once held, outside the watch, reads need two misses */
+	static const struct step slow[] = {
+		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
+		{ 100, IN_PREEMPT, 0, CFSM_ACT_VERIFY, CFSM_LOOK, CFSM_NEVER },
+		{ 150, IN_FOUND, CFSM_NOWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER },
+		{ 200, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 6200, IN_FOUND, CFSM_ELSEWHERE, CFSM_ACT_CLAIM, CFSM_CLAIM, CFSM_NEVER, "eipassoc-r2" },
+		{ 6260, IN_CLAIMED, 1, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		/* a second claim settling: no longer the first, the watch is over */
+		{ 6270, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_SETTLE, 6520, "eipassoc-r3" },
+		{ 6520, IN_TIMER, 0, CFSM_ACT_VERIFY, CFSM_SETTLE, CFSM_NEVER },
+		{ 6530, IN_FOUND, CFSM_HERE, CFSM_ACT_CONFIRMED, CFSM_HELD, 6530 + IVL },
+		{ 7000, IN_POKE, 0, CFSM_ACT_VERIFY, CFSM_HELD, CFSM_NEVER },
+		{ 7010, IN_FOUND, CFSM_ELSEWHERE, 0, CFSM_HELD, 9010, "eipassoc-r4" }, /* confirm_ms x2 */
+	};
 	/* the same late claim, but after ours was confirmed: taken back at once */
 	static const struct step held[] = {
 		{ 0, IN_READY, 1, 0, CFSM_IDLE, 0 },
@@ -431,6 +448,9 @@ test_preempted_master_lands_late(void **state)
 	assert_int_equal(f.t_master, 100);
 	cfsm_init(&f, &P);
 	RUN(&f, held);
+	assert_int_equal(f.claims, 2);
+	cfsm_init(&f, &P);
+	RUN(&f, slow);
 	assert_int_equal(f.claims, 2);
 }
 
