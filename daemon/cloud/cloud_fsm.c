@@ -65,7 +65,6 @@ start_claim(struct cfsm *f, int64_t now, struct cfsm_out *out, const char *fmt, 
 	f->t_confirmed = -1;
 	f->claims++;
 	f->failures = 0;
-	f->looked = f->look && f->t_looked >= 0;
 	va_start(ap, fmt);
 	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
 	va_end(ap);
@@ -161,7 +160,7 @@ remember(struct cfsm *f, const char *holder)
 static bool
 late_rival(const struct cfsm *f, enum cfsm_found found, const char *holder, int64_t now)
 {
-	return found == CFSM_ELSEWHERE && f->looked && holder != NULL && holder[0] != '\0' &&
+	return found == CFSM_ELSEWHERE && f->t_looked >= 0 && holder != NULL && holder[0] != '\0' &&
 	       !seen(f, holder) && (watching(f, now) || (f->state == CFSM_SETTLE && f->claims == 1));
 }
 
@@ -198,7 +197,7 @@ to_master(struct cfsm *f, bool look, int64_t now, struct cfsm_out *out)
 	f->master = true;
 	f->watch_until = 0;
 	f->look = look;
-	f->looked = f->reasserted = false;
+	f->reasserted = false;
 	f->nseen = 0;
 	f->ended_read = false;
 	f->t_master = now;
@@ -231,7 +230,7 @@ cfsm_role(struct cfsm *f, bool master, int64_t now, struct cfsm_out *out)
 	}
 	f->master = false;
 	f->watch_until = 0;
-	f->look = f->looked = f->reasserted = false;
+	f->look = f->reasserted = false;
 	f->nseen = 0;
 	if (f->state == CFSM_CLAIM || f->verify_out)
 		out->actions |= CFSM_ACT_CANCEL;
@@ -405,7 +404,7 @@ cfsm_verify_done(struct cfsm *f, enum cfsm_found found, const char *holder, int6
 	case CFSM_NOWHERE:
 		/* after a preemption alone, a holder read before our claim may be a
 		 * stale read: two misses, as always; after a reassertion, no */
-		if (watching(f, now) && (f->reasserted || !f->looked || !known)) {
+		if (watching(f, now) && (f->reasserted || f->t_looked < 0 || !known)) {
 			/* a known rival claim, not a stale read: no confirming read */
 			f->reclaims++;
 			start_claim(f, now, out,

@@ -136,13 +136,13 @@ struct cfsm {
 	int64_t watch_until; /* a rival claimed the VIP: bad reads re-claim until then */
 	bool ended_read;     /* IDLE: the read of where the address ended is due / out */
 	bool look;	     /* this mastership preempted a live master: look first */
-	bool looked;	     /* the holder was read before the current claim */
 	bool reasserted;     /* a rival claimed the VIP in this mastership */
 	int nseen;	     /* holders read in this mastership (oldest dropped) */
 	char seen[CFSM_SEEN_MAX][CFSM_ID_MAX];
 	/* timeline of the current mastership (monotonic ms, -1: not yet) */
 	int64_t t_master;    /* became MASTER */
-	int64_t t_looked;    /* the read before the first claim answered (LOOK) */
+	int64_t t_looked;    /* the read before the first claim answered (LOOK); >= 0: the
+			      * holders seen before our claim are known */
 	int64_t t_claim;     /* last claim started */
 	int64_t t_claimed;   /* last claim answered with success */
 	int64_t t_confirmed; /* read back here after the last claim */

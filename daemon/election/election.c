@@ -49,6 +49,7 @@ static void net_apply(struct election_rt *rt, const struct config *c);
 static struct inst *inst_new(struct election_rt *rt, const struct config *c, const struct vip *v);
 static void inst_free(struct inst *in);
 static struct inst *inst_find(struct election_rt *rt, const char *name, int vrid, int af);
+static const struct inst *inst_named(const struct election_rt *rt, const char *vip_name);
 static void inst_peers(struct inst *in, const struct config *c);
 static void inst_sources(struct inst *in);
 static void inst_act(struct inst *in, const struct elect_out *o);
@@ -843,14 +844,23 @@ election_unsubscribe(struct election_rt *rt, election_role_fn cb, void *arg)
 enum elect_state
 election_role(const struct election_rt *rt, const char *vip_name)
 {
+	const struct inst *in = inst_named(rt, vip_name);
+
+	return in != NULL ? in->m.state : ELECT_INIT;
+}
+
+/* The first instance of the VIP named vip_name (NULL: none, or no runtime). */
+static const struct inst *
+inst_named(const struct election_rt *rt, const char *vip_name)
+{
 	size_t i;
 
 	if (rt == NULL || vip_name == NULL)
-		return ELECT_INIT;
+		return NULL;
 	for (i = 0; i < rt->ninsts; i++)
 		if (strcmp(rt->insts[i]->name, vip_name) == 0)
-			return rt->insts[i]->m.state;
-	return ELECT_INIT;
+			return rt->insts[i];
+	return NULL;
 }
 
 /* ------------------------------------------------------------ life cycle */
@@ -1252,27 +1262,17 @@ election_metrics(const struct election_rt *rt, struct tbuf *b)
 int64_t
 election_last_heard_ms(const struct election_rt *rt, const char *vip_name)
 {
-	size_t i;
+	const struct inst *in = inst_named(rt, vip_name);
 
-	if (rt == NULL)
-		return -1;
-	for (i = 0; i < rt->ninsts; i++)
-		if (strcmp(rt->insts[i]->name, vip_name) == 0)
-			return rt->insts[i]->m.last_advert_ms;
-	return -1;
+	return in != NULL ? in->m.last_advert_ms : -1;
 }
 
 bool
 election_preempted(const struct election_rt *rt, const char *vip_name)
 {
-	size_t i;
+	const struct inst *in = inst_named(rt, vip_name);
 
-	if (rt == NULL)
-		return false;
-	for (i = 0; i < rt->ninsts; i++)
-		if (strcmp(rt->insts[i]->name, vip_name) == 0)
-			return rt->insts[i]->m.state == ELECT_MASTER && rt->insts[i]->m.preempted;
-	return false;
+	return in != NULL && in->m.state == ELECT_MASTER && in->m.preempted;
 }
 
 bool
